@@ -1,0 +1,32 @@
+# The README's two commands: `make demo` and `make test`. Each does its own set-up.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+VIZLAB := $(VENV)/bin/vizlab
+STAMP  := $(VENV)/.vizlab-installed
+
+# Pinned, tested versions; also makes pip build visdom 0.2.4 with setuptools<81.
+export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup demo test stop clean
+
+$(STAMP): setup.py setup.cfg constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+setup: $(STAMP)
+	$(VIZLAB) assets install
+
+demo: setup
+	$(VIZLAB) demo
+
+test: setup
+	$(PY) -m pytest
+
+stop:
+	$(VIZLAB) serve --stop
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -1,0 +1,31 @@
+"""The `vizlab` command: one sub-command per module, each registering itself."""
+
+import argparse
+import sys
+
+# Each module has `add_parser(subparsers)`, which sets `func(args) -> exit code`.
+SUBCOMMAND_MODULES = ["assets", "server", "replay", "run"]
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="vizlab", description="Live Visdom dashboards for PyTorch training."
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    import importlib
+
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(f"vizlab.{name}").add_parser(subparsers)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
