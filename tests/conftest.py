@@ -1,5 +1,9 @@
 """Shared fixtures: real Visdom servers on free 127.0.0.1 ports, real MNIST files."""
 
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 from visdom import Visdom
 
@@ -19,3 +23,29 @@ def viz(visdom_server):
     """A plain visdom client for reading windows back (`viz.get_window_data`)."""
     return Visdom(server="http://127.0.0.1", port=visdom_server.port,
                   raise_exceptions=True, use_incoming_socket=False)
+
+
+MNIST_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
+
+def _shared_mnist_raw():
+    """The real MNIST files: $VIZLAB_DATA/MNIST/raw, else ../shared/data beside the checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for root in (os.environ.get("VIZLAB_DATA"), here.parent / "shared" / "data"):
+        if root and all((Path(root) / "MNIST" / "raw" / f).exists() for f in MNIST_FILES):
+            return Path(root) / "MNIST" / "raw"
+    return None
+
+
+@pytest.fixture(scope="session")
+def mnist_root(tmp_path_factory):
+    """A writable data root holding a copy of the real MNIST .gz files (the source is read-only)."""
+    raw = _shared_mnist_raw()
+    if raw is None:
+        pytest.skip("real MNIST files not found: set VIZLAB_DATA to a folder with MNIST/raw/*.gz")
+    root = tmp_path_factory.mktemp("data")
+    (root / "MNIST" / "raw").mkdir(parents=True)
+    for name in MNIST_FILES:
+        shutil.copy(raw / name, root / "MNIST" / "raw" / name)
+    return root

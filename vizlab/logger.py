@@ -11,12 +11,12 @@ import numpy as np
 
 class VisdomLogger:
     def __init__(self, env="main", server="http://127.0.0.1", port=8097, journal=None,
-                 enabled=True, **kwargs):
+                 send=True, **kwargs):
         from visdom import Visdom
 
         self.env = env
         self.viz = Visdom(server=server, port=port, env=env, raise_exceptions=False,
-                          use_incoming_socket=False) if enabled else None
+                          use_incoming_socket=False) if send else None
 
     def scalar(self, win, x, y, trace="value", **opts):
         self.scalars(win, x, {trace: y}, **opts)
