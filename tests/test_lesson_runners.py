@@ -1,0 +1,71 @@
+"""The lesson runners end-to-end against a real Visdom server, checked by reading the windows back."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from runners import activations
+
+
+def run_runner(module, visdom_server, env, tmp_path, *extra):
+    """main() of a runner against the test server; returns its metrics and the metrics file's."""
+    metrics_path = tmp_path / f"{env}.json"
+    metrics = module.main(["--env", env, "--port", str(visdom_server.port), "--device", "cpu",
+                           "--journal", str(tmp_path / f"{env}.jsonl"), "--quiet",
+                           "--metrics-out", str(metrics_path), *extra])
+    assert json.loads(metrics_path.read_text()) == json.loads(json.dumps(metrics))
+    return metrics
+
+
+def window(viz, win, env):
+    data = viz.get_window_data(win, env=env)
+    assert data, f"window {win!r} missing from env {env!r}"
+    return json.loads(data)
+
+
+def traces_by_name(viz, win, env):
+    return {t["name"]: t for t in window(viz, win, env)["content"]["data"]}
+
+
+# activations ------------------------------------------------------------------------------------
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+CLOSED_FORM_DERIVATIVES = {
+    "sigmoid": lambda x: sigmoid(x) * (1 - sigmoid(x)),
+    "tanh": lambda x: 1 - np.tanh(x) ** 2,
+    "relu": lambda x: np.where(x > 0, 1.0, 0.0),
+    "leaky_relu": lambda x: np.where(x > 0, 1.0, 0.01),
+    "selu": lambda x: np.where(x > 0, SELU_SCALE, SELU_SCALE * SELU_ALPHA * np.exp(x)),
+    "softplus": sigmoid,
+}
+
+
+def test_activations_plots_autograd_derivatives_matching_closed_forms(visdom_server, viz, tmp_path):
+    env = "test_runner_activations"
+    metrics = run_runner(activations, visdom_server, env, tmp_path, "--points", "201")
+
+    curves = traces_by_name(viz, "activations", env)
+    assert set(curves) == set(CLOSED_FORM_DERIVATIVES)
+    x = np.array(curves["tanh"]["x"])
+    assert len(x) == 201 and x[0] == -10 and x[-1] == 10
+    np.testing.assert_allclose(curves["tanh"]["y"], np.tanh(x), atol=1e-6)
+    np.testing.assert_allclose(curves["relu"]["y"], np.maximum(x, 0), atol=1e-6)
+
+    grads = traces_by_name(viz, "gradients", env)
+    assert set(grads) == set(CLOSED_FORM_DERIVATIVES)
+    for name, derivative in CLOSED_FORM_DERIVATIVES.items():
+        np.testing.assert_allclose(grads[name]["y"], derivative(np.array(grads[name]["x"])),
+                                   atol=1e-6, err_msg=name)
+    # The lesson's point: sigmoid's gradient vanishes at large |x| while ReLU's does not.
+    assert max(grads["sigmoid"]["y"]) == pytest.approx(0.25)
+    assert grads["sigmoid"]["y"][-1] < 1e-4 and grads["relu"]["y"][-1] == 1
+    assert metrics["gradient_at_xmax"]["sigmoid"] == pytest.approx(grads["sigmoid"]["y"][-1])
+
+    text = window(viz, "lesson", env)["content"]
+    assert "vanishing gradient" in text and "autograd.grad" in text
