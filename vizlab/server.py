@@ -1,15 +1,32 @@
-"""Start, find and stop Visdom servers (`vizlab serve` and the VisdomServer context manager)."""
+"""Start, find and stop Visdom servers (`vizlab serve`, `ensure_server`, `VisdomServer`).
 
+Servers are always started through `visdom.server.run_server.main`, which never downloads
+anything (unlike `python -m visdom.server`); the UI files come from `vizlab assets install`.
+"""
+
+import argparse
+import errno
 import os
+import secrets
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import requests
 
 DEFAULT_PORT = 8097
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_ENV_PATH = "~/.vizlab/visdom"
+STATE_DIR = "~/.vizlab"  # logs and pid files of servers started by `vizlab serve`
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+
+
+class ServerError(RuntimeError):
+    """A problem the user can fix; the message says how."""
 
 
 def free_port(host="127.0.0.1"):
@@ -28,17 +45,86 @@ def is_visdom(url, timeout=1.0):
     return reply.status_code in (200, 401, 403) and "visdom" in reply.text.lower()
 
 
+def port_in_use(port, host="127.0.0.1"):
+    """True when something already listens on `port` at `host` (so a server there would fail)."""
+    with socket.socket() as sock:
+        # Like tornado: ignore connections in TIME_WAIT, conflict only with a live listener.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1" if host in LOCAL_HOSTS else host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
+def local_url(port):
+    return f"http://127.0.0.1:{port}"
+
+
 def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=()):
     """argv that runs Visdom's server without its online asset download."""
     code = "import sys; from visdom.server.run_server import main; sys.exit(main())"
     cmd = [sys.executable, "-c", code, "-port", str(port)]
-    if host in ("127.0.0.1", "localhost"):
+    if host in LOCAL_HOSTS:
         cmd.append("-bind_local")
     if env_path:
         cmd += ["-env_path", str(env_path)]
     if login:
         cmd.append("-enable_login")
     return cmd + list(extra)
+
+
+def login_environment(env):
+    """`env` plus what visdom's -enable_login needs to take credentials from the environment."""
+    if not (env.get("VISDOM_USERNAME") and env.get("VISDOM_PASSWORD")):
+        raise ServerError("--login needs the credentials in the environment: "
+                          "export VISDOM_USERNAME=... VISDOM_PASSWORD=... and try again")
+    env = dict(env, VISDOM_USE_ENV_CREDENTIALS="1")
+    # visdom keeps the cookie secret in ~/.visdom/COOKIE_SECRET whatever -env_path says,
+    # and crashes if that folder is missing or (first run) no VISDOM_COOKIE is given.
+    home_visdom = Path(env.get("HOME") or os.path.expanduser("~")) / ".visdom"
+    home_visdom.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not (home_visdom / "COOKIE_SECRET").is_file() and not env.get("VISDOM_COOKIE"):
+        env["VISDOM_COOKIE"] = secrets.token_urlsafe(32)
+    return env
+
+
+def check_port_free(port, host):
+    if port_in_use(port, host):
+        raise ServerError(f"port {port} is taken by a program that is not a Visdom server; "
+                          f"stop it or choose another port (--port {port + 1})")
+
+
+def _spawn(port, host, env_path, login, log_path, detach=False):
+    env = login_environment(os.environ) if login else dict(os.environ)
+    Path(env_path).mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(
+            server_command(port, host, env_path, login),
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+            # A detached server gets its own session: Ctrl-C or closing the terminal leaves it alive.
+            start_new_session=detach,
+        )
+    finally:
+        if log_path:
+            log.close()
+
+
+def _wait_until_answers(process, port, timeout, log_path):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerError(f"the Visdom server exited with code {process.returncode} "
+                              f"before answering on port {port}"
+                              + (f"; see {log_path}" if log_path else ""))
+        if is_visdom(local_url(port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise ServerError(f"the Visdom server did not answer on {local_url(port)} within {timeout:.0f} s"
+                      + (f"; see {log_path}" if log_path else ""))
 
 
 class VisdomServer:
@@ -54,7 +140,7 @@ class VisdomServer:
     def __init__(self, port=None, host="127.0.0.1", env_path=None, login=False,
                  log_path=None, startup_timeout=30.0):
         self.host = host
-        self.port = port or free_port(host)
+        self.port = port or free_port("127.0.0.1" if host in LOCAL_HOSTS else host)
         self._tmp = None
         if env_path is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="vizlab-env-")
@@ -67,30 +153,18 @@ class VisdomServer:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return local_url(self.port)
 
     def start(self):
-        env = dict(os.environ)
-        if self.login:
-            env["VISDOM_USE_ENV_CREDENTIALS"] = "1"
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            server_command(self.port, self.host, self.env_path, self.login),
-            stdout=log, stderr=subprocess.STDOUT, env=env,
-        )
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"Visdom server exited with code {self.process.returncode} "
-                    f"before answering on port {self.port}"
-                    + (f"; see {self.log_path}" if self.log_path else "")
-                )
-            if is_visdom(self.url, timeout=0.5):
-                return self
-            time.sleep(0.1)
-        self.stop()
-        raise TimeoutError(f"Visdom server did not answer on {self.url} within {self.startup_timeout}s")
+        # Checked first: otherwise another server on this port would seem to be ours.
+        check_port_free(self.port, self.host)
+        self.process = _spawn(self.port, self.host, self.env_path, self.login, self.log_path)
+        try:
+            _wait_until_answers(self.process, self.port, self.startup_timeout, self.log_path)
+        except ServerError:
+            self.stop()
+            raise
+        return self
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -111,14 +185,148 @@ class VisdomServer:
             self._tmp.cleanup()
 
 
+# ---- detached servers: `vizlab serve --detach`, `--stop`, ensure_server() ----
+
+def state_paths(port):
+    """(log file, pid file) of the detached server on `port`."""
+    state = Path(os.path.expanduser(STATE_DIR))
+    return state / f"visdom-{port}.log", state / f"visdom-{port}.pid"
+
+
+def stop_command(port):
+    return "vizlab serve --stop" + ("" if port == DEFAULT_PORT else f" --port {port}")
+
+
+def warn_missing_assets():
+    from vizlab.assets import missing_files, default_static_dir
+
+    missing = missing_files(default_static_dir())
+    if missing:
+        print(f"warning: {len(missing)} of Visdom's UI files are missing, so its page will stay blank; "
+              "run `vizlab assets install` (the logging API works meanwhile)", file=sys.stderr)
+
+
+def start_detached(port=DEFAULT_PORT, host=DEFAULT_HOST, env_path=DEFAULT_ENV_PATH, login=False,
+                   timeout=60.0):
+    """Start a server in the background that outlives this process; returns its URL."""
+    check_port_free(port, host)
+    log_path, pid_path = state_paths(port)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    process = _spawn(port, host, os.path.expanduser(env_path), login, log_path, detach=True)
+    pid_path.write_text(str(process.pid))
+    try:
+        _wait_until_answers(process, port, timeout, log_path)
+    except ServerError:
+        stop_detached(port)
+        raise
+    return local_url(port)
+
+
+def _is_our_server(pid):
+    """The pid still runs visdom's server (not a recycled pid of something else)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    return not cmdline.exists() or b"visdom.server" in cmdline.read_bytes()
+
+
+def stop_detached(port=DEFAULT_PORT, timeout=10.0):
+    """Stop the server `vizlab serve --detach` started on `port`; False if none was recorded."""
+    _, pid_path = state_paths(port)
+    try:
+        pid = int(pid_path.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    if _is_our_server(pid):
+        # Its own session (start_new_session) makes the pid its process group.
+        os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _is_our_server(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _is_our_server(pid):
+            os.killpg(pid, signal.SIGKILL)
+    pid_path.unlink(missing_ok=True)
+    return True
+
+
+def _describe(port, log_path=None):
+    lines = [f"Visdom is running at {local_url(port)}"]
+    if log_path:
+        lines.append(f"  log:  {log_path}")
+        lines.append(f"  stop: {stop_command(port)}" + ("  (or `make stop`)" if port == DEFAULT_PORT else ""))
+    return "\n".join(lines)
+
+
+def ensure_server(port=DEFAULT_PORT, host=DEFAULT_HOST):
+    """URL of a Visdom server on `port`: reuse the one answering there, else start a detached one."""
+    url = local_url(port)
+    if is_visdom(url):
+        print(f"Visdom is already running at {url}")
+        return url
+    warn_missing_assets()
+    start_detached(port, host)
+    print(_describe(port, state_paths(port)[0]))
+    return url
+
+
 def add_parser(subparsers):
-    p = subparsers.add_parser("serve", help="start a Visdom server on 127.0.0.1")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default: %(default)s)")
+    p = subparsers.add_parser("serve", help="start a Visdom server (127.0.0.1 unless --host says otherwise)",
+                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--host", default=DEFAULT_HOST,
+                   help="address to listen on; 0.0.0.0 shares it with the network")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port")
+    p.add_argument("--env-path", default=DEFAULT_ENV_PATH, help="where Visdom saves environments")
+    p.add_argument("--login", action="store_true",
+                   help="require the login in VISDOM_USERNAME / VISDOM_PASSWORD")
+    p.add_argument("--detach", action="store_true",
+                   help=f"run in the background (log and pid file in {STATE_DIR})")
+    p.add_argument("--stop", action="store_true", help="stop the detached server on --port")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server to answer")
     p.set_defaults(func=_serve)
 
 
 def _serve(args):
-    with VisdomServer(port=args.port, env_path=os.path.expanduser("~/.vizlab/visdom")) as srv:
-        print(f"Visdom is running at {srv.url}  (Ctrl-C to stop)")
-        srv.process.wait()
+    try:
+        return _serve_or_raise(args)
+    except ServerError as exc:
+        print(f"vizlab serve: {exc}", file=sys.stderr)
+        return 1
+
+
+def _serve_or_raise(args):
+    port, url = args.port, local_url(args.port)
+    if args.stop:
+        if stop_detached(port):
+            print(f"stopped the Visdom server on port {port}")
+            return 0
+        if is_visdom(url):
+            raise ServerError(f"the Visdom server at {url} was not started by `vizlab serve --detach`; "
+                              "stop it where it was started")
+        print(f"no Visdom server to stop on port {port}")
+        return 0
+    if is_visdom(url):
+        print(f"Visdom is already running at {url}; reusing it")
+        return 0
+    if args.login:  # fail before starting anything; the password is never printed
+        login_environment(os.environ)
+    if args.host not in LOCAL_HOSTS:
+        print(f"warning: --host {args.host}: Visdom listens on ALL network interfaces; anyone who "
+              "reaches this machine can see and change the plots"
+              + ("" if args.login else " (consider --login)"), file=sys.stderr)
+    warn_missing_assets()
+    if args.detach:
+        start_detached(port, args.host, args.env_path, args.login, args.timeout)
+        print(_describe(port, state_paths(port)[0]))
+        return 0
+    log_path = state_paths(port)[0]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    server = VisdomServer(port, args.host, os.path.expanduser(args.env_path), args.login,
+                          log_path=log_path, startup_timeout=args.timeout)
+    with server:
+        print(_describe(port) + f"  (log: {log_path}; Ctrl-C stops it)", flush=True)
+        server.process.wait()
     return 0
