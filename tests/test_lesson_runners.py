@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from runners import activations
+from runners import activations, himmelblau
 
 
 def run_runner(module, visdom_server, env, tmp_path, *extra):
@@ -69,3 +69,55 @@ def test_activations_plots_autograd_derivatives_matching_closed_forms(visdom_ser
 
     text = window(viz, "lesson", env)["content"]
     assert "vanishing gradient" in text and "autograd.grad" in text
+
+
+# himmelblau -------------------------------------------------------------------------------------
+
+def path_lines(viz, env):
+    """The path figure's traces: name -> trace, for the lines that are paths."""
+    traces = window(viz, "path", env)["content"]["data"]
+    return {t["name"]: t for t in traces if t["name"].startswith("start")}, traces
+
+
+def test_himmelblau_adam_from_origin_reaches_3_2(visdom_server, viz, tmp_path):
+    env = "test_runner_himmelblau"
+    metrics = run_runner(himmelblau, visdom_server, env, tmp_path)  # the lesson: Adam 1e-2, 20000 steps
+
+    f_trace = traces_by_name(viz, "f", env)["start (0, 0)"]
+    assert f_trace["x"][0] == 0 and f_trace["y"][0] == pytest.approx(170.0)  # the lesson's f(0, 0)
+    assert f_trace["x"][-1] == 20000 and f_trace["y"][-1] < 1e-6
+    assert f_trace["x"][1] == 50  # decimated: one point per 50 steps
+    assert window(viz, "f", env)["content"]["layout"]["yaxis"]["type"] == "log"
+
+    paths, traces = path_lines(viz, env)
+    (path,) = paths.values()
+    assert (path["x"][0], path["y"][0]) == (0, 0)
+    assert math.hypot(path["x"][-1] - 3, path["y"][-1] - 2) < 1e-3
+    assert any(t["type"] == "contour" for t in traces)
+    minima = next(t for t in traces if t["name"] == "minima")
+    assert sorted(zip(minima["x"], minima["y"])) == sorted(himmelblau.MINIMA)
+    (run,) = metrics["runs"]
+    assert run["f"] < 1e-6 and run["nearest_minimum"] == [3.0, 2.0] and run["distance"] < 1e-3
+
+
+def test_himmelblau_four_corners_reach_four_different_minima(visdom_server, viz, tmp_path):
+    env = "test_runner_himmelblau_corners"
+    run_runner(himmelblau, visdom_server, env, tmp_path, "--all-starts", "--epochs", "4000")
+
+    paths, _ = path_lines(viz, env)
+    assert len(paths) == 4
+    reached = set()
+    for trace in paths.values():
+        end = (trace["x"][-1], trace["y"][-1])
+        minimum, distance = himmelblau.nearest_minimum(*end)
+        assert distance < 1e-2, f"{trace['name']} ended at {end}, {distance:.3g} from any minimum"
+        reached.add(minimum)
+    assert len(reached) == 4
+    assert len(traces_by_name(viz, "f", env)) == 4
+
+
+def test_himmelblau_rejects_a_malformed_start(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        himmelblau.main(["--start", "3;2", "--no-visdom"])
+    assert exit_info.value.code == 2
+    assert "expected two numbers as x,y" in capsys.readouterr().err

@@ -1,0 +1,162 @@
+"""Minimizing the Himmelblau function with a torch optimizer, live in Visdom (lesson 004).
+
+f(x, y) = (x² + y - 11)² + (x + y² - 7)² has four minima with f = 0. From (0, 0) Adam with
+lr 1e-2 walks to (3, 2) (f = 170 at the start). Windows: `f` (f against step, log scale) and
+`path` (the path of (x, y) over a contour map of f on [-6, 6]², the four minima starred).
+
+    python runners/himmelblau.py                   # the lesson: Adam, from (0, 0)
+    python runners/himmelblau.py --start=-4,4      # '=' lets the value start with '-'
+    python runners/himmelblau.py --all-starts      # four corners, four paths, four minima
+"""
+
+import argparse
+import sys
+
+import numpy as np
+import torch
+
+from vizlab import training
+
+MINIMA = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]
+CORNERS = [(-6.0, 6.0), (6.0, 6.0), (-6.0, -6.0), (6.0, -6.0)]
+# Every optimizer here updates each coordinate on its own, which is what lets several
+# starts share one tensor (see main); LBFGS does not, so it is not offered.
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "adamax": torch.optim.Adamax,
+    "rmsprop": torch.optim.RMSprop,
+    "adagrad": torch.optim.Adagrad,
+    "sgd": torch.optim.SGD,
+}
+
+
+def himmelblau(x, y):
+    return (x ** 2 + y - 11) ** 2 + (x + y ** 2 - 7) ** 2
+
+
+def point(text):
+    """argparse type for 'x,y'."""
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected two numbers as x,y (e.g. 0,0), got {text!r}")
+    if not (np.isfinite(x) and np.isfinite(y)):
+        raise argparse.ArgumentTypeError(f"x,y must be finite numbers, got {text!r}")
+    return (x, y)
+
+
+def build_parser():
+    parser = training.runner_parser(
+        "himmelblau",
+        "Minimize the Himmelblau function and watch the path. Here --epochs counts optimizer "
+        "steps.", epochs=20000, lr=1e-2)
+    starts = parser.add_mutually_exclusive_group()
+    starts.add_argument("--start", type=point, default=(0.0, 0.0),
+                        help="starting point x,y (write --start=-4,4 when x is negative)")
+    starts.add_argument("--all-starts", action="store_true",
+                        help=f"start from the four corners {CORNERS} at once")
+    parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam",
+                        help="torch.optim optimizer")
+    parser.add_argument("--log-every", type=int, default=50,
+                        help="send f and the path every N steps (the last step is always sent)")
+    parser.add_argument("--draw-every", type=int, default=250,
+                        help="redraw the path figure every N steps")
+    return parser
+
+
+def contour_traces(step=0.2):
+    """Contour of log10(1 + f) on [-6, 6]²: log because f spans 0 to ~2000 and the four basins
+    vanish on a linear scale."""
+    axis = np.round(np.arange(-6, 6 + step / 2, step), 6)
+    xx, yy = np.meshgrid(axis, axis)  # rows follow y, as Plotly expects z[row=y][col=x]
+    z = np.log10(1 + himmelblau(xx, yy))
+    return [
+        {"type": "contour", "x": axis.tolist(), "y": axis.tolist(), "z": z.round(4).tolist(),
+         "colorscale": "Viridis", "ncontours": 25, "name": "log10(1+f)",
+         "colorbar": {"title": "log10(1+f)"}},
+        {"type": "scatter", "mode": "markers", "name": "minima",
+         "x": [m[0] for m in MINIMA], "y": [m[1] for m in MINIMA],
+         "marker": {"symbol": "star", "size": 14, "color": "white",
+                    "line": {"color": "black", "width": 1}}},
+    ]
+
+
+def path_traces(names, path):
+    """One line per start: path is a list of (starts, 2) tensors."""
+    xy = torch.stack(path).cpu().numpy()  # (points, starts, 2)
+    return [{"type": "scatter", "mode": "lines+markers", "name": name,
+             "x": xy[:, i, 0].tolist(), "y": xy[:, i, 1].tolist(), "marker": {"size": 4}}
+            for i, name in enumerate(names)]
+
+
+PATH_LAYOUT = {"title": "path of (x, y) over log10(1 + f)", "xaxis": {"range": [-6, 6], "title": "x"},
+               "yaxis": {"range": [-6, 6], "title": "y", "scaleanchor": "x"},
+               "legend": {"orientation": "h"}}
+
+
+def nearest_minimum(x, y):
+    distances = [float(np.hypot(x - mx, y - my)) for mx, my in MINIMA]
+    i = int(np.argmin(distances))
+    return MINIMA[i], distances[i]
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for option in ("log_every", "draw_every"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option.replace('_', '-')} must be at least 1")
+    device = training.pick_device(args.device, parser)
+    training.seed_everything(args.seed)
+
+    starts = CORNERS if args.all_starts else [args.start]
+    names = [f"start ({x:g}, {y:g})" for x, y in starts]
+    # One row per start. f summed over rows has each row's own gradient, and the optimizers
+    # update coordinates independently, so this is several independent runs in one loop.
+    xy = torch.tensor(starts, dtype=torch.float32, device=device, requires_grad=True)
+    optimizer = OPTIMIZERS[args.optimizer]([xy], lr=args.lr)
+    background = contour_traces()
+
+    path = [xy.detach().clone()]
+    with training.open_logger(args) as log:
+        for step in training.progress(range(args.epochs + 1), args, desc="himmelblau"):
+            f = himmelblau(xy[:, 0], xy[:, 1])  # f at the current point, before this step
+            last = step == args.epochs
+            if step % args.log_every == 0 or last:
+                f_now = f.detach()
+                if step == 0:  # replace any old window, so appends start fresh
+                    log.line("f", [0], {n: [f_now[i]] for i, n in enumerate(names)},
+                             title="f(x, y) against step", xlabel="step", ylabel="f", ytype="log")
+                else:
+                    log.scalars("f", step, {n: f_now[i] for i, n in enumerate(names)},
+                                ytype="log")
+                    path.append(xy.detach().clone())
+                if not torch.isfinite(f_now).all():
+                    log.flush()
+                    sys.exit(f"himmelblau: f is {f_now.tolist()} at step {step}: {args.optimizer} "
+                             f"with lr {args.lr:g} diverged; try a smaller --lr")
+            if step % args.draw_every == 0 or last:
+                log.figure("path", background + path_traces(names, path), PATH_LAYOUT)
+            if last:  # the last step only measures, so f and the path end at the final point
+                break
+            optimizer.zero_grad()
+            f.sum().backward()
+            optimizer.step()
+        log.flush()
+
+    runs = []
+    for (x0, y0), (x, y), f_end in zip(starts, xy.tolist(), f.tolist()):
+        minimum, distance = nearest_minimum(x, y)
+        runs.append({"start": [x0, y0], "end": [x, y], "f": f_end,
+                     "nearest_minimum": list(minimum), "distance": distance})
+    metrics = {"optimizer": args.optimizer, "lr": args.lr, "steps": args.epochs, "runs": runs}
+    training.write_metrics(args.metrics_out, metrics)
+    ends = "; ".join(f"({r['start'][0]:g}, {r['start'][1]:g}) -> ({r['end'][0]:.6f}, {r['end'][1]:.6f}) "
+                     f"f = {r['f']:.3g}" for r in runs)
+    print(f"himmelblau: {args.optimizer} lr {args.lr:g}, {args.epochs} steps: {ends}")
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
