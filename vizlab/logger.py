@@ -1,61 +1,315 @@
 """VisdomLogger: the one class runners use to stream to Visdom.
 
-PLACEHOLDER: a synchronous implementation of the public API so runners can be
-written against it; the non-blocking, journaled implementation replaces it.
+Calls only validate and enqueue (a few microseconds); a background thread (vizlab.transport)
+reads the values, writes the JSONL journal (vizlab.journal) and sends one request per changed
+window. Bad input raises at the call site; server trouble never reaches the caller.
 """
 
+import atexit
+import collections
+import math
+import numbers as _numbers
 import os
 
 import numpy as np
+import torch
+
+from vizlab import journal as journal_mod
+from vizlab.transport import Connection, Sender, say
+
+LINE_OPTS = {"title": str, "xlabel": str, "ylabel": str, "xtype": str, "ytype": str,
+             "xtickmin": _numbers.Real, "xtickmax": _numbers.Real, "ytickmin": _numbers.Real,
+             "ytickmax": _numbers.Real, "legend": (bool, list, tuple), "showlegend": bool,
+             "width": _numbers.Real, "height": _numbers.Real, "markers": bool,
+             "markersize": _numbers.Real, "fillarea": bool, "webgl": bool, "layoutopts": dict,
+             "marginleft": _numbers.Real, "marginright": _numbers.Real,
+             "margintop": _numbers.Real, "marginbottom": _numbers.Real}
+PANE_OPTS = {"title": str, "width": _numbers.Real, "height": _numbers.Real}
+IMAGE_OPTS = dict(PANE_OPTS, caption=str)
+PLAIN_NUMBERS = (int, float)
 
 
 class VisdomLogger:
-    def __init__(self, env="main", server="http://127.0.0.1", port=8097, journal=None,
-                 send=True, **kwargs):
-        from visdom import Visdom
+    """Non-blocking Visdom logging with a journal; see the module docstring and README."""
 
-        self.env = env
-        self.viz = Visdom(server=server, port=port, env=env, raise_exceptions=False,
-                          use_incoming_socket=False) if send else None
+    def __init__(self, env="main", server="http://127.0.0.1", port=8097, journal=None, send=True,
+                 all_ranks=False, max_points=10_000, queue_size=100_000, interval=0.5,
+                 close_timeout=10.0):
+        check_name("env", env)
+        if not isinstance(max_points, int) or max_points < 10:
+            raise ValueError(f"max_points={max_points!r}: use an integer >= 10 (default 10000)")
+        self.env, self.queue_size, self.close_timeout = env, queue_size, close_timeout
+        rank = _rank()
+        self.active = rank == 0 or all_ranks   # under torch.distributed only rank 0 logs by default
+        self.dropped = self._enqueued = 0
+        self._queue = collections.deque()
+        self._names = set()                    # window names already validated
+        self._closed, self._final = not self.active, True
+        if not self.active:
+            self.journal_path = None
+            return
+        writer = None
+        if journal is not False:
+            writer = journal_mod.Journal(journal or journal_mod.default_path(env, rank))
+            say(f"journal: {writer.path}")
+        self.journal_path = writer.path if writer else None
+        connection = Connection(server, port, os.environ.get("VISDOM_USERNAME"),
+                                os.environ.get("VISDOM_PASSWORD")) if send else None
+        self._sender = Sender(self._queue, env, connection, writer, max_points, interval)
+        self._sender.start()
+        atexit.register(self.close)
 
     def scalar(self, win, x, y, trace="value", **opts):
+        """Append point (x, y) to trace `trace` of line window `win`."""
         self.scalars(win, x, {trace: y}, **opts)
 
     def scalars(self, win, x, values, **opts):
-        if self.viz is None:
-            return
-        for name, y in values.items():
-            y = float(y)
-            self.viz.line(X=[float(x)], Y=[y], win=win, name=name, update="append",
-                          opts=dict(title=win, showlegend=True, **opts))
+        """Append one point per trace at the same x: values = {"train": a, "val": b}."""
+        if win not in self._names:
+            check_name("win", win)
+            self._names.add(win)
+        if type(values) is not dict or not values:
+            raise TypeError(f"values must be a non-empty dict of trace name -> number, got {values!r}")
+        x = scalar_value("x", x)
+        values = {check_trace(k): scalar_value(f"y (trace {k!r})", v) for k, v in values.items()}
+        self._put(("scalars", win, x, values, check_opts(opts, LINE_OPTS, values) if opts else opts))
 
     def line(self, win, x, ys, **opts):
-        """Replace window `win` with whole curves: ys maps trace name -> sequence."""
-        if self.viz is None:
-            return
-        names = list(ys)
-        Y = np.stack([np.asarray(ys[n], dtype=float) for n in names], axis=1)
-        X = np.repeat(np.asarray(x, dtype=float)[:, None], len(names), axis=1)
-        self.viz.line(X=X, Y=Y, win=win, opts=dict(title=win, legend=names, **opts))
+        """Replace window `win` with whole curves: ys = {name: sequence}, all sharing x."""
+        check_name("win", win)
+        x = sequence("x", x)
+        if type(ys) is not dict or not ys:
+            raise TypeError(f"ys must be a non-empty dict of trace name -> sequence, got {type(ys).__name__}")
+        ys = {check_trace(k): sequence(f"ys[{k!r}]", v, len(x)) for k, v in ys.items()}
+        self._put(("line", win, x, ys, check_opts(opts, LINE_OPTS, ys)))
 
-    def images(self, win, images, labels=None, preds=None, nrow=8, title=None, **opts):
-        if self.viz is None:
-            return
-        self.viz.images(np.asarray(images), win=win, nrow=nrow, opts=dict(title=title or win))
+    def images(self, win, images, labels=None, preds=None, nrow=8, title=None, mean=None,
+               std=None, **opts):
+        """Show (N,1|3,H,W) images as one grid, each tile labelled; wrong preds marked red."""
+        check_name("win", win)
+        images = image_batch(images)
+        n = images.shape[0]
+        labels, preds = label_list("labels", labels, n), label_list("preds", preds, n)
+        if not isinstance(nrow, int) or isinstance(nrow, bool) or nrow < 1:
+            raise ValueError(f"nrow={nrow!r}: use a positive integer (default 8)")
+        mean, std = norm_stats("mean", mean, images.shape[1]), norm_stats("std", std, images.shape[1])
+        opts = check_opts(dict(opts, title=title if title is not None else win), IMAGE_OPTS)
+        self._put(("images", win, images, labels, preds, nrow, mean, std, opts))
 
     def text(self, win, html, **opts):
-        if self.viz is None:
-            return
-        self.viz.text(html, win=win, opts=dict(title=win, **opts))
+        check_name("win", win)
+        if not isinstance(html, str):
+            raise TypeError(f"html must be a str, got {type(html).__name__}")
+        self._put(("text", win, html, check_opts(dict({"title": win}, **opts), PANE_OPTS)))
+
+    def figure(self, win, traces, layout=None):
+        """Replace window `win` with raw Plotly traces (list of dicts) and layout (dict)."""
+        check_name("win", win)
+        if not isinstance(traces, (list, tuple)) or not all(isinstance(t, dict) for t in traces):
+            raise TypeError("traces must be a list of Plotly trace dicts, e.g. [{'type': 'bar', ...}]")
+        if layout is not None and not isinstance(layout, dict):
+            raise TypeError(f"layout must be a dict or None, got {type(layout).__name__}")
+        self._put(("figure", win, plain("traces", list(traces)), plain("layout", layout or {})))
 
     def flush(self, timeout=10):
-        return True
+        """True once everything logged so far is on the server (or in the journal with send=False)."""
+        if self._closed:
+            return self._final
+        return self._sender.wait(self._enqueued, timeout) and self.dropped == 0
 
     def close(self):
-        pass
+        """Deliver everything (bounded wait), stop the sender, print what was not shown."""
+        if self._closed:
+            return
+        atexit.unregister(self.close)
+        down = self._sender.unreachable_since is not None
+        self._final = self.flush(timeout=min(2.0, self.close_timeout) if down else self.close_timeout)
+        self._closed = True
+        self._sender.stop()
+        report(self, self._final)
+
+    @property
+    def stats(self):
+        """Counts of what was not shown as logged: NaN/Inf gaps, dropped calls, decimated traces."""
+        if not self.active:
+            return {"nonfinite": 0, "errors": 0, "refused": 0, "dropped": 0, "decimated": {}}
+        return dict(self._sender.counts, dropped=self.dropped,
+                    decimated=self._sender.windows.decimated())
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+    def _put(self, event):
+        if not self.active:
+            return
+        if self._closed:
+            raise RuntimeError("VisdomLogger is closed; open a new one to keep logging")
+        if len(self._queue) >= self.queue_size:
+            # The sender is far behind (stalled): count instead of growing without bound.
+            self.dropped += 1
+            if self.dropped == 1:
+                say(f"more than queue_size={self.queue_size} calls waiting; further calls are "
+                    "dropped and counted until the sender catches up")
+            return
+        self._queue.append(event)
+        self._enqueued += 1
+
+
+# ----------------------------------------------------------------------------- call-site checks
+
+
+def _rank():
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank()
+    return 0
+
+
+def check_name(arg, name):
+    """Visdom stores envs as files and uses window ids in URLs: keep names plain."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"{arg} must be a non-empty string, got {name!r}")
+    if "/" in name or "\\" in name or ".." in name or "\0" in name:
+        raise ValueError(f"{arg}={name!r}: names may not contain '/', '\\\\', '..' or NUL "
+                         "(Visdom stores envs as files); use e.g. 'mnist_train'")
+
+
+def check_trace(name):
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"trace names must be non-empty strings, got {name!r}")
+    return name
+
+
+def scalar_value(arg, value):
+    """Validate one number without reading a tensor's value (no device sync on this thread)."""
+    if type(value) in PLAIN_NUMBERS:
+        if arg == "x" and value != value or arg == "x" and value in (math.inf, -math.inf):
+            raise ValueError(f"x={value}: x must be finite")
+        return value
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1 or value.is_complex():
+            raise ValueError(f"{arg}: expected a number or one-element tensor, got a tensor of "
+                             f"shape {tuple(value.shape)}")
+        # clone: a snapshot, so a later in-place update cannot change the logged point
+        return value.detach().clone()
+    if isinstance(value, (np.generic, np.ndarray)) and value.size == 1 and value.dtype.kind in "iuf":
+        return value.item()
+    if isinstance(value, _numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    raise TypeError(f"{arg}: expected a number (int, float, NumPy number or one-element tensor), "
+                    f"got {type(value).__name__}")
+
+
+def sequence(arg, values, length=None):
+    """A 1-D sequence of numbers (list, array, tensor), copied so later changes don't leak in."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().clone()
+    elif isinstance(values, (list, tuple, np.ndarray)):
+        values = np.array(values, copy=True) if len(values) else np.zeros(0)
+    else:
+        raise TypeError(f"{arg} must be a list, array or tensor of numbers, got {type(values).__name__}")
+    if isinstance(values, np.ndarray) and values.dtype.kind not in "iuf":
+        raise TypeError(f"{arg} must hold numbers, got {values.dtype} values")
+    if values.ndim != 1 or len(values) == 0:
+        raise ValueError(f"{arg} must be one-dimensional and non-empty, got shape {tuple(values.shape)}")
+    if length is not None and len(values) != length:
+        raise ValueError(f"{arg} has {len(values)} values but x has {length}")
+    return values
+
+
+def image_batch(images):
+    if isinstance(images, np.ndarray):
+        images = torch.from_numpy(np.array(images, copy=True))
+    elif isinstance(images, torch.Tensor):
+        images = images.detach().clone()
+    else:
+        raise TypeError(f"images must be a tensor or array of shape (N,1|3,H,W), got {type(images).__name__}")
+    if images.ndim != 4 or images.shape[1] not in (1, 3) or 0 in images.shape:
+        raise ValueError(f"images must have shape (N, 1 or 3, H, W), got {tuple(images.shape)}")
+    if not (images.dtype == torch.uint8 or images.is_floating_point()):
+        raise TypeError(f"images must be float (0..1 or normalized, with mean/std) or uint8, got {images.dtype}")
+    return images
+
+
+def label_list(arg, labels, n):
+    if labels is None:
+        return None
+    if isinstance(labels, torch.Tensor):
+        labels = labels.detach().clone().reshape(-1)
+    elif isinstance(labels, (list, tuple, np.ndarray)):
+        labels = list(np.asarray(labels).reshape(-1).tolist()) if isinstance(labels, np.ndarray) else list(labels)
+    else:
+        raise TypeError(f"{arg} must be a sequence or tensor with one entry per image, got {type(labels).__name__}")
+    if len(labels) != n:
+        raise ValueError(f"{arg} has {len(labels)} entries but there are {n} images")
+    return labels
+
+
+def norm_stats(arg, value, channels):
+    if value is None:
+        return None
+    values = np.asarray(value, dtype=float).reshape(-1)
+    if len(values) not in (1, channels) or not np.isfinite(values).all():
+        raise ValueError(f"{arg}={value!r}: give one finite number or one per channel ({channels})")
+    if arg == "std" and (values <= 0).any():
+        raise ValueError(f"std={value!r}: must be positive")
+    return values.tolist()
+
+
+def check_opts(opts, allowed, traces=None):
+    """Unknown opts or wrong types raise here, at the call site, naming the option."""
+    for key, value in opts.items():
+        kind = allowed.get(key)
+        if kind is None:
+            raise ValueError(f"unknown option {key}=...; supported here: {', '.join(sorted(allowed))}")
+        if not isinstance(value, kind) or (kind is _numbers.Real and isinstance(value, bool)):
+            raise TypeError(f"option {key}={value!r} has the wrong type")
+    for axis in ("xtype", "ytype"):
+        if opts.get(axis, "linear") not in ("linear", "log"):
+            raise ValueError(f"option {axis}={opts[axis]!r}: use 'linear' or 'log'")
+    legend = opts.get("legend")
+    if isinstance(legend, (list, tuple)):
+        if traces is not None and sorted(map(str, legend)) != sorted(traces):
+            raise ValueError(f"legend={list(legend)!r} does not match the trace names {sorted(traces)}; "
+                             "traces are named by trace=/the dict keys, legend=True/False shows/hides them")
+        opts = dict(opts, legend=True)
+    if "legend" in opts:
+        opts = dict(opts, showlegend=opts.pop("legend"))
+    return opts
+
+
+def plain(arg, value):
+    """JSON-ready copy of Plotly data: arrays/tensors -> lists, NaN/Inf -> None (a gap)."""
+    if isinstance(value, dict):
+        return {str(k): plain(arg, v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(arg, v) for v in value]
+    if isinstance(value, torch.Tensor):
+        return plain(arg, value.detach().cpu().tolist())
+    if isinstance(value, (np.ndarray, np.generic)):
+        return plain(arg, value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    raise TypeError(f"{arg}: {type(value).__name__} is not JSON data (use numbers, strings, lists, dicts)")
+
+
+def report(log, delivered):
+    """One summary at close of anything the plots do not show as logged."""
+    stats = log.stats
+    if stats["nonfinite"]:
+        say(f"{stats['nonfinite']} NaN/Inf values were shown as gaps (the journal keeps them)")
+    for (win, trace), (logged, shown) in sorted(stats["decimated"].items()):
+        say(f"window {win!r} trace {trace!r}: {logged} points logged, {shown} shown "
+            "(decimated, extremes kept); the journal has every point")
+    if log.dropped:
+        say(f"{log.dropped} calls were dropped because the queue was full (queue_size={log.queue_size})")
+    if stats["errors"]:
+        say(f"{stats['errors']} events could not be logged (see the warning above)")
+    if not delivered and log._sender.connection is not None:
+        hint = f": vizlab replay {log.journal_path}" if log.journal_path else ""
+        say(f"not everything reached Visdom at {log._sender.connection.url}; "
+            f"replay the journal later{hint}")

@@ -1,0 +1,95 @@
+"""Image grids with each tile's label drawn on it (runs on the logger's sender thread).
+
+One grid via torchvision's `make_grid`; labels drawn with Pillow. Tiny tiles (MNIST's 28x28)
+are upscaled first so the text stays readable. Mistakes (pred != label) get a red frame and
+red text, so they stand out at a glance.
+"""
+
+import base64
+import io
+import math
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+from torchvision.utils import make_grid
+
+MIN_TILE = 84        # tiles smaller than this (in pixels) are upscaled by a whole factor
+PADDING = 4          # pixels between tiles; the red frame of a mistake is drawn in it
+RED = (255, 0, 0)
+GREEN = (0, 200, 0)
+WHITE = (255, 255, 255)
+
+
+def to_unit_float(images, mean=None, std=None):
+    """(N,C,H,W) tensor/array -> float tensor in [0,1]: uint8 / 255, or undo Normalize(mean, std)."""
+    tensor = torch.as_tensor(np.asarray(images)) if not torch.is_tensor(images) else images
+    tensor = tensor.detach().cpu()
+    if tensor.dtype == torch.uint8:
+        tensor = tensor.float() / 255.0
+    else:
+        tensor = tensor.float()
+    if mean is not None or std is not None:
+        channels = tensor.shape[1]
+        mean_t = torch.as_tensor(0.0 if mean is None else mean, dtype=torch.float32).reshape(-1)
+        std_t = torch.as_tensor(1.0 if std is None else std, dtype=torch.float32).reshape(-1)
+        tensor = tensor * std_t.expand(channels).view(1, -1, 1, 1) + mean_t.expand(channels).view(1, -1, 1, 1)
+    return tensor.clamp(0.0, 1.0)
+
+
+def tile_scale(height, width):
+    """Whole-number upscale factor that makes the smaller side at least MIN_TILE pixels."""
+    return max(1, math.ceil(MIN_TILE / max(1, min(height, width))))
+
+
+def tile_origin(index, nrow, tile_h, tile_w, padding=PADDING):
+    """Top-left pixel of tile `index` inside make_grid's output."""
+    row, col = divmod(index, nrow)
+    return col * (tile_w + padding) + padding, row * (tile_h + padding) + padding
+
+
+def render_grid(images, labels=None, preds=None, nrow=8, mean=None, std=None):
+    """(N,1|3,H,W) images -> uint8 (H, W, 3) grid with labels drawn on each tile."""
+    tiles = to_unit_float(images, mean, std)
+    if tiles.shape[1] == 1:
+        tiles = tiles.expand(-1, 3, -1, -1)
+    scale = tile_scale(tiles.shape[2], tiles.shape[3])
+    if scale > 1:
+        tiles = torch.nn.functional.interpolate(tiles, scale_factor=scale, mode="nearest")
+    grid = make_grid(tiles, nrow=nrow, padding=PADDING, pad_value=1.0)
+    if tiles.shape[0] == 1:  # make_grid returns a lone tile unpadded; keep one layout for all N
+        grid = torch.nn.functional.pad(grid, (PADDING,) * 4, value=1.0)
+    picture = Image.fromarray((grid.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
+    if labels is not None or preds is not None:
+        _draw_labels(picture, tiles.shape[2], tiles.shape[3], nrow, labels, preds)
+    return np.asarray(picture)
+
+
+def _draw_labels(picture, tile_h, tile_w, nrow, labels, preds):
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=max(12, tile_h // 6))
+    count = len(labels) if labels is not None else len(preds)
+    for i in range(count):
+        x0, y0 = tile_origin(i, nrow, tile_h, tile_w)
+        truth = None if labels is None else str(labels[i])
+        guess = None if preds is None else str(preds[i])
+        wrong = truth is not None and guess is not None and truth != guess
+        if wrong:
+            caption, color = f"{guess} (true {truth})", RED
+            # The frame sits in the padding around the tile, so no image pixel is hidden.
+            draw.rectangle([x0 - PADDING, y0 - PADDING, x0 + tile_w + PADDING - 1,
+                            y0 + tile_h + PADDING - 1], outline=RED, width=PADDING)
+        elif guess is not None:
+            caption, color = guess, GREEN if truth is not None else WHITE
+        else:
+            caption, color = truth, WHITE
+        box = draw.textbbox((x0 + 2, y0 + 1), caption, font=font)
+        draw.rectangle([box[0] - 1, box[1] - 1, box[2] + 1, box[3] + 1], fill=(0, 0, 0))
+        draw.text((x0 + 2, y0 + 1), caption, fill=color, font=font)
+
+
+def png_data_url(array):
+    """uint8 (H, W, 3) array -> 'data:image/png;base64,...' as Visdom's image panes expect."""
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
