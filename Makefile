@@ -1,21 +1,25 @@
-# The README's two commands: `make demo` and `make test`. Each does its own set-up.
+# The README's two commands: `make demo` and `make test`. Each does its own set-up,
+# and set-up is quick (about a second) once done.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 VIZLAB := $(VENV)/bin/vizlab
 STAMP  := $(VENV)/.vizlab-installed
+PYTEST_ARGS ?=
 
 # Pinned, tested versions; also makes pip build visdom 0.2.4 with setuptools<81.
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup demo test stop clean
+.PHONY: setup demo test serve stop clean
 
+# Reinstalls only when the package metadata or the pins change.
 $(STAMP): setup.py setup.cfg constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
+# Visdom's UI files from npm (cached in ~/.cache/vizlab/npm), so its server never goes online.
 setup: $(STAMP)
 	$(VIZLAB) assets install
 
@@ -23,7 +27,10 @@ demo: setup
 	$(VIZLAB) demo
 
 test: setup
-	$(PY) -m pytest
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+serve: setup
+	$(VIZLAB) serve --detach
 
 stop:
 	$(VIZLAB) serve --stop
