@@ -1,6 +1,76 @@
-"""PLACEHOLDER: `vizlab run`."""
+"""`vizlab run NAME [options]` runs one lesson runner; `vizlab demo` runs them all against a local server."""
+
+import argparse
+import importlib
+import pkgutil
+
+import vizlab.runners
+from vizlab.server import ensure_server
+
+# Runner -> short but meaningful settings for `vizlab demo`, in lesson order.
+# Names whose module does not exist (yet) are skipped, so runners can be added in any order.
+DEMO_ARGS = {
+    "linear_regression": [],
+    "logistic_regression": [],
+    "activations": [],
+    "softmax_entropy": [],
+    "himmelblau": ["--epochs", "4000"],
+    "optimizers": [],
+    "mnist_mlp": ["--epochs", "2"],
+}
+
+
+def available_runners():
+    """Names of the runner modules in vizlab.runners."""
+    return sorted(m.name for m in pkgutil.iter_modules(vizlab.runners.__path__) if not m.name.startswith("_"))
+
+
+def run_runner(name, argv):
+    """Import vizlab.runners.NAME and call its main(argv); returns its metrics dict."""
+    return importlib.import_module(f"vizlab.runners.{name}").main(list(argv))
 
 
 def add_parser(subparsers):
-    p = subparsers.add_parser("run", help="(not yet implemented)")
-    p.set_defaults(func=lambda args: print("vizlab run: not yet implemented") or 2)
+    run = subparsers.add_parser("run", help="run one lesson runner: vizlab run NAME [its options]",
+                                description="Run one lesson runner; options after NAME go to the runner "
+                                            "(vizlab run mnist_mlp --help lists them).")
+    run.add_argument("name", help="runner name, one of: " + ", ".join(available_runners()))
+    run.add_argument("runner_args", nargs=argparse.REMAINDER, help="options for the runner")
+    run.set_defaults(func=_run)
+
+    demo = subparsers.add_parser("demo", help="run every lesson runner briefly against a local Visdom server",
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    demo.add_argument("--port", type=int, default=8097, help="Visdom port (a server is started if none answers)")
+    demo.add_argument("--only", nargs="+", metavar="NAME", default=None,
+                      help="run only these runners (None: every runner that exists)")
+    demo.set_defaults(func=_demo)
+
+
+def _run(args):
+    names = available_runners()
+    if args.name not in names:
+        print(f"vizlab run: no runner named {args.name!r}; available: {', '.join(names)}")
+        return 2
+    run_runner(args.name, args.runner_args)
+    return 0
+
+
+def _demo(args):
+    names = [n for n in (args.only or DEMO_ARGS) if n in available_runners()]
+    unknown = sorted(set(args.only or ()) - set(available_runners()))
+    if unknown:
+        print(f"vizlab demo: no runner named {', '.join(unknown)}; available: {', '.join(available_runners())}")
+        return 2
+    url = ensure_server(args.port).replace("127.0.0.1", "localhost")
+    failed = []
+    for name in names:
+        print(f"\n== {name}: watch at {url}/env/{name}", flush=True)
+        try:
+            run_runner(name, DEMO_ARGS.get(name, []) + ["--port", str(args.port)])
+        except SystemExit as stop:  # a runner's own clear error (e.g. MNIST missing): go on with the rest
+            if stop.code:
+                failed.append(name)
+    print(f"\nAll windows: {url} (pick an environment at the top left)")
+    if failed:
+        print(f"vizlab demo: {', '.join(failed)} stopped early (see the message above)")
+    return 1 if failed else 0

@@ -1,6 +1,7 @@
 """What every runner shares: its common options, device choice, seeding, logger and metrics."""
 
 import argparse
+import html
 import json
 import os
 import random
@@ -13,12 +14,12 @@ from tqdm import tqdm
 from vizlab.logger import VisdomLogger
 
 
-def runner_parser(name, description, epochs, lr):
+def runner_parser(name, description, epochs, lr, lr_help="learning rate"):
     """argparse parser with the options every runner has; add runner-specific ones to it."""
     p = argparse.ArgumentParser(prog=name, description=description,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--epochs", type=_positive_int, default=epochs, help="training epochs")
-    p.add_argument("--lr", type=float, default=lr, help="learning rate")
+    p.add_argument("--lr", type=float, default=lr, help=lr_help)
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N (auto picks CUDA when available)")
     p.add_argument("--env", default=name, help="Visdom environment")
@@ -78,6 +79,69 @@ def write_metrics(path, metrics):
             json.dump(metrics, f, indent=2)
 
 
-def progress(iterable, args, **kwargs):
-    """tqdm bar, off with --quiet or when stderr is not a terminal."""
-    return tqdm(iterable, disable=args.quiet or not sys.stderr.isatty(), **kwargs)
+def progress(iterable, args, disable=False, **kwargs):
+    """tqdm bar, off with --quiet or when stderr is not a terminal (or when `disable`)."""
+    return tqdm(iterable, disable=disable or args.quiet or not sys.stderr.isatty(), **kwargs)
+
+
+def env_url(args):
+    """Where the run's windows can be watched."""
+    return f"{args.server.rstrip('/')}:{args.port}/env/{args.env}"
+
+
+def hparams_html(args, **extra):
+    """The run's settings as a small HTML table for a `log.text` window."""
+    rows = {**vars(args), **extra}
+    cells = "".join(f"<tr><td><b>{k}</b></td><td>{html.escape(str(v))}</td></tr>" for k, v in rows.items())
+    return f"<table>{cells}</table>"
+
+
+def init_distributed(device_spec, parser=None):
+    """(rank, world_size, device); joins the process group when started by torchrun.
+
+    Under torchrun every process trains on its own device (cuda:LOCAL_RANK when CUDA is there)
+    and talks over nccl on GPUs, gloo on CPUs. Without torchrun: (0, 1, pick_device(...)).
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size == 1:
+        return 0, 1, pick_device(device_spec, parser)
+    import torch.distributed as dist
+
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    device = pick_device(device_spec, parser)
+    if device.type == "cuda":
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), world_size, device
+
+
+def rank_zero_first(fn, rank, world_size):
+    """fn() on rank 0, then on the other ranks: one process downloads or extracts, the rest reuse it.
+
+    An exception on rank 0 is raised on every rank, so no rank waits forever for a failed one.
+    """
+    if world_size == 1:
+        return fn()
+    import torch.distributed as dist
+
+    result, error = None, [None]
+    if rank == 0:
+        try:
+            result = fn()
+        except Exception as exc:  # handed to every rank below
+            error = [exc]
+    dist.broadcast_object_list(error, src=0)
+    if error[0] is not None:
+        raise error[0]
+    return result if rank == 0 else fn()
+
+
+def all_reduce_sum(tensor, world_size):
+    """Sum `tensor` over all ranks, in place (a no-op in a single process)."""
+    if world_size > 1:
+        import torch.distributed as dist
+
+        dist.all_reduce(tensor)
+    return tensor

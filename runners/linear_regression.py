@@ -1,0 +1,62 @@
+"""Linear regression, live: fit y = w x + b to three points of y = 2x and watch w -> 2, b -> 0.
+
+The lesson: x = [1, 2, 3], y = [2, 4, 6], nn.Linear(1, 1), MSE summed, SGD lr 0.05 for 51 epochs.
+Windows: `loss`, `params` (weight and bias with their targets 2 and 0), `fit` (data and fitted line).
+"""
+
+import torch
+from torch import nn
+
+from vizlab import training
+from vizlab.models import LinearRegression
+
+
+def main(argv=None):
+    parser = training.runner_parser("linear_regression", __doc__, epochs=51, lr=0.05)
+    args = parser.parse_args(argv)
+    device = training.pick_device(args.device, parser)
+    training.seed_everything(args.seed)
+
+    # 1. Data: three points on y = 2x, as column matrices (one feature per row).
+    x = torch.tensor([[1.0], [2.0], [3.0]], device=device)
+    y = 2 * x
+    # 2. Model.
+    model = LinearRegression().to(device)
+    # 3. Loss and optimizer.
+    criterion = nn.MSELoss(reduction="sum")
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+
+    # 4. Train: forward, loss, zero_grad, backward, step; then show where it stands.
+    with training.open_logger(args) as log:
+        log.text("hparams", training.hparams_html(args))
+        bar = training.progress(range(1, args.epochs + 1), args, desc="linear_regression", unit="epoch")
+        for epoch in bar:
+            loss = criterion(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+            # Three data points: syncing to read w and b costs nothing next to the logging.
+            weight, bias = model.linear.weight.item(), model.linear.bias.item()
+            log.scalar("loss", epoch, loss.item(), trace="train", xlabel="epoch",
+                       ylabel="MSE (summed)", ytype="log")
+            log.scalars("params", epoch, {"weight": weight, "bias": bias,
+                                          "weight target": 2.0, "bias target": 0.0},
+                        xlabel="epoch", ylabel="value")
+            log.line("fit", x.flatten().tolist(),
+                     {"data (y = 2x)": y.flatten().tolist(),
+                      "fit": (weight * x + bias).flatten().tolist()},
+                     xlabel="x", ylabel="y", markers=True)
+            bar.set_postfix(loss=f"{loss.item():.4f}", w=f"{weight:.3f}", b=f"{bias:.3f}")
+
+        with torch.no_grad():
+            final_loss = criterion(model(x), y).item()
+    metrics = {"weight": weight, "bias": bias, "loss": final_loss}
+    training.write_metrics(args.metrics_out, metrics)
+    print(f"linear_regression: weight {weight:.4f} (target 2), bias {bias:.4f} (target 0), "
+          f"loss {final_loss:.6f} after {args.epochs} epochs; windows: {training.env_url(args)}")
+    return metrics
+
+
+if __name__ == "__main__":
+    main()

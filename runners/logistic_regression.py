@@ -1,0 +1,69 @@
+"""Logistic regression, live: the probability of passing an exam after x hours of study.
+
+The lesson: hours x = [1, 2, 3], passed y = [0, 0, 1], sigmoid(Linear(1, 1)), BCE summed,
+SGD lr 0.01 for 1000 epochs. Windows: `loss`, and `probability`, P(pass) over 0..10 hours with
+the 0.5 decision threshold, redrawn as it learns so the curve visibly sharpens.
+"""
+
+import torch
+from torch import nn
+
+from vizlab import training
+from vizlab.models import LogisticRegression
+
+
+def main(argv=None):
+    parser = training.runner_parser("logistic_regression", __doc__, epochs=1000, lr=0.01)
+    parser.add_argument("--log-every", type=int, default=10, help="append the loss every N epochs")
+    parser.add_argument("--refresh-every", type=int, default=50,
+                        help="redraw the probability curve every N epochs")
+    args = parser.parse_args(argv)
+    device = training.pick_device(args.device, parser)
+    training.seed_everything(args.seed)
+
+    # 1. Data: hours studied and whether the exam was passed.
+    x = torch.tensor([[1.0], [2.0], [3.0]], device=device)
+    y = torch.tensor([[0.0], [0.0], [1.0]], device=device)
+    hours = torch.linspace(0, 10, 200, device=device).unsqueeze(1)
+    # 2. Model.
+    model = LogisticRegression().to(device)
+    # 3. Loss and optimizer.
+    criterion = nn.BCELoss(reduction="sum")
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+
+    # 4. Train.
+    with training.open_logger(args) as log:
+        log.text("hparams", training.hparams_html(args))
+        bar = training.progress(range(1, args.epochs + 1), args, desc="logistic_regression", unit="epoch")
+        for epoch in bar:
+            loss = criterion(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+            last = epoch == args.epochs
+            if epoch % args.log_every == 0 or epoch == 1 or last:
+                log.scalar("loss", epoch, loss.item(), trace="train", xlabel="epoch", ylabel="BCE (summed)")
+                bar.set_postfix(loss=f"{loss.item():.4f}")
+            if epoch % args.refresh_every == 0 or epoch == 1 or last:
+                with torch.no_grad():
+                    p_pass = model(hours).flatten().tolist()
+                log.line("probability", hours.flatten().tolist(),
+                         {"P(pass)": p_pass, "threshold 0.5": [0.5] * len(p_pass)},
+                         xlabel="hours studied", ylabel=f"P(pass) after epoch {epoch}",
+                         ytickmin=0, ytickmax=1)
+
+        with torch.no_grad():
+            final_loss = criterion(model(x), y).item()
+    weight, bias = model.linear.weight.item(), model.linear.bias.item()
+    # sigmoid(w x + b) = 0.5 where w x + b = 0.
+    threshold = -bias / weight if weight else float("nan")
+    metrics = {"loss": final_loss, "weight": weight, "bias": bias, "threshold_hours": threshold}
+    training.write_metrics(args.metrics_out, metrics)
+    print(f"logistic_regression: P(pass) crosses 0.5 at {threshold:.2f} hours; loss {final_loss:.4f}, "
+          f"weight {weight:.4f}, bias {bias:.4f} after {args.epochs} epochs; windows: {training.env_url(args)}")
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
