@@ -126,7 +126,7 @@ def main(argv=None):
             if step % args.log_every == 0 or last:
                 f_now = f.detach()
                 if step == 0:  # replace any old window, so appends start fresh
-                    log.line("f", [0], {n: [f_now[i]] for i, n in enumerate(names)},
+                    log.line("f", [0], {n: f_now[i:i + 1] for i, n in enumerate(names)},
                              title="f(x, y) against step", xlabel="step", ylabel="f", ytype="log")
                 else:
                     log.scalars("f", step, {n: f_now[i] for i, n in enumerate(names)},

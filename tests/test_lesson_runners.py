@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from runners import activations, himmelblau
+from runners import activations, himmelblau, optimizers
 
 
 def run_runner(module, visdom_server, env, tmp_path, *extra):
@@ -121,3 +121,37 @@ def test_himmelblau_rejects_a_malformed_start(capsys):
         himmelblau.main(["--start", "3;2", "--no-visdom"])
     assert exit_info.value.code == 2
     assert "expected two numbers as x,y" in capsys.readouterr().err
+
+
+# optimizers -------------------------------------------------------------------------------------
+
+def test_optimizers_every_trace_starts_from_the_same_loss(visdom_server, viz, tmp_path):
+    env = "test_runner_optimizers"
+    metrics = run_runner(optimizers, visdom_server, env, tmp_path, "--epochs", "40")
+
+    curves = traces_by_name(viz, "loss", env)
+    assert set(curves) == set(optimizers.OPTIMIZERS)  # all eleven, LBFGS included
+    start = curves["sgd"]["y"][0]
+    for name, trace in curves.items():
+        assert trace["x"][0] == 0 and trace["x"][-1] == 40, name
+        assert trace["y"][0] == pytest.approx(start, abs=1e-7), f"{name} starts elsewhere"
+        assert trace["y"][-1] < start, f"{name} did not lower the loss"
+        assert trace["y"][-1] == pytest.approx(metrics["optimizers"][name]["final_loss"], rel=1e-6)
+    assert window(viz, "loss", env)["content"]["layout"]["yaxis"]["type"] == "log"
+
+    table = window(viz, "comparison", env)["content"]
+    assert table.count("<tr>") == 1 + len(optimizers.OPTIMIZERS)
+    for name, row in metrics["optimizers"].items():
+        assert f"<td>{name}</td>" in table and f"{row['final_loss']:.4f}" in table
+
+
+def test_optimizers_subset_and_unknown_name(visdom_server, viz, tmp_path, capsys):
+    env = "test_runner_optimizers_subset"
+    run_runner(optimizers, visdom_server, env, tmp_path, "--epochs", "5", "--optimizers", "lbfgs,sgd")
+    assert set(traces_by_name(viz, "loss", env)) == {"lbfgs", "sgd"}
+
+    with pytest.raises(SystemExit) as exit_info:
+        optimizers.main(["--optimizers", "adam,nadam", "--no-visdom"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown optimizer(s) nadam" in err and ",".join(optimizers.OPTIMIZERS) in err
