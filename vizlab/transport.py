@@ -389,8 +389,9 @@ class Sender(threading.Thread):
 
     def _finished(self):
         with self._cond:
-            verified = self.connection is None or self._verify_done >= self._verify_asked
-            if not self.queue and not self.windows.changed() and verified:
+            synced = self.connection is None or (
+                not self.windows.changed() and self._verify_done >= self._verify_asked)
+            if not self.queue and synced:
                 self.done = self.processed
             self._cond.notify_all()
 
