@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from runners import activations, himmelblau, optimizers
+from runners import activations, himmelblau, optimizers, softmax_entropy
 
 
 def run_runner(module, visdom_server, env, tmp_path, *extra):
@@ -155,3 +155,42 @@ def test_optimizers_subset_and_unknown_name(visdom_server, viz, tmp_path, capsys
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "unknown optimizer(s) nadam" in err and ",".join(optimizers.OPTIMIZERS) in err
+
+
+# softmax_entropy --------------------------------------------------------------------------------
+
+def test_softmax_entropy_shows_the_lessons_figures(visdom_server, viz, tmp_path):
+    env = "test_runner_softmax_entropy"
+    metrics = run_runner(softmax_entropy, visdom_server, env, tmp_path)
+
+    for name, bits in (("uniform", "2.0000"), ("peaked", "1.3568"), ("confident", "0.0342")):
+        content = window(viz, f"entropy_{name}", env)["content"]
+        (bars,) = content["data"]
+        assert bars["type"] == "bar" and bars["y"] == softmax_entropy.DISTRIBUTIONS[name]
+        assert f"H = {bits} bits" in content["layout"]["title"]
+
+    checks = metrics["cross_entropy"]
+    assert checks["cross_entropy"] == checks["nll_loss(log_softmax)"]
+    text = window(viz, "cross_entropy", env)["content"]
+    assert f"{checks['cross_entropy']:.6f}" in text and "equals nll_loss(log_softmax)" in text
+
+    (heatmap,) = window(viz, "jacobian", env)["content"]["data"]
+    assert heatmap["type"] == "heatmap"
+    # seed 004 printed these rows for torch.autograd.grad(p[i], [a]) at a = [0.8659, 0.0540, 0.4153]
+    lesson = [[0.2496, -0.1025, -0.1471], [-0.1025, 0.1678, -0.0653], [-0.1471, -0.0653, 0.2124]]
+    np.testing.assert_allclose(heatmap["z"], lesson, atol=1e-4)
+    p = np.array(metrics["softmax"])
+    np.testing.assert_allclose(p, [0.4805, 0.2133, 0.3062], atol=1e-4)
+    np.testing.assert_allclose(heatmap["z"], np.diag(p) - np.outer(p, p), atol=1e-6)
+
+
+def test_softmax_entropy_jacobian_for_other_logits(visdom_server, viz, tmp_path):
+    env = "test_runner_softmax_logits"
+    run_runner(softmax_entropy, visdom_server, env, tmp_path, "--logits=-1,0,1,2")
+    (heatmap,) = window(viz, "jacobian", env)["content"]["data"]
+    z = np.array(heatmap["z"])
+    p = np.exp([-1, 0, 1, 2]) / np.exp([-1, 0, 1, 2]).sum()
+    assert z.shape == (4, 4)
+    np.testing.assert_allclose(np.diag(z), p * (1 - p), atol=1e-6)
+    np.testing.assert_allclose(z[0, 3], -p[0] * p[3], atol=1e-6)
+    np.testing.assert_allclose(z.sum(axis=1), 0, atol=1e-6)  # probabilities always sum to 1
