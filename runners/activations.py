@@ -40,7 +40,7 @@ def lesson_html(grads, x):
     peak = {name: g.max().item() for name, g in grads.items()}
     edge = x[-1].item()
     return (
-        "<h3>Activations and their gradients</h3><ul>"
+        "<h4>Activations and their gradients</h4><ul>"
         f"<li><b>sigmoid</b> squashes R into (0, 1); its gradient s(1-s) peaks at {peak['sigmoid']:.4f} "
         f"and is {at_edge['sigmoid']:.2e} at x = {edge:g}: saturated units barely learn "
         "(vanishing gradient).</li>"
@@ -79,7 +79,7 @@ def main(argv=None):
         log.line("activations", xs, values, title="activations", xlabel="x", ylabel="f(x)")
         log.line("gradients", xs, grads, title="gradients (torch.autograd.grad)",
                  xlabel="x", ylabel="df/dx")
-        log.text("lesson", lesson_html(grads, xs), title="activations: the lesson")
+        log.text("lesson", lesson_html(grads, xs), title="activations: the lesson", width=520, height=420)
         log.flush()
 
     metrics = {

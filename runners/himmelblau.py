@@ -73,8 +73,7 @@ def contour_traces(step=0.2):
     z = np.log10(1 + himmelblau(xx, yy))
     return [
         {"type": "contour", "x": axis.tolist(), "y": axis.tolist(), "z": z.round(4).tolist(),
-         "colorscale": "Viridis", "ncontours": 25, "name": "log10(1+f)",
-         "colorbar": {"title": "log10(1+f)"}},
+         "colorscale": "Viridis", "ncontours": 25, "name": "log10(1+f)", "showscale": False},
         {"type": "scatter", "mode": "markers", "name": "minima",
          "x": [m[0] for m in MINIMA], "y": [m[1] for m in MINIMA],
          "marker": {"symbol": "star", "size": 14, "color": "white",
@@ -86,13 +85,17 @@ def path_traces(names, path):
     """One line per start: path is a list of (starts, 2) tensors."""
     xy = torch.stack(path).cpu().numpy()  # (points, starts, 2)
     return [{"type": "scatter", "mode": "lines+markers", "name": name,
-             "x": xy[:, i, 0].tolist(), "y": xy[:, i, 1].tolist(), "marker": {"size": 4}}
-            for i, name in enumerate(names)]
+             "x": xy[:, i, 0].tolist(), "y": xy[:, i, 1].tolist(),
+             "line": {"color": color}, "marker": {"size": 4, "color": color}}
+            for i, (name, color) in enumerate(zip(names, PATH_COLORS))]
 
 
-PATH_LAYOUT = {"title": "path of (x, y) over log10(1 + f)", "xaxis": {"range": [-6, 6], "title": "x"},
-               "yaxis": {"range": [-6, 6], "title": "y", "scaleanchor": "x"},
-               "legend": {"orientation": "h"}}
+# Plotly's first colours, the ones the `f` window gives its traces: each path has the colour of
+# its f curve, so the `f` window's legend names the paths and this small pane needs none.
+PATH_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+PATH_LAYOUT = {"title": "path over log10(1 + f)", "showlegend": False,
+               "xaxis": {"range": [-6, 6], "title": "x"}, "yaxis": {"range": [-6, 6], "title": "y"},
+               "margin": {"l": 50, "r": 20, "t": 50, "b": 50}}
 
 
 def nearest_minimum(x, y):

@@ -75,14 +75,18 @@ def make_model(hidden):
                          nn.Linear(hidden, 2))
 
 
+def settings_text(settings):
+    return ", ".join(f"{k}={v}" for k, v in settings.items())
+
+
 def comparison_html(rows, steps):
     header = "<tr><th>optimizer</th><th>settings</th><th>loss at 0</th>" \
              f"<th>loss at {steps}</th><th>test accuracy</th><th>seconds</th></tr>"
     body = "".join(
-        f"<tr><td>{r['optimizer']}</td><td>{r['settings']}</td><td>{r['start_loss']:.4f}</td>"
+        f"<tr><td>{r['optimizer']}</td><td>{settings_text(r['settings'])}</td><td>{r['start_loss']:.4f}</td>"
         f"<td>{r['final_loss']:.4f}</td><td>{100 * r['test_accuracy']:.1f} %</td>"
         f"<td>{r['seconds']:.2f}</td></tr>" for r in sorted(rows, key=lambda r: r["final_loss"]))
-    return (f"<h3>Same MLP, same initial weights, {steps} full-batch steps on two spirals</h3>"
+    return (f"<h4>Same MLP, same initial weights, {steps} full-batch steps on two spirals</h4>"
             f"<table border='1' cellpadding='3'>{header}{body}</table>"
             "<p>Every optimizer is a <code>torch.optim.Optimizer</code>: <code>zero_grad()</code>, "
             "<code>step(closure)</code>, <code>param_groups</code>, <code>state_dict()</code>. "
@@ -146,9 +150,9 @@ def compare(args, device):
                 run["losses"].append(losses[name])
             if step == 0:  # replace any old window; every trace starts at the same loss
                 log.line("loss", [0], {n: v.reshape(1) for n, v in losses.items()}, title="training loss",
-                         xlabel="step", ylabel="cross-entropy", ytype="log")
+                         xlabel="step", ylabel="cross-entropy", width=620, height=420)
             elif step % args.log_every == 0 or step == args.epochs:
-                log.scalars("loss", step, losses, ytype="log")
+                log.scalars("loss", step, losses)
 
         rows = []
         for name, run in runs.items():
@@ -160,7 +164,8 @@ def compare(args, device):
             rows.append({"optimizer": name, "settings": run["settings"], "start_loss": losses[0],
                          "final_loss": losses[-1], "test_accuracy": accuracy,
                          "seconds": run["seconds"]})
-        log.text("comparison", comparison_html(rows, args.epochs), title="optimizers compared")
+        log.text("comparison", comparison_html(rows, args.epochs), title="optimizers compared",
+                 width=760, height=420)
         log.flush()
 
     metrics = {"steps": args.epochs, "optimizers": {r["optimizer"]: r for r in rows}}

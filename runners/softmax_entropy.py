@@ -79,7 +79,7 @@ def cross_entropy_html(losses):
     rows = "".join(f"<tr><td><code>{html.escape(k)}</code></td><td>{v:.6f}</td></tr>"
                    for k, v in losses.items())
     same = losses["cross_entropy"] == losses["nll_loss(log_softmax)"]
-    return ("<h3>cross_entropy = nll_loss(log_softmax)</h3>"
+    return ("<h4>cross_entropy = nll_loss(log_softmax)</h4>"
             "<p>logits = x @ w.T + b with x ~ N(0,1)<sup>1x784</sup>, w ~ N(0,1)<sup>10x784</sup>, "
             "target class 4:</p>"
             f"<table border='1' cellpadding='3'>{rows}</table>"
@@ -101,7 +101,7 @@ def jacobian_figure(p, jacobian):
     traces = [{"type": "heatmap", "z": jacobian, "x": [f"a{j}" for j in range(n)],
                "y": [f"p{i}" for i in range(n)], "colorscale": "RdBu", "zmid": 0,
                "texttemplate": "%{z:.4f}", "colorbar": {"title": "dp_i/da_j"}}]
-    layout = {"title": "softmax Jacobian: p_i(1-p_i) on the diagonal, -p_i p_j off it",
+    layout = {"title": "softmax Jacobian dp_i/da_j",
               "yaxis": {"autorange": "reversed", "title": "output"}, "xaxis": {"title": "logit"}}
     return traces, layout
 
@@ -123,12 +123,13 @@ def main(argv=None):
     with training.open_logger(args) as log:
         for name, dist in DISTRIBUTIONS.items():
             log.figure(f"entropy_{name}", *entropy_figure(name, dist, entropies[name]))
-        log.text("cross_entropy", cross_entropy_html(losses), title="cross-entropy")
+        log.text("cross_entropy", cross_entropy_html(losses), title="cross-entropy", width=520, height=260)
         log.figure("jacobian", *jacobian_figure(p, jacobian))
         log.text("jacobian_check",
                  f"<p>logits {args.logits} &rarr; p = {[round(v, 4) for v in p]}</p>"
-                 f"<p>max |autograd - closed form| = {jacobian_error:.2e}</p>",
-                 title="Jacobian check")
+                 "<p>closed form: p_i(1 - p_i) on the diagonal, -p_i p_j off it; "
+                 f"max |autograd - closed form| = {jacobian_error:.2e}</p>",
+                 title="Jacobian check", width=360, height=200)
         log.flush()
 
     metrics = {"entropy_bits": entropies, "cross_entropy": losses, "softmax": p,
