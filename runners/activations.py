@@ -80,7 +80,6 @@ def main(argv=None):
         log.line("gradients", xs, grads, title="gradients (torch.autograd.grad)",
                  xlabel="x", ylabel="df/dx")
         log.text("lesson", lesson_html(grads, xs), title="activations: the lesson", width=520, height=420)
-        log.flush()
 
     metrics = {
         "points": args.points,

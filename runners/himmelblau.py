@@ -136,7 +136,6 @@ def main(argv=None):
                                 ytype="log")
                     path.append(xy.detach().clone())
                 if not torch.isfinite(f_now).all():
-                    log.flush()
                     sys.exit(f"himmelblau: f is {f_now.tolist()} at step {step}: {args.optimizer} "
                              f"with lr {args.lr:g} diverged; try a smaller --lr")
             if step % args.draw_every == 0 or last:
@@ -146,7 +145,6 @@ def main(argv=None):
             optimizer.zero_grad()
             f.sum().backward()
             optimizer.step()
-        log.flush()
 
     runs = []
     for (x0, y0), (x, y), f_end in zip(starts, xy.tolist(), f.tolist()):

@@ -41,9 +41,11 @@ def optimizer_list(text):
     """argparse type for a comma-separated subset of OPTIMIZERS."""
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
     unknown = [n for n in names if n not in OPTIMIZERS]
-    if unknown or not names:
+    if unknown:
         raise argparse.ArgumentTypeError(
-            f"unknown optimizer(s) {', '.join(unknown) or repr(text)}; choose from {','.join(OPTIMIZERS)}")
+            f"unknown optimizer(s) {', '.join(unknown)}; choose from {','.join(OPTIMIZERS)}")
+    if not names:
+        raise argparse.ArgumentTypeError(f"name at least one optimizer: {','.join(OPTIMIZERS)}")
     return list(dict.fromkeys(names))  # keep order, drop repeats
 
 
@@ -166,7 +168,6 @@ def compare(args, device):
                          "seconds": run["seconds"]})
         log.text("comparison", comparison_html(rows, args.epochs), title="optimizers compared",
                  width=760, height=420)
-        log.flush()
 
     metrics = {"steps": args.epochs, "optimizers": {r["optimizer"]: r for r in rows}}
     training.write_metrics(args.metrics_out, metrics)

@@ -130,7 +130,6 @@ def main(argv=None):
                  "<p>closed form: p_i(1 - p_i) on the diagonal, -p_i p_j off it; "
                  f"max |autograd - closed form| = {jacobian_error:.2e}</p>",
                  title="Jacobian check", width=360, height=200)
-        log.flush()
 
     metrics = {"entropy_bits": entropies, "cross_entropy": losses, "softmax": p,
                "jacobian": jacobian, "jacobian_max_error": jacobian_error}
