@@ -6,11 +6,11 @@ import math
 import numpy as np
 import pytest
 
-from runners import activations, himmelblau, optimizers, softmax_entropy
+from vizlab.runners import activations, himmelblau, optimizers, softmax_entropy
 
 
 def run_runner(module, visdom_server, env, tmp_path, *extra):
-    """main() of a runner against the test server; returns its metrics and the metrics file's."""
+    """main() of a runner against the test server; returns its metrics, checked equal to --metrics-out."""
     metrics_path = tmp_path / f"{env}.json"
     metrics = module.main(["--env", env, "--port", str(visdom_server.port), "--device", "cpu",
                            "--journal", str(tmp_path / f"{env}.jsonl"), "--quiet",
