@@ -1,5 +1,7 @@
 """The lessons' models: one class per model, each a Module with __init__ and forward."""
 
+import functools
+
 import torch
 from torch import nn
 
@@ -36,16 +38,27 @@ class MLP(nn.Module):
 
     def __init__(self, hidden=200, relu_on_logits=False, kaiming_init=False):
         super().__init__()
-        layers = [nn.Flatten(), nn.Linear(28 * 28, hidden), nn.ReLU(),
-                  nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 10)]
+        # The tutorial's init draws its own numbers: skip PyTorch's default init so it doesn't
+        # consume random numbers first.
+        linear = functools.partial(nn.utils.skip_init, nn.Linear) if kaiming_init else nn.Linear
+        layers = [nn.Flatten(), linear(28 * 28, hidden), nn.ReLU(),
+                  linear(hidden, hidden), nn.ReLU(), linear(hidden, 10)]
         if relu_on_logits:
             layers.append(nn.ReLU())
         self.net = nn.Sequential(*layers)
         if kaiming_init:
-            for layer in self.net:
-                if isinstance(layer, nn.Linear):
-                    nn.init.kaiming_normal_(layer.weight)
-                    nn.init.zeros_(layer.bias)
+            self._tutorial_init()
+
+    @torch.no_grad()
+    def _tutorial_init(self):
+        """w = torch.randn(...) for each layer, then kaiming_normal_ on each, zero biases: the
+        tutorial's random draws in its order, so a seed gives the tutorial's run."""
+        linears = [layer for layer in self.net if isinstance(layer, nn.Linear)]
+        for layer in linears:
+            layer.weight.normal_()
+            layer.bias.zero_()
+        for layer in linears:
+            nn.init.kaiming_normal_(layer.weight)
 
     def forward(self, x):
         return self.net(x)
