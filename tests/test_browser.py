@@ -1,0 +1,203 @@
+"""The MNIST dashboard as a person sees it: real server, real runner, real MNIST, headless Chromium.
+
+Skipped without a browser (the message says how to install one); with CI set, a missing browser fails.
+Screenshots land in test-artifacts/browser/.
+"""
+
+import base64
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from visdom import Visdom
+
+from vizlab import browser as vb
+from vizlab.render import PADDING, tile_scale
+from vizlab.server import VisdomServer
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+MNIST_RUNNER = ROOT / "runners" / "mnist_mlp.py"
+RUNNER_TIMEOUT = 300
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if vb.find_chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser test, but {vb.INSTALL_HINT}")
+        pytest.skip(vb.INSTALL_HINT)
+    with vb.open_browser() as chromium:
+        yield chromium
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A server of our own, so the page's environment list holds only this file's runs."""
+    with VisdomServer(env_path=tmp_path_factory.mktemp("browser-env")) as srv:
+        yield srv
+
+
+@pytest.fixture
+def reader(server):
+    return Visdom(server="http://127.0.0.1", port=server.port,
+                  raise_exceptions=True, use_incoming_socket=False)
+
+
+SAMPLES, NROW = 48, 8  # the runner's sample grid: 48 test digits, 8 per row
+
+
+def mnist_command(server, env, data_dir, journal, *options):
+    return [sys.executable, str(MNIST_RUNNER), "--port", str(server.port), "--env", env,
+            "--quiet", "--data-dir", str(data_dir), "--journal", str(journal),
+            "--samples", str(SAMPLES), *map(str, options)]
+
+
+def run_mnist(server, env, data_dir, tmp_path, *options):
+    done = subprocess.run(mnist_command(server, env, data_dir, tmp_path / "journal.jsonl", *options),
+                          capture_output=True, text=True, timeout=RUNNER_TIMEOUT)
+    assert done.returncode == 0, f"mnist_mlp failed:\n{done.stdout}\n{done.stderr}"
+
+
+def window(reader, env, win):
+    return json.loads(reader.get_window_data(win, env=env))
+
+
+def server_points(win_data):
+    """{trace name: number of points} of a line window as the server holds it."""
+    return {t.get("name"): len(t["x"]) for t in win_data["content"]["data"]}
+
+
+def png_size(data_url):
+    header, _, payload = data_url.partition(",")
+    assert header.startswith("data:image/"), f"not an inline image: {header[:40]}"
+    return Image.open(io.BytesIO(base64.b64decode(payload))).size
+
+
+def wait_while_running(runner, wait):
+    """`wait(timeout)` in short slices while the runner lives; fail at once with its output if it dies."""
+    deadline = time.monotonic() + RUNNER_TIMEOUT
+    while runner.poll() is None and time.monotonic() < deadline:
+        try:
+            return wait(2.0)
+        except TimeoutError:
+            pass
+    if runner.returncode not in (None, 0):
+        pytest.fail(f"mnist_mlp ended with code {runner.returncode}:\n{runner.stdout.read()}")
+    return wait(5.0)
+
+
+def screenshot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_mnist_dashboard_renders(browser, server, reader, mnist_root, tmp_path):
+    # Two epochs: a one-point line draws nothing a person could see.
+    env, epochs, subset, batch, log_every = "browser_mnist", 2, 6000, 200, 5
+    run_mnist(server, env, mnist_root, tmp_path, "--epochs", epochs, "--subset", subset,
+              "--batch-size", batch, "--log-every", log_every)
+
+    page, problems = vb.open_dashboard(browser, server.url, env)
+    try:
+        panes = vb.wait_for_panes(page, ["loss", "accuracy", "samples"], timeout=30)
+        screenshot(page, "mnist_dashboard.png")
+
+        loss = panes["loss"]
+        assert sorted(loss["legend"]) == ["train", "val"]
+        assert loss["drawn_lines"] == 2, "both loss curves should be drawn in the SVG"
+        on_server = server_points(window(reader, env, "loss"))
+        assert {t["name"]: t["points"] for t in loss["traces"]} == on_server
+        assert on_server == {"train": epochs * (subset // batch // log_every), "val": epochs}
+
+        accuracy = panes["accuracy"]
+        assert accuracy["drawn_lines"] >= 1, "the accuracy pane shows no line"
+        assert vb.total_points(accuracy) == sum(server_points(window(reader, env, "accuracy")).values())
+
+        samples = panes["samples"]
+        assert len(samples["images"]) == 1
+        shown = samples["images"][0]
+        sent = window(reader, env, "samples")["content"]["src"]
+        assert shown["complete"] and shown["src"] == sent
+        # make_grid of 48 upscaled 28x28 tiles, 8 per row, with padding around every tile
+        tile = 28 * tile_scale(28, 28) + PADDING
+        grid = (NROW * tile + PADDING, -(-SAMPLES // NROW) * tile + PADDING)
+        assert (shown["width"], shown["height"]) == png_size(sent) == grid
+
+        assert problems.messages() == []
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_loss_pane_grows_live_without_reload(browser, server, reader, mnist_root, tmp_path):
+    env = "browser_live"
+    # Open the (still empty) environment first, then train: every point must arrive over the
+    # page's live connection, and a reload would wipe the marker set here.  The env must exist
+    # first (a client's constructor creates it): a page opened on an unknown env shows `main`.
+    Visdom(server="http://127.0.0.1", port=server.port, env=env, use_incoming_socket=False)
+    page, problems = vb.open_dashboard(browser, server.url, env)
+    page.evaluate("window.vizlabNoReload = true")
+    loads = []
+    page.on("load", lambda _: loads.append(page.url))
+    # 300 steps, a training point every 5: seconds of points arriving a few at a time.
+    runner = subprocess.Popen(mnist_command(server, env, mnist_root, tmp_path / "journal.jsonl",
+                                            "--epochs", 3, "--subset", 20000, "--log-every", 5),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        first_seen = vb.total_points(wait_while_running(
+            runner, lambda timeout: vb.wait_for_panes(page, ["loss"], timeout))["loss"])
+        output, _ = runner.communicate(timeout=RUNNER_TIMEOUT)
+        assert runner.returncode == 0, f"mnist_mlp failed:\n{output}"
+
+        final = sum(server_points(window(reader, env, "loss")).values())
+        shown = vb.wait_for_points(page, "loss", final - 1, timeout=30)
+        screenshot(page, "mnist_live.png")
+        assert shown == final
+        assert first_seen < final, "the page only ever showed the finished plot"
+        assert page.evaluate("window.vizlabNoReload") is True and loads == []
+        assert problems.messages() == []
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+            runner.wait()
+        page.close()
+
+
+@pytest.mark.browser
+def test_page_problems_reports_console_errors_and_missing_files(browser, server):
+    # The dashboard tests pass only when this recorder is empty, so prove it does see trouble.
+    page, problems = vb.open_dashboard(browser, server.url, "browser_problems")
+    try:
+        assert problems.messages() == []
+        page.evaluate("""async () => {
+            console.error('something broke');
+            const s = document.createElement('script');
+            s.src = '/static/js/no-such-file.js';
+            await new Promise(done => { s.onerror = done; document.head.appendChild(s); });
+        }""")
+        found = "\n".join(problems.messages())
+        assert "console error: something broke" in found
+        assert "HTTP 404" in found and "/static/js/no-such-file.js" in found
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("ci, outcome", [("", "1 skipped"), ("true", "1 error")])
+def test_missing_browser_skips_locally_but_fails_in_ci(tmp_path, ci, outcome):
+    env = dict(os.environ, VIZLAB_CHROMIUM=str(tmp_path / "no-chromium"), CI=ci)
+    done = subprocess.run([sys.executable, "-m", "pytest", __file__, "-k", "dashboard_renders",
+                           "-rsf", "-p", "no:cacheprovider", "--basetemp", str(tmp_path / "inner")],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert outcome in done.stdout.splitlines()[-1], done.stdout
+    assert (done.returncode == 0) == (outcome == "1 skipped")
+    assert "scripts/install_browser.sh" in done.stdout, "the message must say how to install one"
