@@ -14,14 +14,27 @@ import pytest
 import requests
 
 from vizlab.assets import ASSETS, VERSION_FILE, visdom_version
+from vizlab.cli import main
 from vizlab.server import free_port
 
 ASSET_PATHS = [rel for rel, _, _ in ASSETS]
 
 
 def vizlab(*args, env=None):
+    """The real `vizlab` command in a child process (where its environment matters)."""
     return subprocess.run([sys.executable, "-m", "vizlab.cli", *args], capture_output=True,
                           text=True, env=env, timeout=300)
+
+
+@pytest.fixture
+def cli(capsys):
+    """The same command line in-process (`import vizlab` costs seconds: torch).
+    Returns (exit code, stdout, stderr)."""
+    def run(*args):
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
 
 
 @pytest.fixture(scope="session")
@@ -72,12 +85,12 @@ def test_download_writes_every_file_from_npm(asset_source):
     assert b"<svg" in svg.read_bytes()
 
 
-def test_status_install_from_dir_offline_and_idempotent(asset_source, bare_visdom, offline_env):
+def test_status_install_from_dir_offline_and_idempotent(asset_source, bare_visdom, offline_env, cli):
     _, static = bare_visdom
-    before = vizlab("assets", "status", "--static-dir", str(static))
-    assert before.returncode == 1
-    assert "js/plotly-plotly.min.js" in before.stdout and VERSION_FILE in before.stdout
-    assert "vizlab assets install" in before.stdout
+    code, out, _ = cli("assets", "status", "--static-dir", str(static))
+    assert code == 1
+    assert "js/plotly-plotly.min.js" in out and VERSION_FILE in out
+    assert "vizlab assets install" in out
 
     done = vizlab("assets", "install", "--from", str(asset_source), "--static-dir", str(static),
                   env=offline_env)
@@ -86,16 +99,16 @@ def test_status_install_from_dir_offline_and_idempotent(asset_source, bare_visdo
     assert (static / VERSION_FILE).read_text() == visdom_version()
     for rel in ASSET_PATHS:
         assert (static / rel).read_bytes() == (asset_source / rel).read_bytes(), rel
-    assert vizlab("assets", "status", "--static-dir", str(static)).returncode == 0
+    assert cli("assets", "status", "--static-dir", str(static))[0] == 0
 
     # Delete one file: status names it and exits 1; install restores exactly that file.
     victim = static / "js/react-dom.min.js"
     victim.unlink()
     kept = static / "js/jquery.min.js"
     kept_mtime = kept.stat().st_mtime_ns
-    missing = vizlab("assets", "status", "--static-dir", str(static))
-    assert missing.returncode == 1 and "js/react-dom.min.js" in missing.stdout
-    assert "jquery" not in missing.stdout
+    code, out, _ = cli("assets", "status", "--static-dir", str(static))
+    assert code == 1 and "js/react-dom.min.js" in out
+    assert "jquery" not in out
     restored = vizlab("assets", "install", "--from", str(asset_source), "--static-dir", str(static),
                       env=offline_env)
     assert restored.returncode == 0, restored.stderr
@@ -103,26 +116,26 @@ def test_status_install_from_dir_offline_and_idempotent(asset_source, bare_visdo
     assert victim.read_bytes() == (asset_source / "js/react-dom.min.js").read_bytes()
     assert kept.stat().st_mtime_ns == kept_mtime
 
-    again = vizlab("assets", "install", "--static-dir", str(static), env=offline_env)
-    assert again.returncode == 0 and f"all {len(ASSETS)} files present" in again.stdout
+    code, out, _ = cli("assets", "install", "--static-dir", str(static))
+    assert code == 0 and f"all {len(ASSETS)} files present" in out
 
 
-def test_a_stale_version_file_counts_as_missing(asset_source, bare_visdom, offline_env):
+def test_a_stale_version_file_counts_as_missing(asset_source, bare_visdom, cli):
     """visdom re-downloads everything when version.built differs, so status must flag it."""
     _, static = bare_visdom
-    vizlab("assets", "install", "--from", str(asset_source), "--static-dir", str(static), env=offline_env)
+    assert cli("assets", "install", "--from", str(asset_source), "--static-dir", str(static))[0] == 0
     (static / VERSION_FILE).write_text("0.0.1")
-    stale = vizlab("assets", "status", "--static-dir", str(static))
-    assert stale.returncode == 1 and VERSION_FILE in stale.stdout
-    fixed = vizlab("assets", "install", "--static-dir", str(static), env=offline_env)
-    assert fixed.returncode == 0, fixed.stderr
+    code, out, _ = cli("assets", "status", "--static-dir", str(static))
+    assert code == 1 and VERSION_FILE in out
+    code, _, err = cli("assets", "install", "--static-dir", str(static))
+    assert code == 0, err
     assert (static / VERSION_FILE).read_text() == visdom_version()
 
 
-def test_npm_install_fills_an_empty_static_dir(asset_source, tmp_path):
+def test_npm_install_fills_an_empty_static_dir(asset_source, tmp_path, cli):
     static = tmp_path / "static"
-    done = vizlab("assets", "install", "--static-dir", str(static))
-    assert done.returncode == 0, done.stderr
+    code, _, err = cli("assets", "install", "--static-dir", str(static))
+    assert code == 0, err
     for rel in ASSET_PATHS:
         assert (static / rel).read_bytes() == (asset_source / rel).read_bytes(), rel
 
@@ -136,16 +149,28 @@ def test_offline_without_npm_or_source_says_what_to_do(bare_visdom, offline_env)
     assert not (static / VERSION_FILE).exists()
 
 
-def test_install_from_an_incomplete_folder_names_the_gaps(bare_visdom, offline_env, tmp_path):
+def test_npm_with_an_unreachable_registry_fails_clearly(bare_visdom, tmp_path, cli, monkeypatch):
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed")
+    _, static = bare_visdom
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("npm_config_registry", f"http://127.0.0.1:{free_port()}/")
+    monkeypatch.setenv("npm_config_cache", str(tmp_path / "npm-cache"))
+    code, _, err = cli("assets", "install", "--static-dir", str(static), "--cache-dir", str(cache))
+    assert code != 0
+    assert "npm pack" in err and "ECONNREFUSED" in err and "install --from DIR" in err
+    assert list(cache.iterdir()) == []  # no half-downloaded tarball left to trust next time
+    assert not (static / VERSION_FILE).exists()
+
+
+def test_install_from_an_incomplete_folder_names_the_gaps(bare_visdom, tmp_path, cli):
     _, static = bare_visdom
     partial = tmp_path / "partial"
     (partial / "js").mkdir(parents=True)
     (partial / "js/jquery.min.js").write_text("/* jquery */")
-    done = vizlab("assets", "install", "--from", str(partial), "--static-dir", str(static),
-                  env=offline_env)
-    assert done.returncode != 0
-    assert "js/plotly-plotly.min.js" in done.stderr and "vizlab assets download" in done.stderr
-    assert "Traceback" not in done.stderr
+    code, _, err = cli("assets", "install", "--from", str(partial), "--static-dir", str(static))
+    assert code != 0
+    assert "js/plotly-plotly.min.js" in err and "vizlab assets download" in err
     assert not (static / VERSION_FILE).exists()
 
 

@@ -17,6 +17,7 @@ import requests
 from visdom import Visdom
 
 from vizlab.assets import ASSETS, VERSION_FILE
+from vizlab.cli import main
 from vizlab.server import ensure_server, free_port, is_visdom, state_paths, stop_detached
 
 
@@ -35,8 +36,20 @@ def home(tmp_path, monkeypatch):
 
 
 def vizlab(*args, env=None, timeout=120):
+    """The real `vizlab` command in a child process (where its exit or environment matters)."""
     return subprocess.run([sys.executable, "-m", "vizlab.cli", *args], capture_output=True,
                           text=True, env=env, timeout=timeout)
+
+
+@pytest.fixture
+def cli(capsys):
+    """The same command line in-process: `import vizlab` costs seconds (torch), so most tests
+    call `vizlab.cli.main` directly. Returns (exit code, stdout, stderr)."""
+    def run(*args):
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+    return run
 
 
 def wait_until(predicate, timeout=20.0):
@@ -52,10 +65,10 @@ def client(port, **kwargs):
     return Visdom(port=port, use_incoming_socket=False, raise_exceptions=True, **kwargs)
 
 
-def test_reuses_a_running_server(visdom_server, home):
-    done = vizlab("serve", "--port", str(visdom_server.port))
-    assert done.returncode == 0, done.stderr
-    assert "already running" in done.stdout
+def test_reuses_a_running_server(visdom_server, home, cli):
+    code, out, err = cli("serve", "--port", str(visdom_server.port))
+    assert code == 0, err
+    assert "already running" in out
     assert is_visdom(visdom_server.url)
 
 
@@ -87,15 +100,14 @@ def foreign_listener(request):
 
 
 @pytest.mark.parametrize("detach", [False, True])
-def test_refuses_a_port_taken_by_another_program(foreign_listener, detach, home):
-    args = ["serve", "--port", str(foreign_listener)] + (["--detach"] if detach else [])
-    done = vizlab(*args)
-    assert done.returncode != 0
-    assert f"port {foreign_listener} is taken" in done.stderr
-    assert "--port" in done.stderr and "Traceback" not in done.stderr
+def test_refuses_a_port_taken_by_another_program(foreign_listener, detach, home, cli):
+    code, _, err = cli("serve", "--port", str(foreign_listener), *(["--detach"] if detach else []))
+    assert code != 0
+    assert f"port {foreign_listener} is taken" in err
+    assert "--port" in err and "Traceback" not in err
 
 
-def test_detach_then_stop(home):
+def test_detach_then_stop(home, cli):
     port = free_port()
     home.append(port)
     done = vizlab("serve", "--detach", "--port", str(port))
@@ -109,13 +121,13 @@ def test_detach_then_stop(home):
     viz.text("detached", win="note", env="serve_detach")
     assert json.loads(viz.get_window_data("note", env="serve_detach"))["content"] == "detached"
 
-    stopped = vizlab("serve", "--stop", "--port", str(port))
-    assert stopped.returncode == 0, stopped.stderr
-    assert "stopped" in stopped.stdout
+    code, out, err = cli("serve", "--stop", "--port", str(port))
+    assert code == 0, err
+    assert "stopped" in out
     assert wait_until(lambda: not is_visdom(f"http://127.0.0.1:{port}"))
     assert not pid_path.exists()
-    again = vizlab("serve", "--stop", "--port", str(port))
-    assert again.returncode == 0 and "no Visdom server" in again.stdout
+    code, out, _ = cli("serve", "--stop", "--port", str(port))
+    assert code == 0 and "no Visdom server" in out
 
 
 def test_foreground_serve_stops_on_ctrl_c(home):
@@ -156,22 +168,22 @@ def _answers_at(address, port):
         return False
 
 
-def test_binds_loopback_by_default_and_everywhere_only_when_asked(home):
+def test_binds_loopback_by_default_and_everywhere_only_when_asked(home, cli):
     other = _other_address()
     if other is None:
         pytest.skip("this machine has no non-loopback IPv4 address to test against")
     local_port, shared_port = free_port(), free_port()
     home.extend([local_port, shared_port])
 
-    done = vizlab("serve", "--detach", "--port", str(local_port))
-    assert done.returncode == 0, done.stderr
+    code, _, err = cli("serve", "--detach", "--port", str(local_port))
+    assert code == 0, err
     assert _answers_at("127.0.0.1", local_port)
     assert not _answers_at(other, local_port)
 
     # Positive control: the other address does reach a server that was asked to share.
-    shared = vizlab("serve", "--detach", "--host", "0.0.0.0", "--port", str(shared_port))
-    assert shared.returncode == 0, shared.stderr
-    assert "ALL network interfaces" in shared.stderr
+    code, _, err = cli("serve", "--detach", "--host", "0.0.0.0", "--port", str(shared_port))
+    assert code == 0, err
+    assert "ALL network interfaces" in err
     assert _answers_at(other, shared_port)
 
 
@@ -202,12 +214,14 @@ def test_login_rejects_anonymous_and_accepts_credentials(home):
     assert password not in state_paths(port)[0].read_text()
 
 
-def test_login_without_credentials_is_a_clear_error(home):
-    env = {k: v for k, v in os.environ.items() if k not in ("VISDOM_USERNAME", "VISDOM_PASSWORD")}
-    done = vizlab("serve", "--login", "--port", str(free_port()), env=env)
-    assert done.returncode != 0
-    assert "VISDOM_USERNAME" in done.stderr and "VISDOM_PASSWORD" in done.stderr
-    assert "Traceback" not in done.stderr
+def test_login_without_credentials_is_a_clear_error(home, cli, monkeypatch):
+    monkeypatch.delenv("VISDOM_USERNAME", raising=False)
+    monkeypatch.setenv("VISDOM_PASSWORD", "")
+    port = free_port()
+    code, _, err = cli("serve", "--login", "--detach", "--port", str(port))
+    assert code != 0
+    assert "VISDOM_USERNAME" in err and "VISDOM_PASSWORD" in err
+    assert not is_visdom(f"http://127.0.0.1:{port}")
 
 
 def test_ensure_server_starts_once_then_reuses(home, capsys):

@@ -135,12 +135,19 @@ def fetch_tarballs(specs, cache_dir):
         print(f"fetching {len(todo)} npm package(s): {' '.join(todo)}")
         # Pack into a temp folder first: a failed run must not leave partial tarballs in the cache.
         with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".pack-") as tmp:
-            done = subprocess.run([_npm(), "pack", *todo, "--pack-destination", tmp, "--json"],
+            # One quick retry: offline, npm's defaults would retry for over a minute before failing.
+            done = subprocess.run([_npm(), "pack", *todo, "--pack-destination", tmp, "--json",
+                                   "--fetch-retries=1", "--fetch-retry-mintimeout=2000",
+                                   "--fetch-retry-maxtimeout=10000"],
                                   capture_output=True, text=True)
             if done.returncode != 0:
-                tail = "\n".join(done.stderr.strip().splitlines()[-5:])
+                errors = [line for line in done.stderr.splitlines()
+                          if line.startswith("npm error") and "    at " not in line]
+                tail = "\n".join(errors[:4])
                 raise AssetError(f"`npm pack` failed (exit {done.returncode}):\n{tail}\n"
-                                 "Check the connection to the npm registry (npm config get registry).")
+                                 "Check the connection to the npm registry (npm config get registry), or run\n"
+                                 "`vizlab assets download DIR` on a connected machine and "
+                                 "`vizlab assets install --from DIR` here.")
             for spec in todo:
                 os.replace(Path(tmp) / _tarball_name(spec), cache_dir / _tarball_name(spec))
     return {spec: cache_dir / _tarball_name(spec) for spec in set(specs)}
@@ -238,8 +245,7 @@ def add_parser(subparsers):
 
     inst = actions.add_parser("install", help="put every UI file into visdom's static folder")
     inst.add_argument("--from", dest="source_dir", metavar="DIR", default=None,
-                      help="copy from DIR made by `vizlab assets download DIR` instead of npm "
-                           "(default: %(default)s, i.e. use npm)")
+                      help="copy from DIR made by `vizlab assets download DIR` (default: fetch with npm)")
     inst.add_argument("--static-dir", metavar="DIR", default=None, help=static_help)
     inst.add_argument("--cache-dir", metavar="DIR", default=str(default_cache_dir()), help=cache_help)
     inst.set_defaults(func=_run_install)
