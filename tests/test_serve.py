@@ -254,3 +254,20 @@ def test_warns_when_ui_files_are_missing(home, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "vizlab assets install" in done.stderr
     assert is_visdom(f"http://127.0.0.1:{port}")
+
+
+def test_stop_with_a_stale_pid_file_says_nothing_runs(home, cli):
+    port = free_port()
+    _, pid_path = state_paths(port)
+    pid_path.parent.mkdir(parents=True)
+    # The recorded pid now belongs to another program (pids get reused): it must not be killed.
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
+                             start_new_session=True)
+    try:
+        pid_path.write_text(str(other.pid))
+        code, out, _ = cli("serve", "--stop", "--port", str(port))
+        assert code == 0 and "no Visdom server" in out
+        assert not pid_path.exists() and other.poll() is None
+    finally:
+        other.kill()
+        other.wait()

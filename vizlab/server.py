@@ -235,13 +235,14 @@ def _is_our_server(pid):
 
 
 def stop_detached(port=DEFAULT_PORT, timeout=10.0):
-    """Stop the server `vizlab serve --detach` started on `port`; False if none was recorded."""
+    """Stop the server `vizlab serve --detach` started on `port`; False if none was running."""
     _, pid_path = state_paths(port)
     try:
         pid = int(pid_path.read_text().strip())
     except (OSError, ValueError):
         return False
-    if _is_our_server(pid):
+    running = _is_our_server(pid)  # else a stale pid file: the server died or the machine rebooted
+    if running:
         # Its own session (start_new_session) makes the pid its process group.
         os.killpg(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
@@ -250,7 +251,7 @@ def stop_detached(port=DEFAULT_PORT, timeout=10.0):
         if _is_our_server(pid):
             os.killpg(pid, signal.SIGKILL)
     pid_path.unlink(missing_ok=True)
-    return True
+    return running
 
 
 def _describe(port, log_path=None):
