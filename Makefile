@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Each does its own set-up,
-# and set-up is quick (about a second) once done.
+# and once done, set-up reinstalls nothing (a few seconds).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
