@@ -2,7 +2,16 @@
 
 __version__ = "0.1.0"
 
-from vizlab.logger import VisdomLogger  # noqa: E402
-from vizlab.server import VisdomServer  # noqa: E402
-
 __all__ = ["VisdomLogger", "VisdomServer", "__version__"]
+
+
+def __getattr__(name):
+    # Imported on first use: the logger pulls in torch (seconds), which the
+    # `vizlab assets` / `vizlab serve` commands never need.
+    if name == "VisdomLogger":
+        from vizlab.logger import VisdomLogger
+        return VisdomLogger
+    if name == "VisdomServer":
+        from vizlab.server import VisdomServer
+        return VisdomServer
+    raise AttributeError(f"module 'vizlab' has no attribute {name!r}")
