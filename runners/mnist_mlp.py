@@ -28,13 +28,13 @@ def build_parser():
     parser.add_argument("--preset", choices=sorted(PRESETS), default="sound",
                         help="sound: no ReLU on the logits, SGD momentum 0.9 + cosine decay; "
                              "lesson: the tutorial's exact network and SGD")
-    parser.add_argument("--batch-size", type=training._positive_int, default=200,
+    parser.add_argument("--batch-size", type=training.positive_int, default=200,
                         help="global batch size (split across torchrun processes)")
     parser.add_argument("--data-dir", default=default_data_dir(),
                         help="folder holding MNIST/raw/ (from $VIZLAB_DATA when set); downloaded when missing")
-    parser.add_argument("--subset", type=training._positive_int, default=None,
+    parser.add_argument("--subset", type=training.positive_int, default=None,
                         help="train on only the first N training images (None: all 60000)")
-    parser.add_argument("--log-every", type=training._positive_int, default=20,
+    parser.add_argument("--log-every", type=training.positive_int, default=20,
                         help="append the training loss every N steps")
     parser.add_argument("--samples", type=int, choices=range(8, 65), metavar="{8..64}", default=48,
                         help="test images shown in the samples grid")

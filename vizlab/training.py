@@ -18,7 +18,7 @@ def runner_parser(name, description, epochs, lr, lr_help="learning rate"):
     """argparse parser with the options every runner has; add runner-specific ones to it."""
     p = argparse.ArgumentParser(prog=name, description=description,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--epochs", type=_positive_int, default=epochs, help="training epochs")
+    p.add_argument("--epochs", type=positive_int, default=epochs, help="training epochs")
     p.add_argument("--lr", type=float, default=lr, help=lr_help)
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N (auto picks CUDA when available)")
@@ -32,7 +32,7 @@ def runner_parser(name, description, epochs, lr, lr_help="learning rate"):
     return p
 
 
-def _positive_int(text):
+def positive_int(text):
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
