@@ -224,7 +224,7 @@ def test_journal_false_writes_nothing(open_logger, viz, tmp_path, monkeypatch):
     assert traces(viz, "lg_nojournal", "a")["value"]["y"] == [1.0]
 
 
-def test_login_with_credentials_from_the_environment(tmp_path, monkeypatch):
+def test_login_with_credentials_from_the_environment(tmp_path, monkeypatch, capfd):
     monkeypatch.setenv("VISDOM_USERNAME", "alice")
     monkeypatch.setenv("VISDOM_PASSWORD", "s3cret-pw")
     monkeypatch.setenv("VISDOM_COOKIE", "vizlab-test-cookie-secret")
@@ -243,6 +243,7 @@ def test_login_with_credentials_from_the_environment(tmp_path, monkeypatch):
         log.scalar("a", 1, 2.0)
         assert not log.flush(timeout=2)
         log.close()
+        assert capfd.readouterr().err.count("requires a login: set VISDOM_USERNAME") == 1
     assert "s3cret-pw" not in (tmp_path / "a.jsonl").read_text() + (tmp_path / "b.jsonl").read_text()
 
 
@@ -266,3 +267,16 @@ def test_distributed_only_rank_zero_logs_unless_all_ranks(visdom_server, viz, tm
     assert traces(viz, env, "rank0")["value"]["y"] == [0.0]
     assert viz.win_exists("rank1", env=env) is all_ranks
     assert (tmp_path / "r1.jsonl").exists() is all_ranks
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_values_do_not_synchronize_the_calling_thread(open_logger, viz):
+    log = open_logger("lg_cuda", interval=60)     # the sender stays asleep until flush()
+    loss = torch.tensor(0.25, device="cuda") * 2
+    torch.cuda.set_sync_debug_mode("error")       # any device sync on this thread raises
+    try:
+        log.scalar("cuda", 0, loss)
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+    assert log.flush(timeout=10)
+    assert traces(viz, "lg_cuda", "cuda")["value"]["y"] == [0.5]

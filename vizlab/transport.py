@@ -208,8 +208,9 @@ class Windows:
 
     def decimated(self):
         """{(window, trace): (logged, shown)} for traces whose plot is decimated."""
-        return {(name, tn): (t.logged, len(t.xs)) for name, win in self.windows.items()
-                for tn, t in win.traces.items() if t.logged > len(t.xs)}
+        # Snapshots (list(...)): the logger's thread may call this while the sender adds windows.
+        return {(name, tn): (t.logged, len(t.xs)) for name, win in list(self.windows.items())
+                for tn, t in list(win.traces.items()) if t.logged > len(t.xs)}
 
 
 def _gap(value):
@@ -286,6 +287,8 @@ class Connection:
 
 # ----------------------------------------------------------------------------- the thread
 
+PACE = 20   # wait 20x as long as the last round of requests took before sending again
+
 
 def say(message):
     print(f"vizlab: {message}", file=sys.stderr, flush=True)
@@ -308,7 +311,8 @@ class Sender(threading.Thread):
         self.counts = {"nonfinite": 0, "errors": 0, "refused": 0}
         self.unreachable_since = None
         self._failures = 0
-        self._next_try = 0.0
+        self._next_try = 0.0              # retry backoff while the server is unreachable
+        self._next_send = 0.0             # pacing of sends to a busy server
         self._next_verify = time.monotonic() + verify_every
         self._verify_asked = 0            # verification requests (flush, reconnect, refused append)
         self._verify_done = 0             # the last request a completed check covered
@@ -369,16 +373,20 @@ class Sender(threading.Thread):
         if self.connection is None:
             self._finished()
             return
-        if time.monotonic() < self._next_try:
+        now = time.monotonic()
+        if now < self._next_try or (now < self._next_send and not self._waiters):
             return
         try:
             self._deliver()
+            # Visdom's append gets slower as a plot grows (it copies and diffs the whole pane):
+            # pace the sends so the server uses at most ~1/PACE of a core beside the training.
+            self._next_send = now + PACE * (time.monotonic() - now)
         except requests.RequestException as err:
             self._unreachable(err)
             return
-        except ServerRefused as err:
+        except ServerRefused as err:   # e.g. login missing or refused
             self.warn_once(str(err), f"{err}; points are kept and retried")
-            self._unreachable(err)
+            self._unreachable(err, warn=False)
             return
         if self.unreachable_since is not None:
             say(f"Visdom at {self.connection.url} answers again; sending everything pending")
@@ -395,10 +403,11 @@ class Sender(threading.Thread):
                 self.done = self.processed
             self._cond.notify_all()
 
-    def _unreachable(self, err):
+    def _unreachable(self, err, warn=True):
         if self.unreachable_since is None:
             self.unreachable_since = time.monotonic()
             self._verify_asked += 1  # when it answers again it may be a fresh, empty server
+        if warn:
             self.warn_once("unreachable", f"Visdom at {self.connection.url} is not answering "
                            f"({type(err).__name__}); training continues and every point is kept "
                            f"and sent when it answers" + self._journal_hint())
@@ -421,7 +430,11 @@ class Sender(threading.Thread):
                                f"({type(err).__name__}: {err}); other windows are unaffected")
                 continue
             if self.journal is not None:
-                self.journal.write(record)
+                try:
+                    self.journal.write(record)
+                except (OSError, ValueError) as err:   # disk full, closed file: still plot it
+                    self.counts["errors"] += 1
+                    self.warn_once("journal", f"could not write the journal {self.journal.path} ({err})")
             self.windows.apply(record)
 
     def _deliver(self):
