@@ -271,3 +271,15 @@ def test_stop_with_a_stale_pid_file_says_nothing_runs(home, cli):
     finally:
         other.kill()
         other.wait()
+
+
+def test_demo_refuses_a_port_held_by_something_else_without_a_traceback(capsys):
+    from vizlab.cli import main
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        assert main(["demo", "--port", str(port), "--only", "linear_regression"]) == 1
+    err = capsys.readouterr().err
+    assert f"port {port} is taken" in err and "Traceback" not in err

@@ -21,8 +21,13 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    from vizlab.server import ServerError
+
     try:
         return args.func(args) or 0
+    except ServerError as problem:  # the message says what to do; a traceback would bury it
+        print(f"vizlab {args.command}: {problem}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
