@@ -25,9 +25,8 @@ ACTIVATIONS = {
 def build_parser():
     parser = training.runner_parser(
         "activations",
-        "Plot activation functions and their autograd derivatives. Nothing trains here: "
-        "--epochs and --lr are accepted so every runner takes the same options, and ignored.",
-        epochs=1, lr=0.0)
+        "Plot activation functions and their autograd derivatives. Nothing trains here.",
+        epochs=1, lr=0.0, epochs_help=training.NOT_USED, lr_help=training.NOT_USED)
     parser.add_argument("--points", type=int, default=401,
                         help="sample points on [-XMAX, XMAX] (odd counts include x = 0)")
     parser.add_argument("--xmax", type=float, default=10.0, help="plot x in [-XMAX, XMAX]")
@@ -76,10 +75,11 @@ def main(argv=None):
     values = {name: v.cpu() for name, v in values.items()}
     grads = {name: g.cpu() for name, g in grads.items()}
     with training.open_logger(args) as log:
-        log.line("activations", xs, values, title="activations", xlabel="x", ylabel="f(x)")
-        log.line("gradients", xs, grads, title="gradients (torch.autograd.grad)",
-                 xlabel="x", ylabel="df/dx")
-        log.text("lesson", lesson_html(grads, xs), title="activations: the lesson", width=520, height=420)
+        log.line("activations", xs, values, title="activations f(x)", xlabel="x", ylabel="f(x)",
+                 width=420, height=380)
+        log.line("gradients", xs, grads, title="their gradients df/dx (torch.autograd.grad)",
+                 xlabel="x", ylabel="df/dx", width=420, height=380)
+        log.text("lesson", lesson_html(grads, xs), title="activations: the lesson", width=400, height=380)
 
     metrics = {
         "points": args.points,

@@ -49,8 +49,8 @@ def point(text):
 def build_parser():
     parser = training.runner_parser(
         "himmelblau",
-        "Minimize the Himmelblau function and watch the path. Here --epochs counts optimizer "
-        "steps.", epochs=20000, lr=1e-2)
+        "Minimize the Himmelblau function and watch the path.", epochs=20000, lr=1e-2,
+        epochs_help="optimizer steps")
     starts = parser.add_mutually_exclusive_group()
     starts.add_argument("--start", type=point, default=(0.0, 0.0),
                         help="starting point x,y (write --start=-4,4 when x is negative)")
@@ -93,9 +93,16 @@ def path_traces(names, path):
 # Plotly's first colours, the ones the `f` window gives its traces: each path has the colour of
 # its f curve, so the `f` window's legend names the paths and this small pane needs none.
 PATH_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
-PATH_LAYOUT = {"title": "path over log10(1 + f)", "showlegend": False,
+PATH_LAYOUT = {"title": "path over log10(1 + f), ★ minima", "showlegend": False,
                "xaxis": {"range": [-6, 6], "title": "x"}, "yaxis": {"range": [-6, 6], "title": "y"},
                "margin": {"l": 50, "r": 20, "t": 50, "b": 50}}
+
+
+PATH_PANE = {"width": 420, "height": 420}
+F_FLOOR = 1e-12
+F_OPTS = {"title": "f(x, y) against step", "xlabel": "step", "ytype": "log", "width": 480, "height": 420,
+          "ylabel": f"f, log scale (f < {F_FLOOR:g} drawn at {F_FLOOR:g})",
+          "layoutopts": {"plotly": {"legend": {"x": 0.55, "y": 0.98}}}}
 
 
 def nearest_minimum(x, y):
@@ -122,18 +129,23 @@ def main(argv=None):
     background = contour_traces()
 
     path = [xy.detach().clone()]
+    # One start: its name goes in the title and the legend's room goes to the plot.
+    f_opts = dict(F_OPTS, legend=len(names) > 1,
+                  title=F_OPTS["title"] if len(names) > 1 else f"{F_OPTS['title']}, {names[0]}")
     with training.open_logger(args) as log:
+        # The picture first: windows take their places on the page in the order first logged.
+        log.figure("path", background + path_traces(names, path), PATH_LAYOUT)
         for step in training.progress(range(args.epochs + 1), args, desc="himmelblau"):
             f = himmelblau(xy[:, 0], xy[:, 1])  # f at the current point, before this step
             last = step == args.epochs
             if step % args.log_every == 0 or last:
                 f_now = f.detach()
+                # f reaches exactly 0 (near step 6.5k from (0, 0)), which a log axis cannot show.
+                f_shown = f_now.clamp_min(F_FLOOR)
                 if step == 0:  # replace any old window, so appends start fresh
-                    log.line("f", [0], {n: f_now[i:i + 1] for i, n in enumerate(names)},
-                             title="f(x, y) against step", xlabel="step", ylabel="f", ytype="log")
+                    log.line("f", [0], {n: f_shown[i:i + 1] for i, n in enumerate(names)}, **f_opts)
                 else:
-                    log.scalars("f", step, {n: f_now[i] for i, n in enumerate(names)},
-                                ytype="log")
+                    log.scalars("f", step, {n: f_shown[i] for i, n in enumerate(names)}, **f_opts)
                     path.append(xy.detach().clone())
                 if not torch.isfinite(f_now).all():
                     sys.exit(f"himmelblau: f is {f_now.tolist()} at step {step}: {args.optimizer} "

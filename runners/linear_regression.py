@@ -10,6 +10,11 @@ from torch import nn
 from vizlab import training
 from vizlab.models import LinearRegression
 
+# Each target dashed in its parameter's colour, so the pairs read at a glance.
+PARAMS_STYLE = {"layoutopts": {"plotly": {"colorway": ["#1f77b4", "#ff7f0e", "#1f77b4", "#ff7f0e"]}}}
+# Three points along a rising line leave the top-left corner empty: the legend goes there.
+LEGEND_INSIDE = {"plotly": {"legend": {"x": 0.02, "y": 0.98}}}
+
 
 def main(argv=None):
     parser = training.runner_parser("linear_regression", __doc__, epochs=51, lr=0.05)
@@ -28,7 +33,6 @@ def main(argv=None):
 
     # 4. Train: forward, loss, zero_grad, backward, step; then show where it stands.
     with training.open_logger(args) as log:
-        log.text("hparams", training.hparams_html(args))
         bar = training.progress(range(1, args.epochs + 1), args, desc="linear_regression", unit="epoch")
         for epoch in bar:
             loss = criterion(model(x), y)
@@ -38,15 +42,21 @@ def main(argv=None):
 
             # Three data points: syncing to read w and b costs nothing next to the logging.
             weight, bias = model.linear.weight.item(), model.linear.bias.item()
-            log.scalar("loss", epoch, loss.item(), trace="train", xlabel="epoch",
-                       ylabel="MSE (summed)", ytype="log")
+            # Windows appear in the order first logged: the lesson's point (w -> 2, b -> 0) first.
             log.scalars("params", epoch, {"weight": weight, "bias": bias,
                                           "weight target": 2.0, "bias target": 0.0},
-                        xlabel="epoch", ylabel="value")
+                        title="weight → 2, bias → 0 (dashed: targets)", xlabel="epoch", ylabel="value",
+                        width=420, height=330, **PARAMS_STYLE)
             log.line("fit", x.flatten().tolist(),
                      {"data (y = 2x)": y.flatten().tolist(),
                       "fit": (weight * x + bias).flatten().tolist()},
-                     xlabel="x", ylabel="y", markers=True)
+                     title=f"data y = 2x and the fit after epoch {epoch}", xlabel="x", ylabel="y",
+                     markers=True, width=340, height=330, layoutopts=LEGEND_INSIDE)
+            log.scalar("loss", epoch, loss.item(), trace="train", title="training loss (MSE, summed)",
+                       xlabel="epoch", ylabel="MSE (log scale)", ytype="log", legend=False,
+                       width=340, height=330)
+            if epoch == 1:  # after the plots, so they take the first places on the page
+                training.log_hparams(log, args, device=device)
             bar.set_postfix(loss=f"{loss.item():.4f}", w=f"{weight:.3f}", b=f"{bias:.3f}")
 
         with torch.no_grad():

@@ -11,6 +11,12 @@ from torch import nn
 from vizlab import training
 from vizlab.models import LogisticRegression
 
+# The lesson draws the 0.5 decision threshold as a red line; the legend sits in the empty
+# bottom right, where P(pass) is near 1.
+PROBABILITY_STYLE = {"layoutopts": {"plotly": {
+    "colorway": ["#1f77b4", "red"],
+    "legend": {"x": 0.98, "xanchor": "right", "y": 0.05, "yanchor": "bottom"}}}}
+
 
 def main(argv=None):
     parser = training.runner_parser("logistic_regression", __doc__, epochs=1000, lr=0.01)
@@ -33,7 +39,6 @@ def main(argv=None):
 
     # 4. Train.
     with training.open_logger(args) as log:
-        log.text("hparams", training.hparams_html(args))
         bar = training.progress(range(1, args.epochs + 1), args, desc="logistic_regression", unit="epoch")
         for epoch in bar:
             loss = criterion(model(x), y)
@@ -42,16 +47,20 @@ def main(argv=None):
             optimizer.step()
 
             last = epoch == args.epochs
-            if epoch % args.log_every == 0 or epoch == 1 or last:
-                log.scalar("loss", epoch, loss.item(), trace="train", xlabel="epoch", ylabel="BCE (summed)")
-                bar.set_postfix(loss=f"{loss.item():.4f}")
+            # Windows appear in the order first logged: the lesson's figure first.
             if epoch % args.refresh_every == 0 or epoch == 1 or last:
                 with torch.no_grad():
                     p_pass = model(hours).flatten().tolist()
                 log.line("probability", hours.flatten().tolist(),
                          {"P(pass)": p_pass, "threshold 0.5": [0.5] * len(p_pass)},
-                         xlabel="hours studied", ylabel=f"P(pass) after epoch {epoch}",
-                         ytickmin=0, ytickmax=1)
+                         title=f"P(pass) after epoch {epoch}", xlabel="hours studied", ylabel="P(pass)",
+                         ytickmin=0, ytickmax=1, width=440, height=330, **PROBABILITY_STYLE)
+            if epoch % args.log_every == 0 or epoch == 1 or last:
+                log.scalar("loss", epoch, loss.item(), trace="train", title="training loss (BCE, summed)",
+                           xlabel="epoch", ylabel="BCE", legend=False, width=400, height=330)
+                bar.set_postfix(loss=f"{loss.item():.4f}")
+            if epoch == 1:  # after the plots, so they take the first places on the page
+                training.log_hparams(log, args, device=device)
 
         with torch.no_grad():
             final_loss = criterion(model(x), y).item()

@@ -92,10 +92,14 @@ def main(argv=None):
     schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs * steps_per_epoch)
                 if preset["cosine"] else None)
 
+    # Log scale: on a linear one everything after epoch 1 sits on the floor and the test loss
+    # creeping up late in training is invisible.
+    loss_opts = dict(title=f"cross-entropy loss (train every {args.log_every} steps, val per epoch)",
+                     xlabel="epoch", ylabel="cross-entropy (log scale)", ytype="log", width=530, height=550)
+
     # 4. Train; the hot loop never waits for the device: the logger reads the loss tensor later.
     epoch_seconds, trained_samples = [], 0
     with training.open_logger(args) as log:
-        log.text("hparams", training.hparams_html(args, device=device, world_size=world_size))
         for epoch in range(1, args.epochs + 1):
             trained.train()
             started = time.perf_counter()
@@ -111,7 +115,7 @@ def main(argv=None):
                     schedule.step()
                 if step % args.log_every == 0:
                     log.scalar("loss", epoch - 1 + step / steps_per_epoch, loss.detach(), trace="train",
-                               xlabel="epoch", ylabel="cross-entropy")
+                               **loss_opts)
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             epoch_seconds.append(time.perf_counter() - started)
@@ -119,16 +123,22 @@ def main(argv=None):
 
             test_loss, correct, count = evaluate(model, test_x, test_y, rank, world_size)
             throughput = samples_per_epoch / epoch_seconds[-1]
-            log.scalar("loss", epoch, test_loss, trace="val", xlabel="epoch", ylabel="cross-entropy")
-            log.scalar("accuracy", epoch, 100.0 * correct / count, trace="val",
-                       xlabel="epoch", ylabel="test accuracy (%)")
-            log.scalar("throughput", epoch, throughput, trace="train", xlabel="epoch",
-                       ylabel="training samples/s")
+            # Windows appear in the order first logged: loss, the digits, then the figures.
+            log.scalar("loss", epoch, test_loss, trace="val", **loss_opts)
             with torch.no_grad():
                 predicted = model(sample_x).argmax(1)
             log.images("samples", sample_x, labels=sample_y, preds=predicted, nrow=8,
                        title=f"epoch {epoch}: predicted (true), mistakes marked",
                        mean=MNIST_MEAN, std=MNIST_STD)
+            # The trace keeps its name `val` (as in the loss window); the title says which images.
+            log.scalar("accuracy", epoch, 100.0 * correct / count, trace="val",
+                       title=f"test accuracy (%) on the {count} test images", xlabel="epoch",
+                       ylabel="test accuracy (%)",
+                       legend=False, width=420, height=300)
+            log.scalar("throughput", epoch, throughput, trace="train", title="training throughput (samples/s)",
+                       xlabel="epoch", ylabel="samples/s", legend=False, width=420, height=300)
+            if epoch == 1:  # after the plots, so they take the first places on the page
+                training.log_hparams(log, args, device=device, world_size=world_size)
             say(f"epoch {epoch}/{args.epochs}: test loss {test_loss:.4f}, accuracy {correct}/{count} "
                 f"({100.0 * correct / count:.2f} %), {epoch_seconds[-1]:.2f} s, {throughput:,.0f} samples/s")
 

@@ -37,6 +37,15 @@ OPTIMIZERS = {
 }
 
 
+# One colour per optimizer, the same in every run and subset (Plotly's ten repeat after ten, so
+# sgd and lbfgs both came out blue). Curves that coincide get a dash: asgd runs on top of sgd, and
+# adamw on top of adam, on this problem.
+COLORS = {"sgd": "#1f77b4", "sgd_momentum": "#ff7f0e", "adagrad": "#2ca02c", "adadelta": "#d62728",
+          "rmsprop": "#9467bd", "adam": "#8c564b", "adamw": "#e377c2", "adamax": "#7f7f7f",
+          "asgd": "#bcbd22", "rprop": "#17becf", "lbfgs": "#000000"}
+DASHED = {"asgd", "adamw"}
+
+
 def optimizer_list(text):
     """argparse type for a comma-separated subset of OPTIMIZERS."""
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
@@ -53,8 +62,8 @@ def build_parser():
     parser = training.runner_parser(
         "optimizers",
         "Train one MLP from the same initial weights with each torch.optim optimizer and compare "
-        "the loss curves. Here --epochs counts full-batch steps; --lr, when given, overrides every "
-        "optimizer's own learning rate.", epochs=200, lr=None)
+        "the loss curves.", epochs=200, lr=None, epochs_help="full-batch training steps per optimizer",
+        lr_help="one learning rate for every optimizer (None: each its own, listed in the table)")
     parser.add_argument("--optimizers", type=optimizer_list, default=list(OPTIMIZERS),
                         help="comma-separated subset of " + ",".join(OPTIMIZERS))
     parser.add_argument("--points", type=int, default=400, help="training points per spiral")
@@ -81,15 +90,25 @@ def settings_text(settings):
     return ", ".join(f"{k}={v}" for k, v in settings.items())
 
 
+# Scoped to the table's class: a text pane's <style> applies to the whole page.
+TABLE_STYLE = ("<style>.optimizers-table{border-collapse:collapse;font-size:13px}"
+               ".optimizers-table th,.optimizers-table td{padding:1px 12px 1px 0;text-align:right}"
+               ".optimizers-table th{border-bottom:1px solid #999;white-space:nowrap}"
+               ".optimizers-table td:nth-child(-n+3),.optimizers-table th:nth-child(-n+3){text-align:left}"
+               "</style>")
+
+
 def comparison_html(rows, steps):
-    header = "<tr><th>optimizer</th><th>settings</th><th>loss at 0</th>" \
-             f"<th>loss at {steps}</th><th>test accuracy</th><th>seconds</th></tr>"
+    """The results, best final loss first, each with a sample of its curve's colour and dash."""
+    header = ("<tr><th>line</th><th>optimizer</th><th>settings</th><th>loss at 0</th>"
+              f"<th>loss at {steps}</th><th>test accuracy</th><th>seconds</th></tr>")
     body = "".join(
-        f"<tr><td>{r['optimizer']}</td><td>{settings_text(r['settings'])}</td><td>{r['start_loss']:.4f}</td>"
+        f"<tr><td style='color:{COLORS[r['optimizer']]}'>{'╍╍╍' if r['optimizer'] in DASHED else '━━━'}</td>"
+        f"<td>{r['optimizer']}</td><td>{settings_text(r['settings'])}</td><td>{r['start_loss']:.4f}</td>"
         f"<td>{r['final_loss']:.4f}</td><td>{100 * r['test_accuracy']:.1f} %</td>"
         f"<td>{r['seconds']:.2f}</td></tr>" for r in sorted(rows, key=lambda r: r["final_loss"]))
     return (f"<h4>Same MLP, same initial weights, {steps} full-batch steps on two spirals</h4>"
-            f"<table border='1' cellpadding='3'>{header}{body}</table>"
+            f"{TABLE_STYLE}<table class='optimizers-table'>{header}{body}</table>"
             "<p>Every optimizer is a <code>torch.optim.Optimizer</code>: <code>zero_grad()</code>, "
             "<code>step(closure)</code>, <code>param_groups</code>, <code>state_dict()</code>. "
             "LBFGS needs the closure because it re-evaluates the loss several times per step.</p>")
@@ -151,8 +170,10 @@ def compare(args, device):
                 losses[name] = loss.detach()
                 run["losses"].append(losses[name])
             if step == 0:  # replace any old window; every trace starts at the same loss
-                log.line("loss", [0], {n: v.reshape(1) for n, v in losses.items()}, title="training loss",
-                         xlabel="step", ylabel="cross-entropy", width=620, height=420)
+                log.line("loss", [0], {n: v.reshape(1) for n, v in losses.items()},
+                         title="training loss of each optimizer", xlabel="full-batch step",
+                         ylabel="cross-entropy", width=520, height=440,
+                         layoutopts={"plotly": {"colorway": [COLORS[n] for n in losses]}})
             elif step % args.log_every == 0 or step == args.epochs:
                 log.scalars("loss", step, losses)
 
@@ -167,7 +188,7 @@ def compare(args, device):
                          "final_loss": losses[-1], "test_accuracy": accuracy,
                          "seconds": run["seconds"]})
         log.text("comparison", comparison_html(rows, args.epochs), title="optimizers compared",
-                 width=760, height=420)
+                 width=720, height=440)
 
     metrics = {"steps": args.epochs, "optimizers": {r["optimizer"]: r for r in rows}}
     training.write_metrics(args.metrics_out, metrics)

@@ -40,9 +40,8 @@ def logits_list(text):
 def build_parser():
     parser = training.runner_parser(
         "softmax_entropy",
-        "Show entropy examples, the cross-entropy identity and softmax's Jacobian. Nothing trains "
-        "here: --epochs and --lr are accepted so every runner takes the same options, and ignored.",
-        epochs=1, lr=0.0)
+        "Show entropy examples, the cross-entropy identity and softmax's Jacobian. Nothing trains here.",
+        epochs=1, lr=0.0, epochs_help=training.NOT_USED, lr_help=training.NOT_USED)
     parser.add_argument("--logits", type=logits_list, default=logits_list(LESSON_LOGITS),
                         help="logits whose softmax Jacobian is drawn, comma-separated (write --logits=-1,2 when the first is negative)")
     return parser
@@ -123,13 +122,13 @@ def main(argv=None):
     with training.open_logger(args) as log:
         for name, dist in DISTRIBUTIONS.items():
             log.figure(f"entropy_{name}", *entropy_figure(name, dist, entropies[name]))
-        log.text("cross_entropy", cross_entropy_html(losses), title="cross-entropy", width=520, height=260)
+        log.text("cross_entropy", cross_entropy_html(losses), title="cross-entropy", width=500, height=340)
         log.figure("jacobian", *jacobian_figure(p, jacobian))
         log.text("jacobian_check",
                  f"<p>logits {args.logits} &rarr; p = {[round(v, 4) for v in p]}</p>"
                  "<p>closed form: p_i(1 - p_i) on the diagonal, -p_i p_j off it; "
                  f"max |autograd - closed form| = {jacobian_error:.2e}</p>",
-                 title="Jacobian check", width=360, height=200)
+                 title="Jacobian check", width=340, height=340)
 
     metrics = {"entropy_bits": entropies, "cross_entropy": losses, "softmax": p,
                "jacobian": jacobian, "jacobian_max_error": jacobian_error}

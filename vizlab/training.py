@@ -14,18 +14,25 @@ from tqdm import tqdm
 from vizlab.logger import VisdomLogger
 
 
-def runner_parser(name, description, epochs, lr, lr_help="learning rate"):
-    """argparse parser with the options every runner has; add runner-specific ones to it."""
+# --epochs/--lr help of runners that train nothing (they accept them so every runner takes the same options).
+NOT_USED = "not used: nothing trains here"
+
+
+def runner_parser(name, description, epochs, lr, lr_help="learning rate", epochs_help="training epochs"):
+    """argparse parser with the options every runner has; add runner-specific ones to it.
+
+    `epochs_help`/`lr_help` let a runner say what the numbers mean for it (steps, or nothing).
+    """
     p = argparse.ArgumentParser(prog=name, description=description,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--epochs", type=positive_int, default=epochs, help="training epochs")
+    p.add_argument("--epochs", type=positive_int, default=epochs, help=epochs_help)
     p.add_argument("--lr", type=float, default=lr, help=lr_help)
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N (auto picks CUDA when available)")
     p.add_argument("--env", default=name, help="Visdom environment")
     p.add_argument("--server", default="http://127.0.0.1", help="Visdom server URL")
     p.add_argument("--port", type=int, default=8097, help="Visdom server port")
-    p.add_argument("--journal", default=None, help="JSONL journal path (default: runs/<env>-<time>.jsonl)")
+    p.add_argument("--journal", default=None, help="JSONL journal path (None: runs/<env>-<time>.jsonl)")
     p.add_argument("--no-visdom", action="store_true", help="do not contact a server; write the journal only")
     p.add_argument("--metrics-out", default=None, help="write the final figures as JSON to this file")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no per-epoch lines")
@@ -89,11 +96,24 @@ def env_url(args):
     return f"{args.server.rstrip('/')}:{args.port}/env/{args.env}"
 
 
-def hparams_html(args, **extra):
-    """The run's settings as a small HTML table for a `log.text` window."""
-    rows = {**vars(args), **extra}
-    cells = "".join(f"<tr><td><b>{k}</b></td><td>{html.escape(str(v))}</td></tr>" for k, v in rows.items())
-    return f"<table>{cells}</table>"
+# Where and how a run logs, not what it trains: left out of the settings pane (the page already
+# shows its env and server, and a journal path would overflow the pane).
+PLUMBING = ("env", "server", "port", "journal", "no_visdom", "metrics_out", "quiet", "data_dir")
+
+
+def log_hparams(log, args, **extra):
+    """The run's training settings as a table in window `hparams`, the pane sized to fit it.
+
+    `extra` adds or replaces rows, e.g. device=the device actually used instead of 'auto'.
+    """
+    rows = {k: v for k, v in vars(args).items() if k not in PLUMBING}
+    rows.update(extra)
+    cells = "".join(f"<tr><td style='padding-right:12px'><b>{html.escape(k)}</b></td>"
+                    f"<td>{html.escape(str(v))}</td></tr>" for k, v in rows.items())
+    # Visdom's text pane: about 8 px a character, 20 px a row, plus its title bar.
+    chars = max(len(k) + len(str(v)) for k, v in rows.items())
+    log.text("hparams", f"<table>{cells}</table>", title="settings",
+             width=min(420, 40 + 8 * chars), height=30 + 20 * len(rows))
 
 
 def init_distributed(device_spec, parser=None):

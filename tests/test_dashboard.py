@@ -1,0 +1,150 @@
+"""What a person reads on each runner's dashboard: titles, units, legends, colours, pane order and
+sizes, the settings pane. Every check reads the windows back from a real Visdom server."""
+
+import json
+
+import pytest
+
+from vizlab import training
+from vizlab.runners import himmelblau, linear_regression, logistic_regression, mnist_mlp, optimizers
+
+# Visdom's grid at a 1400 px browser window holds about 1270 px of panes (10 px apart) in a row
+# (measured on the screenshots in docs/img).
+ROW_PX = 1270
+
+
+def run(module, server, env, tmp_path, *extra):
+    return module.main(["--env", env, "--port", str(server.port), "--quiet",
+                        "--journal", str(tmp_path / f"{env}.jsonl"), *map(str, extra)])
+
+
+def windows(viz, env):
+    """Every window of env, in the order the page lays them out (creation order)."""
+    data = json.loads(viz.get_window_data(None, env=env))
+    return dict(sorted(data.items(), key=lambda item: item[1]["i"]))
+
+
+def layout(win):
+    return win["content"]["layout"]
+
+
+def fits_one_row(*wins):
+    return sum(w["width"] + 10 for w in wins) <= ROW_PX
+
+
+def test_linear_regression_dashboard(visdom_server, viz, tmp_path):
+    env = "dash_linear"
+    run(linear_regression, visdom_server, env, tmp_path)
+    wins = windows(viz, env)
+
+    # The lesson's point first; the settings last; all four on one row.
+    assert list(wins) == ["params", "fit", "loss", "hparams"]
+    assert fits_one_row(*wins.values())
+    assert "weight → 2, bias → 0" in layout(wins["params"])["title"]
+    # Targets share their parameter's colour (and are dashed).
+    colors = layout(wins["params"])["colorway"]
+    names = [t["name"] for t in wins["params"]["content"]["data"]]
+    color_of = dict(zip(names, colors))
+    assert color_of["weight"] == color_of["weight target"] != color_of["bias"] == color_of["bias target"]
+    assert "y = 2x" in layout(wins["fit"])["title"]
+    loss = layout(wins["loss"])
+    assert loss["yaxis"]["type"] == "log" and "MSE" in loss["title"]
+    assert loss["showlegend"] is False  # one trace: the legend's room goes to the plot
+
+    settings = wins["hparams"]["content"]
+    assert "<b>device</b></td><td>cpu</td>" in settings  # the device used, not 'auto'
+    for plumbing in ("journal", "port", "server", "no_visdom", "metrics_out", "quiet", str(tmp_path)):
+        assert plumbing not in settings
+    # Sized to its table: 4 rows, short values.
+    assert wins["hparams"]["height"] == 30 + 20 * settings.count("<tr>")
+
+
+def test_logistic_regression_dashboard(visdom_server, viz, tmp_path):
+    env = "dash_logistic"
+    run(logistic_regression, visdom_server, env, tmp_path, "--epochs", 100)
+    wins = windows(viz, env)
+
+    assert list(wins) == ["probability", "loss", "hparams"]
+    probability = layout(wins["probability"])
+    assert probability["title"] == "P(pass) after epoch 100"
+    names = [t["name"] for t in wins["probability"]["content"]["data"]]
+    assert dict(zip(names, probability["colorway"]))["threshold 0.5"] == "red"  # as in the lesson
+    assert layout(wins["loss"])["showlegend"] is False
+    settings = wins["hparams"]["content"]
+    assert "<b>refresh_every</b>" in settings and "<b>device</b></td><td>cpu</td>" in settings
+
+
+def test_mnist_dashboard_titles_units_and_order(visdom_server, viz, tmp_path, mnist_root):
+    env = "dash_mnist"
+    run(mnist_mlp, visdom_server, env, tmp_path, "--epochs", 1, "--subset", 1000, "--log-every", 2,
+        "--data-dir", mnist_root)
+    wins = windows(viz, env)
+
+    # The digits share the first row with the loss; the figures and settings follow.
+    assert list(wins) == ["loss", "samples", "accuracy", "throughput", "hparams"]
+    assert fits_one_row(wins["loss"], wins["samples"])
+    assert fits_one_row(wins["accuracy"], wins["throughput"], wins["hparams"])
+
+    loss = layout(wins["loss"])
+    assert loss["yaxis"]["type"] == "log" and loss["showlegend"] is True
+    assert loss["title"] == "cross-entropy loss (train every 2 steps, val per epoch)"
+    assert loss["xaxis"]["title"] == "epoch"
+
+    accuracy = layout(wins["accuracy"])
+    assert [t["name"] for t in wins["accuracy"]["content"]["data"]] == ["val"]  # the name tests rely on
+    assert accuracy["title"].startswith("test accuracy (%)") and "10000 test images" in accuracy["title"]
+    assert accuracy["yaxis"]["title"] == "test accuracy (%)" and accuracy["showlegend"] is False
+    throughput = layout(wins["throughput"])
+    assert "samples/s" in throughput["title"] and throughput["showlegend"] is False
+
+    settings = wins["hparams"]["content"]
+    for row in ("batch_size", "preset", "device", "world_size"):
+        assert f"<b>{row}</b>" in settings
+    assert "data_dir" not in settings and str(mnist_root) not in settings
+
+
+def test_optimizers_have_distinct_colours_and_a_padded_table(visdom_server, viz, tmp_path):
+    env = "dash_optimizers"
+    run(optimizers, visdom_server, env, tmp_path, "--epochs", 4)
+    wins = windows(viz, env)
+
+    assert list(wins) == ["loss", "comparison"] and fits_one_row(*wins.values())
+    loss = wins["loss"]["content"]
+    names = [t["name"] for t in loss["data"]]
+    colors = loss["layout"]["colorway"][:len(names)]
+    assert len(set(colors)) == len(names) == 11, "Plotly's 10 default colours repeat"
+    assert dict(zip(names, colors)) == {n: optimizers.COLORS[n] for n in names}
+    table = wins["comparison"]["content"]
+    assert "padding:1px 12px" in table and "class='optimizers-table'" in table
+
+
+def test_himmelblau_draws_f_zero_at_the_floor(visdom_server, viz, tmp_path):
+    env = "dash_himmelblau"
+    # (3, 2) is a minimum: f is exactly 0 from the start, which a log axis cannot draw.
+    metrics = run(himmelblau, visdom_server, env, tmp_path, "--start=3,2", "--epochs", 100)
+    wins = windows(viz, env)
+
+    assert metrics["runs"][0]["f"] == 0
+    assert list(wins) == ["path", "f"]  # the picture first
+    f = wins["f"]["content"]
+    assert f["data"][0]["y"] == pytest.approx([himmelblau.F_FLOOR] * 3)  # steps 0, 50, 100 (float32)
+    assert f"drawn at {himmelblau.F_FLOOR:g}" in f["layout"]["yaxis"]["title"]
+    assert f["layout"]["showlegend"] is False and "start (3, 2)" in f["layout"]["title"]
+
+
+@pytest.mark.parametrize("module, epochs_help", [
+    (himmelblau, "optimizer steps"),
+    (optimizers, "full-batch training steps per optimizer"),
+    (linear_regression, "training epochs"),
+])
+def test_epochs_help_says_what_epochs_mean(module, epochs_help, capsys):
+    with pytest.raises(SystemExit):
+        module.main(["--help"])
+    assert f"--epochs EPOCHS       {epochs_help}" in " ".join(capsys.readouterr().out.split("\n"))
+
+
+def test_runners_that_train_nothing_say_so():
+    parser = training.runner_parser("x", "", epochs=1, lr=0.0, epochs_help=training.NOT_USED,
+                                    lr_help=training.NOT_USED)
+    helps = {a.dest: a.help for a in parser._actions}
+    assert helps["epochs"] == helps["lr"] == "not used: nothing trains here"
