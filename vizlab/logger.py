@@ -221,16 +221,16 @@ def sequence(arg, values, length=None):
 
 def image_batch(images):
     if isinstance(images, np.ndarray):
-        images = torch.from_numpy(np.array(images, copy=True))
-    elif isinstance(images, torch.Tensor):
-        images = images.detach().clone()
-    else:
+        images = torch.from_numpy(np.ascontiguousarray(images))   # copied below
+    elif not isinstance(images, torch.Tensor):
         raise TypeError(f"images must be a tensor or array of shape (N,1|3,H,W), got {type(images).__name__}")
     if images.ndim != 4 or images.shape[1] not in (1, 3) or 0 in images.shape:
         raise ValueError(f"images must have shape (N, 1 or 3, H, W), got {tuple(images.shape)}")
     if not (images.dtype == torch.uint8 or images.is_floating_point()):
         raise TypeError(f"images must be float (0..1 or normalized, with mean/std) or uint8, got {images.dtype}")
-    return images
+    # A snapshot on the caller's device (asynchronous on a GPU); floats become float32 here so
+    # the sender thread only copies bytes and never runs a torch op of its own (see vizlab.render).
+    return images.detach().to(torch.uint8 if images.dtype == torch.uint8 else torch.float32, copy=True)
 
 
 def label_list(arg, labels, n):
