@@ -61,6 +61,17 @@ def test_replay_cli_onto_a_fresh_server_gives_equal_windows(live_run, tmp_path):
         assert contents(fresh.port, ENV) == original
 
 
+def test_cli_and_replay_never_import_torch(live_run, visdom_server):
+    """torch + torchvision cost seconds to import; `vizlab --help` and `vizlab replay` need neither."""
+    journal, original = live_run
+    script = ("import sys; from vizlab import cli; cli.build_parser(); "
+              f"code = cli.main(['replay', {str(journal)!r}, '--port', '{visdom_server.port}', '--env', 'rp_light']); "
+              "print(code, 'torch' in sys.modules, 'torchvision' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.stdout.splitlines()[-1] == "0 False False", result.stdout + result.stderr
+    assert contents(visdom_server.port, "rp_light") == original
+
+
 def test_replay_into_another_env(live_run, visdom_server):
     journal, original = live_run
     assert replay(journal, port=visdom_server.port, env="rp_other") == (120 * 2 + 6, len(WINDOWS))

@@ -18,6 +18,15 @@ import time
 NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
+def check_name(arg, name):
+    """Visdom stores envs as files and uses window ids in URLs: keep names plain."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"{arg} must be a non-empty string, got {name!r}")
+    if "/" in name or "\\" in name or ".." in name or "\0" in name:
+        raise ValueError(f"{arg}={name!r}: names may not contain '/', '\\\\', '..' or NUL "
+                         "(Visdom stores envs as files); use e.g. 'mnist_train'")
+
+
 def default_path(env, rank=None, directory="runs"):
     """runs/<env>-<YYYYmmdd-HHMMSS>[-rankN].jsonl, with a counter if that name is taken."""
     stem = f"{env}-{time.strftime('%Y%m%d-%H%M%S')}" + (f"-rank{rank}" if rank else "")

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from vizlab import journal as journal_mod
+from vizlab.journal import check_name
 from vizlab.transport import Connection, Sender, say
 
 LINE_OPTS = {"title": str, "xlabel": str, "ylabel": str, "xtype": str, "ytype": str,
@@ -165,15 +166,6 @@ def _rank():
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank()
     return 0
-
-
-def check_name(arg, name):
-    """Visdom stores envs as files and uses window ids in URLs: keep names plain."""
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"{arg} must be a non-empty string, got {name!r}")
-    if "/" in name or "\\" in name or ".." in name or "\0" in name:
-        raise ValueError(f"{arg}={name!r}: names may not contain '/', '\\\\', '..' or NUL "
-                         "(Visdom stores envs as files); use e.g. 'mnist_train'")
 
 
 def check_trace(name):

@@ -59,11 +59,9 @@ def add_parser(subparsers):
 
 
 def _main(args):
-    from vizlab.logger import check_name
-
     if args.env is not None:
         try:
-            check_name("--env", args.env)
+            journal_mod.check_name("--env", args.env)
         except ValueError as err:
             print(f"vizlab replay: {err}")
             return 2

@@ -19,10 +19,11 @@ import time
 
 import numpy as np
 import requests
-import torch
 
 from vizlab import journal as journal_mod
-from vizlab.render import png_data_url, render_grid
+
+# No torch or vizlab.render at module level: `vizlab replay` and the CLI import this module,
+# and torch + torchvision cost seconds. A tensor can only reach us once the caller imported torch.
 
 # ----------------------------------------------------------------------------- windows model
 
@@ -225,17 +226,20 @@ def _pane_opts(opts):
 # ----------------------------------------------------------------------------- converting values
 
 
+def is_tensor(value):
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
 def number(value):
     """Python/NumPy number or one-element tensor -> int or float (reads tensors: sender thread only)."""
-    if isinstance(value, torch.Tensor):
-        value = value.item()
-    elif isinstance(value, (np.generic, np.ndarray)):
+    if is_tensor(value) or isinstance(value, (np.generic, np.ndarray)):
         value = value.item()
     return value if isinstance(value, int) and not isinstance(value, bool) else float(value)
 
 
 def numbers(values):
-    if isinstance(values, torch.Tensor):
+    if is_tensor(values):
         values = values.detach().cpu().numpy()
     return [number(v) for v in np.asarray(values, dtype=object).reshape(-1)]
 
@@ -492,6 +496,8 @@ class Sender(threading.Thread):
             record = {"op": op, "win": win, "x": numbers(x),
                       "y": {n: [self._finite(v, win, n) for v in numbers(seq)] for n, seq in ys.items()}}
         elif op == "images":
+            from vizlab.render import png_data_url, render_grid   # Pillow: only when images come
+
             _, _, images, labels, preds, nrow, mean, std, opts = event
             grid = render_grid(images, _labels(labels), _labels(preds), nrow, mean, std)
             opts = dict(opts)
@@ -527,6 +533,6 @@ class Sender(threading.Thread):
 def _labels(values):
     if values is None:
         return None
-    if isinstance(values, torch.Tensor):
+    if is_tensor(values):
         values = values.detach().cpu().tolist()
     return [v.item() if isinstance(v, np.generic) else v for v in list(values)]
