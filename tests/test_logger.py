@@ -118,6 +118,24 @@ def test_default_opts_and_overrides(open_logger, viz):
     assert layout["yaxis"] == {"title": "nll", "type": "log"}
 
 
+def test_line_colours_and_dashes_per_trace(open_logger, viz):
+    log = open_logger("lg_style")
+    hours = np.linspace(0, 10, 5)
+    log.line("pass", hours, {"p(pass)": 1 / (1 + np.exp(5 - hours)), "threshold": np.full(5, 0.5)},
+             linecolor=np.array([[31, 119, 180], [255, 0, 0]]), dash=np.array(["solid", "dash"]))
+    log.scalar("loss", 0, 1.0, trace="train", linecolor=(0, 128, 0))
+    log.scalar("loss", 0, 0.5, trace="target", linecolor=(0, 128, 0), dash="dot")
+    log.scalar("loss", 1, 0.8, trace="train")        # no style given: the trace keeps its colour
+    assert log.flush(timeout=10)
+    curves = traces(viz, "lg_style", "pass")
+    assert curves["p(pass)"]["line"] == {"color": "#1f77b4", "dash": "solid"}
+    assert curves["threshold"]["line"] == {"color": "#ff0000", "dash": "dash"}
+    assert curves["threshold"]["y"] == [0.5] * 5
+    loss = traces(viz, "lg_style", "loss")
+    assert loss["train"]["line"] == {"color": "#008000"} and loss["train"]["y"] == [1.0, 0.8]
+    assert loss["target"]["line"] == {"color": "#008000", "dash": "dot"}
+
+
 def test_image_grid_text_figure_and_line_arrive(open_logger, viz):
     log = open_logger("lg_panes")
     images = torch.rand(10, 1, 28, 28)

@@ -25,7 +25,7 @@ def log_a_run(log):
     log.text("notes", "first")
     log.text("notes", "second")                                   # replace: the last one wins
     log.figure("bars", [{"type": "bar", "x": ["a", "b"], "y": [1, 2]}], {"title": "bars"})
-    log.line("curve", [0, 1, 2], {"a": [3.0, 2.0, 1.0]})
+    log.line("curve", [0, 1, 2], {"a": [3.0, 2.0, 1.0]}, linecolor=(255, 0, 0), dash="dash")
     log.scalar("curve", 3, 0.5, trace="a")
 
 

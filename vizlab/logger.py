@@ -24,7 +24,9 @@ LINE_OPTS = {"title": str, "xlabel": str, "ylabel": str, "xtype": str, "ytype": 
              "width": _numbers.Real, "height": _numbers.Real, "markers": bool,
              "markersize": _numbers.Real, "fillarea": bool, "webgl": bool, "layoutopts": dict,
              "marginleft": _numbers.Real, "marginright": _numbers.Real,
-             "margintop": _numbers.Real, "marginbottom": _numbers.Real}
+             "margintop": _numbers.Real, "marginbottom": _numbers.Real,
+             "linecolor": (list, tuple, np.ndarray), "dash": (str, list, tuple, np.ndarray)}
+DASHES = ("solid", "dash", "dashdot", "dot")
 PANE_OPTS = {"title": str, "width": _numbers.Real, "height": _numbers.Real}
 IMAGE_OPTS = dict(PANE_OPTS, caption=str)
 PLAIN_NUMBERS = (int, float)
@@ -269,6 +271,31 @@ def check_opts(opts, allowed, traces=None):
         opts = dict(opts, legend=True)
     if "legend" in opts:
         opts = dict(opts, showlegend=opts.pop("legend"))
+    if "linecolor" in opts or "dash" in opts:
+        opts = trace_styles(opts, list(traces or ()))
+    return opts
+
+
+def trace_styles(opts, traces):
+    """Visdom's linecolor (RGB rows) and dash (names), one per trace of this call in order, or one
+    for all -> {trace: '#rrggbb'} and {trace: 'dash'}, so a later call can style another trace."""
+    opts = dict(opts)
+    expected = f"one for all traces or one per trace ({len(traces)}: {', '.join(traces)})"
+    if "linecolor" in opts:
+        colors = np.asarray(opts["linecolor"])
+        if colors.shape == (3,):
+            colors = np.tile(colors, (len(traces), 1))
+        if (colors.shape != (len(traces), 3) or colors.dtype.kind not in "iuf"
+                or not ((colors >= 0) & (colors <= 255) & (colors == np.floor(colors))).all()):
+            raise ValueError(f"option linecolor={opts['linecolor']!r}: give RGB triples of integers "
+                             f"0-255, e.g. (255, 0, 0), {expected}")
+        opts["linecolor"] = {t: "#%02x%02x%02x" % tuple(int(c) for c in rgb) for t, rgb in zip(traces, colors)}
+    if "dash" in opts:
+        dashes = opts["dash"]
+        dashes = [dashes] * len(traces) if isinstance(dashes, str) else np.asarray(dashes).reshape(-1).tolist()
+        if len(dashes) != len(traces) or not all(d in DASHES for d in dashes):
+            raise ValueError(f"option dash={opts['dash']!r}: use {', '.join(map(repr, DASHES))}, {expected}")
+        opts["dash"] = dict(zip(traces, dashes))
     return opts
 
 

@@ -37,7 +37,21 @@ def trace_dict(name, xs, ys, opts):
         trace["fill"] = "tonexty"
     if opts.get("webgl"):
         trace["type"] = "scattergl"
+    line = {"color": opts.get("linecolor", {}).get(name), "dash": opts.get("dash", {}).get(name)}
+    if any(line.values()):
+        trace["line"] = {k: v for k, v in line.items() if v}
     return trace
+
+
+TRACE_STYLES = ("linecolor", "dash")   # {trace: style}: a call styling one trace keeps the others'
+
+
+def merge_opts(old, new):
+    merged = dict(old, **new)
+    for key in TRACE_STYLES:
+        if key in old and key in new:
+            merged[key] = dict(old[key], **new[key])
+    return merged
 
 
 def layout_of(opts):
@@ -129,9 +143,10 @@ class Windows:
         if win is None or win.kind != "lines" or fresh:
             defaults = {"title": name, "xlabel": "step", "ylabel": name, "showlegend": True}
             win = self.windows[name] = Window("lines", dict(defaults, **opts))
-        elif opts and any(win.opts.get(k) != v for k, v in opts.items()):
-            win.opts.update(opts)
-            win.on_server = False     # new title/labels: resend the whole window
+        elif opts:
+            merged = merge_opts(win.opts, opts)
+            if merged != win.opts:    # new title/labels/styles: resend the whole window
+                win.opts, win.on_server = merged, False
         win.changed = True
         return win
 
