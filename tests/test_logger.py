@@ -187,6 +187,20 @@ def test_images_start_no_thread_pool_competing_with_training(open_logger, viz):
     assert np.array_equal(decode_png(pane["content"]["src"]), expected)
 
 
+def test_figure_takes_pane_size_and_title(open_logger, viz):
+    log = open_logger("lg_figsize")
+    contour = [{"type": "contour", "z": [[1.0, 2.0], [3.0, 4.0]], "x": [-1, 1], "y": [-1, 1]}]
+    log.figure("contour", contour, {"title": "f(x, y)"}, width=600, height=500, title="Himmelblau")
+    log.figure("plain", [{"type": "bar", "y": [1]}], {"title": "from layout"})
+    assert log.flush(timeout=10)
+    pane = window(viz, "lg_figsize", "contour")
+    assert (pane["width"], pane["height"], pane["title"]) == (600, 500, "Himmelblau")
+    assert pane["content"]["data"] == contour and pane["content"]["layout"]["title"] == "f(x, y)"
+    assert window(viz, "lg_figsize", "plain")["title"] == "from layout"
+    with pytest.raises(ValueError, match="xlabel"):
+        log.figure("contour", contour, xlabel="x")   # pane opts only; axis titles go in layout
+
+
 def test_line_then_appends_continue_the_curve(open_logger, viz):
     log = open_logger("lg_line_append")
     log.line("curve", [0, 1], {"a": [5.0, 6.0]})

@@ -24,7 +24,7 @@ def log_a_run(log):
     log.images("samples", torch.rand(6, 1, 28, 28), labels=[1, 2, 3, 4, 5, 6], preds=[1, 2, 0, 4, 5, 6])
     log.text("notes", "first")
     log.text("notes", "second")                                   # replace: the last one wins
-    log.figure("bars", [{"type": "bar", "x": ["a", "b"], "y": [1, 2]}], {"title": "bars"})
+    log.figure("bars", [{"type": "bar", "x": ["a", "b"], "y": [1, 2]}], {"title": "bars"}, width=500, height=300)
     log.line("curve", [0, 1, 2], {"a": [3.0, 2.0, 1.0]}, linecolor=(255, 0, 0), dash="dash")
     log.scalar("curve", 3, 0.5, trace="a")
 

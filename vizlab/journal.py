@@ -6,7 +6,7 @@ Records (one JSON object per line):
     {"op": "line", "win": ..., "x": [...], "y": {name: [...]}, "opts": {...}}
     {"op": "image", "win": ..., "src": "data:image/png;base64,...", "opts": {...}}
     {"op": "text", "win": ..., "html": ..., "opts": {...}}
-    {"op": "figure", "win": ..., "traces": [...], "layout": {...}}
+    {"op": "figure", "win": ..., "traces": [...], "layout": {...}, "opts": {...}}
 NaN and infinities are written as the strings "nan", "inf", "-inf" so every line is strict JSON.
 """
 

@@ -105,14 +105,16 @@ class VisdomLogger:
             raise TypeError(f"html must be a str, got {type(html).__name__}")
         self._put(("text", win, html, check_opts(dict({"title": win}, **opts), PANE_OPTS)))
 
-    def figure(self, win, traces, layout=None):
-        """Replace window `win` with raw Plotly traces (list of dicts) and layout (dict)."""
+    def figure(self, win, traces, layout=None, **opts):
+        """Replace window `win` with raw Plotly traces (list of dicts) and layout (dict);
+        opts: the pane's title, width and height (pixels)."""
         check_name("win", win)
         if not isinstance(traces, (list, tuple)) or not all(isinstance(t, dict) for t in traces):
             raise TypeError("traces must be a list of Plotly trace dicts, e.g. [{'type': 'bar', ...}]")
         if layout is not None and not isinstance(layout, dict):
             raise TypeError(f"layout must be a dict or None, got {type(layout).__name__}")
-        self._put(("figure", win, plain("traces", list(traces)), plain("layout", layout or {})))
+        self._put(("figure", win, plain("traces", list(traces)), plain("layout", layout or {}),
+                   check_opts(opts, PANE_OPTS)))
 
     def flush(self, timeout=10):
         """True once everything logged so far is on the server (or in the journal with send=False)."""

@@ -184,8 +184,8 @@ class Windows:
         elif op == "figure":
             layout = record.get("layout") or {}
             title = layout.get("title")
-            return {"data": record["traces"], "layout": layout,
-                    "opts": {"title": title if isinstance(title, str) else record["win"]}}
+            opts.setdefault("title", title if isinstance(title, str) else record["win"])
+            return {"data": record["traces"], "layout": layout, "opts": opts}
         else:
             raise ValueError(f"unknown journal record op {op!r}")
         return {"data": data, "opts": opts}
@@ -523,8 +523,8 @@ class Sender(threading.Thread):
             _, _, html, opts = event
             record = {"op": op, "win": win, "html": html}
         elif op == "figure":
-            _, _, traces, layout = event
-            return {"op": op, "win": win, "traces": traces, "layout": layout}
+            _, _, traces, layout, opts = event
+            record = {"op": op, "win": win, "traces": traces, "layout": layout}
         else:
             raise ValueError(f"unknown event {op!r}")
         if opts:
