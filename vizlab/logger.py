@@ -30,6 +30,7 @@ DASHES = ("solid", "dash", "dashdot", "dot")
 PANE_OPTS = {"title": str, "width": _numbers.Real, "height": _numbers.Real}
 IMAGE_OPTS = dict(PANE_OPTS, caption=str)
 PLAIN_NUMBERS = (int, float)
+CLOSE_DOWN_GRACE = 2.0   # seconds close() waits for a server that does not answer
 
 
 class VisdomLogger:
@@ -127,8 +128,11 @@ class VisdomLogger:
         if self._closed:
             return
         atexit.unregister(self.close)
-        down = self._sender.unreachable_since is not None
-        self._final = self.flush(timeout=min(2.0, self.close_timeout) if down else self.close_timeout)
+        # A server that does not answer gets 2 s to come back (a quick restart), not the whole
+        # close_timeout: a short run against a dead port must not hang at exit (the journal has it all).
+        delivered = self._sender.wait(self._enqueued, self.close_timeout,
+                                      give_up_down=min(CLOSE_DOWN_GRACE, self.close_timeout))
+        self._final = delivered and self.dropped == 0
         self._closed = True
         self._sender.stop()
         report(self, self._final)

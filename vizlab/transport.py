@@ -344,8 +344,11 @@ class Sender(threading.Thread):
             journal.write({"op": "start", "env": env, "max_points": max_points, "time": time.time()})
 
     # --- called from the logger's thread
-    def wait(self, target, timeout):
-        """True once the first `target` events are on the server (and verified to be there)."""
+    def wait(self, target, timeout, give_up_down=None):
+        """True once the first `target` events are on the server (and verified to be there).
+
+        give_up_down: return False early once the server has not answered for this many seconds.
+        """
         deadline = time.monotonic() + timeout
         with self._cond:
             self._waiters += 1
@@ -361,6 +364,10 @@ class Sender(threading.Thread):
                                            timeout=min(0.5, max(0.0, deadline - time.monotonic()))):
                         return True
                 if time.monotonic() >= deadline or not self.is_alive():
+                    return False
+                down_since = self.unreachable_since
+                if give_up_down is not None and down_since is not None and \
+                        time.monotonic() - down_since >= give_up_down:
                     return False
         finally:
             with self._cond:
