@@ -134,7 +134,7 @@ def main(argv=None):
                   title=F_OPTS["title"] if len(names) > 1 else f"{F_OPTS['title']}, {names[0]}")
     with training.open_logger(args) as log:
         # The picture first: windows take their places on the page in the order first logged.
-        log.figure("path", background + path_traces(names, path), PATH_LAYOUT)
+        log.figure("path", background + path_traces(names, path), PATH_LAYOUT, **PATH_PANE)
         for step in training.progress(range(args.epochs + 1), args, desc="himmelblau"):
             f = himmelblau(xy[:, 0], xy[:, 1])  # f at the current point, before this step
             last = step == args.epochs
@@ -151,7 +151,7 @@ def main(argv=None):
                     sys.exit(f"himmelblau: f is {f_now.tolist()} at step {step}: {args.optimizer} "
                              f"with lr {args.lr:g} diverged; try a smaller --lr")
             if step % args.draw_every == 0 or last:
-                log.figure("path", background + path_traces(names, path), PATH_LAYOUT)
+                log.figure("path", background + path_traces(names, path), PATH_LAYOUT, **PATH_PANE)
             if last:  # the last step only measures, so f and the path end at the final point
                 break
             optimizer.zero_grad()

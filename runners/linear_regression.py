@@ -11,7 +11,8 @@ from vizlab import training
 from vizlab.models import LinearRegression
 
 # Each target dashed in its parameter's colour, so the pairs read at a glance.
-PARAMS_STYLE = {"layoutopts": {"plotly": {"colorway": ["#1f77b4", "#ff7f0e", "#1f77b4", "#ff7f0e"]}}}
+BLUE, ORANGE = (31, 119, 180), (255, 127, 14)  # Plotly's first two
+PARAMS_STYLE = {"linecolor": [BLUE, ORANGE, BLUE, ORANGE], "dash": ["solid", "solid", "dash", "dash"]}
 # Three points along a rising line leave the top-left corner empty: the legend goes there.
 LEGEND_INSIDE = {"plotly": {"legend": {"x": 0.02, "y": 0.98}}}
 

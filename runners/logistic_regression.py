@@ -13,9 +13,9 @@ from vizlab.models import LogisticRegression
 
 # The lesson draws the 0.5 decision threshold as a red line; the legend sits in the empty
 # bottom right, where P(pass) is near 1.
-PROBABILITY_STYLE = {"layoutopts": {"plotly": {
-    "colorway": ["#1f77b4", "red"],
-    "legend": {"x": 0.98, "xanchor": "right", "y": 0.05, "yanchor": "bottom"}}}}
+PROBABILITY_STYLE = {"linecolor": [(31, 119, 180), (255, 0, 0)], "dash": ["solid", "dash"],
+                     "layoutopts": {"plotly": {"legend": {"x": 0.98, "xanchor": "right",
+                                                          "y": 0.05, "yanchor": "bottom"}}}}
 
 
 def main(argv=None):

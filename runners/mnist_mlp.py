@@ -135,8 +135,10 @@ def main(argv=None):
                        title=f"test accuracy (%) on the {count} test images", xlabel="epoch",
                        ylabel="test accuracy (%)",
                        legend=False, width=420, height=300)
+            # From 0, so a slow epoch on a busy machine shows its real size, not a cliff.
             log.scalar("throughput", epoch, throughput, trace="train", title="training throughput (samples/s)",
-                       xlabel="epoch", ylabel="samples/s", legend=False, width=420, height=300)
+                       xlabel="epoch", legend=False, width=420, height=300,
+                       layoutopts={"plotly": {"yaxis": {"title": "samples/s", "rangemode": "tozero"}}})
             if epoch == 1:  # after the plots, so they take the first places on the page
                 training.log_hparams(log, args, device=device, world_size=world_size)
             say(f"epoch {epoch}/{args.epochs}: test loss {test_loss:.4f}, accuracy {correct}/{count} "

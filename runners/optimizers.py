@@ -40,9 +40,10 @@ OPTIMIZERS = {
 # One colour per optimizer, the same in every run and subset (Plotly's ten repeat after ten, so
 # sgd and lbfgs both came out blue). Curves that coincide get a dash: asgd runs on top of sgd, and
 # adamw on top of adam, on this problem.
-COLORS = {"sgd": "#1f77b4", "sgd_momentum": "#ff7f0e", "adagrad": "#2ca02c", "adadelta": "#d62728",
-          "rmsprop": "#9467bd", "adam": "#8c564b", "adamw": "#e377c2", "adamax": "#7f7f7f",
-          "asgd": "#bcbd22", "rprop": "#17becf", "lbfgs": "#000000"}
+COLORS = {"sgd": (31, 119, 180), "sgd_momentum": (255, 127, 14), "adagrad": (44, 160, 44),
+          "adadelta": (214, 39, 40), "rmsprop": (148, 103, 189), "adam": (140, 86, 75),
+          "adamw": (227, 119, 194), "adamax": (127, 127, 127), "asgd": (188, 189, 34),
+          "rprop": (23, 190, 207), "lbfgs": (0, 0, 0)}
 DASHED = {"asgd", "adamw"}
 
 
@@ -103,7 +104,7 @@ def comparison_html(rows, steps):
     header = ("<tr><th>line</th><th>optimizer</th><th>settings</th><th>loss at 0</th>"
               f"<th>loss at {steps}</th><th>test accuracy</th><th>seconds</th></tr>")
     body = "".join(
-        f"<tr><td style='color:{COLORS[r['optimizer']]}'>{'╍╍╍' if r['optimizer'] in DASHED else '━━━'}</td>"
+        f"<tr><td style='color:rgb{COLORS[r['optimizer']]}'>{'╍╍╍' if r['optimizer'] in DASHED else '━━━'}</td>"
         f"<td>{r['optimizer']}</td><td>{settings_text(r['settings'])}</td><td>{r['start_loss']:.4f}</td>"
         f"<td>{r['final_loss']:.4f}</td><td>{100 * r['test_accuracy']:.1f} %</td>"
         f"<td>{r['seconds']:.2f}</td></tr>" for r in sorted(rows, key=lambda r: r["final_loss"]))
@@ -173,7 +174,8 @@ def compare(args, device):
                 log.line("loss", [0], {n: v.reshape(1) for n, v in losses.items()},
                          title="training loss of each optimizer", xlabel="full-batch step",
                          ylabel="cross-entropy", width=520, height=440,
-                         layoutopts={"plotly": {"colorway": [COLORS[n] for n in losses]}})
+                         linecolor=[COLORS[n] for n in losses],
+                         dash=["dash" if n in DASHED else "solid" for n in losses])
             elif step % args.log_every == 0 or step == args.epochs:
                 log.scalars("loss", step, losses)
 

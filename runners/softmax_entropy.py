@@ -121,14 +121,14 @@ def main(argv=None):
 
     with training.open_logger(args) as log:
         for name, dist in DISTRIBUTIONS.items():
-            log.figure(f"entropy_{name}", *entropy_figure(name, dist, entropies[name]))
-        log.text("cross_entropy", cross_entropy_html(losses), title="cross-entropy", width=500, height=340)
-        log.figure("jacobian", *jacobian_figure(p, jacobian))
+            log.figure(f"entropy_{name}", *entropy_figure(name, dist, entropies[name]), width=400, height=300)
+        log.text("cross_entropy", cross_entropy_html(losses), title="cross-entropy", width=500, height=250)
+        log.figure("jacobian", *jacobian_figure(p, jacobian), width=380, height=340)
         log.text("jacobian_check",
                  f"<p>logits {args.logits} &rarr; p = {[round(v, 4) for v in p]}</p>"
                  "<p>closed form: p_i(1 - p_i) on the diagonal, -p_i p_j off it; "
                  f"max |autograd - closed form| = {jacobian_error:.2e}</p>",
-                 title="Jacobian check", width=340, height=340)
+                 title="Jacobian check", width=340, height=160)
 
     metrics = {"entropy_bits": entropies, "cross_entropy": losses, "softmax": p,
                "jacobian": jacobian, "jacobian_max_error": jacobian_error}

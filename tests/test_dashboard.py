@@ -28,6 +28,11 @@ def layout(win):
     return win["content"]["layout"]
 
 
+def lines(win):
+    """{trace name: its Plotly line style}."""
+    return {t["name"]: t.get("line", {}) for t in win["content"]["data"]}
+
+
 def fits_one_row(*wins):
     return sum(w["width"] + 10 for w in wins) <= ROW_PX
 
@@ -41,11 +46,12 @@ def test_linear_regression_dashboard(visdom_server, viz, tmp_path):
     assert list(wins) == ["params", "fit", "loss", "hparams"]
     assert fits_one_row(*wins.values())
     assert "weight → 2, bias → 0" in layout(wins["params"])["title"]
-    # Targets share their parameter's colour (and are dashed).
-    colors = layout(wins["params"])["colorway"]
-    names = [t["name"] for t in wins["params"]["content"]["data"]]
-    color_of = dict(zip(names, colors))
-    assert color_of["weight"] == color_of["weight target"] != color_of["bias"] == color_of["bias target"]
+    # Each target is dashed, in its parameter's colour.
+    line = lines(wins["params"])
+    assert line["weight"]["color"] == line["weight target"]["color"] != line["bias"]["color"]
+    assert line["bias"]["color"] == line["bias target"]["color"]
+    assert [line[n]["dash"] for n in ("weight", "bias", "weight target", "bias target")] == \
+        ["solid", "solid", "dash", "dash"]
     assert "y = 2x" in layout(wins["fit"])["title"]
     loss = layout(wins["loss"])
     assert loss["yaxis"]["type"] == "log" and "MSE" in loss["title"]
@@ -67,8 +73,7 @@ def test_logistic_regression_dashboard(visdom_server, viz, tmp_path):
     assert list(wins) == ["probability", "loss", "hparams"]
     probability = layout(wins["probability"])
     assert probability["title"] == "P(pass) after epoch 100"
-    names = [t["name"] for t in wins["probability"]["content"]["data"]]
-    assert dict(zip(names, probability["colorway"]))["threshold 0.5"] == "red"  # as in the lesson
+    assert lines(wins["probability"])["threshold 0.5"]["color"] == "#ff0000"  # red, as in the lesson
     assert layout(wins["loss"])["showlegend"] is False
     settings = wins["hparams"]["content"]
     assert "<b>refresh_every</b>" in settings and "<b>device</b></td><td>cpu</td>" in settings
@@ -96,6 +101,7 @@ def test_mnist_dashboard_titles_units_and_order(visdom_server, viz, tmp_path, mn
     assert accuracy["yaxis"]["title"] == "test accuracy (%)" and accuracy["showlegend"] is False
     throughput = layout(wins["throughput"])
     assert "samples/s" in throughput["title"] and throughput["showlegend"] is False
+    assert throughput["yaxis"] == {"title": "samples/s", "rangemode": "tozero"}
 
     settings = wins["hparams"]["content"]
     for row in ("batch_size", "preset", "device", "world_size"):
@@ -109,11 +115,12 @@ def test_optimizers_have_distinct_colours_and_a_padded_table(visdom_server, viz,
     wins = windows(viz, env)
 
     assert list(wins) == ["loss", "comparison"] and fits_one_row(*wins.values())
-    loss = wins["loss"]["content"]
-    names = [t["name"] for t in loss["data"]]
-    colors = loss["layout"]["colorway"][:len(names)]
-    assert len(set(colors)) == len(names) == 11, "Plotly's 10 default colours repeat"
-    assert dict(zip(names, colors)) == {n: optimizers.COLORS[n] for n in names}
+    line = lines(wins["loss"])
+    assert len({(s["color"], s["dash"]) for s in line.values()}) == len(line) == 11, \
+        "Plotly's 10 default colours repeat"
+    # Curves that coincide on this problem differ by their dash.
+    assert line["sgd"]["dash"] == "solid" and line["asgd"]["dash"] == "dash"
+    assert len({s["color"] for s in line.values()}) == 11
     table = wins["comparison"]["content"]
     assert "padding:1px 12px" in table and "class='optimizers-table'" in table
 
@@ -126,6 +133,7 @@ def test_himmelblau_draws_f_zero_at_the_floor(visdom_server, viz, tmp_path):
 
     assert metrics["runs"][0]["f"] == 0
     assert list(wins) == ["path", "f"]  # the picture first
+    assert (wins["path"]["width"], wins["path"]["height"]) == (420, 420)  # square, like its axes
     f = wins["f"]["content"]
     assert f["data"][0]["y"] == pytest.approx([himmelblau.F_FLOOR] * 3)  # steps 0, 50, 100 (float32)
     assert f"drawn at {himmelblau.F_FLOOR:g}" in f["layout"]["yaxis"]["title"]
