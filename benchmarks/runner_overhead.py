@@ -57,6 +57,7 @@ def run_once(args, port, live, tmp, index):
 
 def main(argv=None):
     args = parse_args(argv)
+    load_before = os.getloadavg()[0]
     times = {"live": [], "off": []}
     server_cpu = 0.0
     with tempfile.TemporaryDirectory() as tmp, VisdomServer() as server:
@@ -70,8 +71,10 @@ def main(argv=None):
                 times[variant].append(seconds)
                 print(f"{variant}: {seconds:.3f} s/epoch", flush=True)
     live, off = statistics.median(times["live"]), statistics.median(times["off"])
-    print(f"\nMNIST runner ({args.epochs} epochs x {args.repeats} runs per variant, "
-          f"{time.strftime('%Y-%m-%d')})\n")
+    # Another torch process on the same cores wrecks both variants' OpenMP pools (10x and worse):
+    # the load average says whether the figures can be trusted.
+    print(f"\nMNIST runner ({args.epochs} epochs x {args.repeats} runs per variant, {time.strftime('%Y-%m-%d')}; "
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, {os.cpu_count()} cores)\n")
     print("| measure | value | target |\n|---|---|---|")
     print(f"| s/epoch with `--no-visdom` (median) | {off:.3f} | |")
     print(f"| s/epoch streaming to a live local server (median) | {live:.3f} | |")
