@@ -16,6 +16,7 @@ import torch
 
 from vizlab import journal as journal_mod
 from vizlab.journal import check_name
+from vizlab.render import layout_grid
 from vizlab.transport import Connection, Sender, say
 
 LINE_OPTS = {"title": str, "xlabel": str, "ylabel": str, "xtype": str, "ytype": str,
@@ -98,7 +99,10 @@ class VisdomLogger:
             raise ValueError(f"nrow={nrow!r}: use a positive integer (default 8)")
         mean, std = norm_stats("mean", mean, images.shape[1]), norm_stats("std", std, images.shape[1])
         opts = check_opts(dict(opts, title=title if title is not None else win), IMAGE_OPTS)
-        self._put(("images", win, images, labels, preds, nrow, mean, std, opts))
+        # make_grid here, on the caller's thread and device: a torch op on the sender thread would
+        # start a second OpenMP pool competing with training (see vizlab.render).
+        grid, tile_h, tile_w, columns = layout_grid(images, nrow, mean, std)
+        self._put(("images", win, grid, (tile_h, tile_w, columns), labels, preds, opts))
 
     def text(self, win, html, **opts):
         check_name("win", win)
@@ -221,16 +225,14 @@ def sequence(arg, values, length=None):
 
 def image_batch(images):
     if isinstance(images, np.ndarray):
-        images = torch.from_numpy(np.ascontiguousarray(images))   # copied below
+        images = torch.from_numpy(np.ascontiguousarray(images))   # layout_grid makes a new tensor
     elif not isinstance(images, torch.Tensor):
         raise TypeError(f"images must be a tensor or array of shape (N,1|3,H,W), got {type(images).__name__}")
     if images.ndim != 4 or images.shape[1] not in (1, 3) or 0 in images.shape:
         raise ValueError(f"images must have shape (N, 1 or 3, H, W), got {tuple(images.shape)}")
     if not (images.dtype == torch.uint8 or images.is_floating_point()):
         raise TypeError(f"images must be float (0..1 or normalized, with mean/std) or uint8, got {images.dtype}")
-    # A snapshot on the caller's device (asynchronous on a GPU); floats become float32 here so
-    # the sender thread only copies bytes and never runs a torch op of its own (see vizlab.render).
-    return images.detach().to(torch.uint8 if images.dtype == torch.uint8 else torch.float32, copy=True)
+    return images.detach()
 
 
 def label_list(arg, labels, n):

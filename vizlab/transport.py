@@ -518,10 +518,10 @@ class Sender(threading.Thread):
             record = {"op": op, "win": win, "x": numbers(x),
                       "y": {n: [self._finite(v, win, n) for v in numbers(seq)] for n, seq in ys.items()}}
         elif op == "images":
-            from vizlab.render import png_data_url, render_grid   # Pillow: only when images come
+            from vizlab.render import draw_labels, png_data_url   # Pillow: only when images come
 
-            _, _, images, labels, preds, nrow, mean, std, opts = event
-            grid = render_grid(images, _labels(labels), _labels(preds), nrow, mean, std)
+            _, _, grid, (tile_h, tile_w, columns), labels, preds, opts = event
+            grid = draw_labels(grid, tile_h, tile_w, columns, _labels(labels), _labels(preds))
             opts = dict(opts)
             opts.setdefault("width", int(grid.shape[1]))
             opts.setdefault("height", int(grid.shape[0]))
