@@ -139,7 +139,7 @@ def test_mnist_dashboard_renders(browser, server, reader, mnist_root, tmp_path):
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_loss_pane_grows_live_without_reload(browser, server, reader, mnist_root, tmp_path):
+def test_loss_pane_grows_live_without_reload(browser, server, mnist_root, tmp_path):
     env = "browser_live"
     # Open the (still empty) environment first, then train: every point must arrive over the
     # page's live connection, and a reload would wipe the marker set here.  The env must exist
@@ -149,21 +149,20 @@ def test_loss_pane_grows_live_without_reload(browser, server, reader, mnist_root
     page.evaluate("window.vizlabNoReload = true")
     loads = []
     page.on("load", lambda _: loads.append(page.url))
-    # 300 steps, a training point every 5: seconds of points arriving a few at a time.
+    # Long enough (10,000 steps, a point every 5) that the page sees the plot grow while the runner
+    # is still training, however fast the machine; the runner is stopped once growth is seen.
     runner = subprocess.Popen(mnist_command(server, env, mnist_root, tmp_path / "journal.jsonl",
-                                            "--epochs", 3, "--subset", 20000, "--log-every", 5),
+                                            "--epochs", 100, "--subset", 20000, "--log-every", 5),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         first_seen = vb.total_points(wait_while_running(
             runner, lambda timeout: vb.wait_for_panes(page, ["loss"], timeout))["loss"])
-        output, _ = runner.communicate(timeout=RUNNER_TIMEOUT)
-        assert runner.returncode == 0, f"mnist_mlp failed:\n{output}"
-
-        final = sum(server_points(window(reader, env, "loss")).values())
-        shown = vb.wait_for_points(page, "loss", final - 1, timeout=30)
+        grown = wait_while_running(
+            runner, lambda timeout: vb.wait_for_points(page, "loss", first_seen + 20, timeout))
+        still_training = runner.poll() is None
         screenshot(page, "mnist_live.png")
-        assert shown == final
-        assert first_seen < final, "the page only ever showed the finished plot"
+        assert still_training, "the runner finished before the page showed the plot growing"
+        assert grown > first_seen + 20
         assert page.evaluate("window.vizlabNoReload") is True and loads == []
         assert problems.messages() == []
     finally:
