@@ -11,6 +11,14 @@ PYTEST_ARGS ?=
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
+# MNIST: $VIZLAB_DATA when set, else the real files beside the checkout when they exist
+# (offline machines); otherwise the runners download into ~/.vizlab/data.
+ifeq ($(VIZLAB_DATA),)
+ifneq ($(wildcard ../shared/data/MNIST/raw/t10k-labels-idx1-ubyte.gz),)
+export VIZLAB_DATA := $(abspath ../shared/data)
+endif
+endif
+
 .PHONY: setup demo test serve stop clean
 
 # Reinstalls only when the package metadata or the pins change.
