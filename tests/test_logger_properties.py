@@ -24,7 +24,8 @@ def convert(value, kind):
     if kind == "int":
         return int(value) if math.isfinite(value) and abs(value) < 2 ** 53 else value
     if kind == "np32":
-        return np.float32(value)
+        with np.errstate(over="ignore"):   # huge floats become inf on purpose: a gap to count
+            return np.float32(value)
     if kind == "np64":
         return np.float64(value)
     if kind == "tensor":
