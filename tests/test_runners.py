@@ -99,6 +99,14 @@ def test_runner_is_deterministic_for_a_seed(tmp_path):
     assert first == second
 
 
+def test_no_visdom_summary_points_at_the_journal_not_a_server(tmp_path, capsys):
+    journal = tmp_path / "j.jsonl"
+    linear_regression.main(["--no-visdom", "--quiet", "--epochs", "3", "--journal", str(journal)])
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "--no-visdom" in summary and "vizlab replay" in summary and "http://" not in summary
+    assert journal.stat().st_size > 0
+
+
 def test_runner_finishes_with_the_server_down(tmp_path, capsys):
     from vizlab.server import free_port
 

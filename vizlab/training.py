@@ -93,6 +93,8 @@ def progress(iterable, args, disable=False, **kwargs):
 
 def env_url(args):
     """Where the run's windows can be watched."""
+    if args.no_visdom:
+        return "none sent (--no-visdom); `vizlab replay` the journal printed above"
     return f"{args.server.rstrip('/')}:{args.port}/env/{args.env}"
 
 
