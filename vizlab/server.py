@@ -63,10 +63,14 @@ def local_url(port):
     return f"http://127.0.0.1:{port}"
 
 
-def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=()):
-    """argv that runs Visdom's server without its online asset download."""
+def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=(), python=None):
+    """argv that runs Visdom's server without its online asset download.
+
+    python: the interpreter whose visdom runs it (default: this one), e.g. a separate venv
+    holding another visdom version; the logger only talks HTTP to it.
+    """
     code = "import sys; from visdom.server.run_server import main; sys.exit(main())"
-    cmd = [sys.executable, "-c", code, "-port", str(port)]
+    cmd = [python or sys.executable, "-c", code, "-port", str(port)]
     if host in LOCAL_HOSTS:
         cmd.append("-bind_local")
     if env_path:
@@ -97,17 +101,20 @@ def check_port_free(port, host):
                           f"stop it or choose another port (--port {port + 1})")
 
 
-def _spawn(port, host, env_path, login, log_path, detach=False):
+def _spawn(port, host, env_path, login, log_path, detach=False, python=None):
     env = login_environment(os.environ) if login else dict(os.environ)
     Path(env_path).mkdir(parents=True, exist_ok=True)
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
     try:
         return subprocess.Popen(
-            server_command(port, host, env_path, login),
+            server_command(port, host, env_path, login, python=python),
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
             # A detached server gets its own session: Ctrl-C or closing the terminal leaves it alive.
             start_new_session=detach,
         )
+    except FileNotFoundError:
+        raise ServerError(f"no Python at {python}: pass the path of an interpreter that has visdom "
+                          "(e.g. .venv-visdom03/bin/python from `make setup`)") from None
     finally:
         if log_path:
             log.close()
@@ -134,11 +141,12 @@ class VisdomServer:
             VisdomLogger(env="x", port=srv.port)
 
     `stop()` and `start()` may be called again (same port) to simulate a restart;
-    windows live in memory, so a restarted server is empty.
+    windows live in memory, so a restarted server is empty. `python` runs the server with
+    another interpreter (and so another visdom version); default: this one.
     """
 
     def __init__(self, port=None, host="127.0.0.1", env_path=None, login=False,
-                 log_path=None, startup_timeout=30.0):
+                 log_path=None, startup_timeout=30.0, python=None):
         self.host = host
         self.port = port or free_port("127.0.0.1" if host in LOCAL_HOSTS else host)
         self._tmp = None
@@ -149,6 +157,7 @@ class VisdomServer:
         self.login = login
         self.log_path = log_path
         self.startup_timeout = startup_timeout
+        self.python = python
         self.process = None
 
     @property
@@ -158,7 +167,8 @@ class VisdomServer:
     def start(self):
         # Checked first: otherwise another server on this port would seem to be ours.
         check_port_free(self.port, self.host)
-        self.process = _spawn(self.port, self.host, self.env_path, self.login, self.log_path)
+        self.process = _spawn(self.port, self.host, self.env_path, self.login, self.log_path,
+                              python=self.python)
         try:
             _wait_until_answers(self.process, self.port, self.startup_timeout, self.log_path)
         except ServerError:
