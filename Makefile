@@ -5,6 +5,11 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 VIZLAB := $(VENV)/bin/vizlab
 STAMP  := $(VENV)/.vizlab-installed
+# Optional second venv with a visdom 0.3 SERVER (needs Python >= 3.12) for tests/test_visdom03.py.
+VENV03   ?= .venv-visdom03
+STAMP03  := $(VENV03)/.vizlab-installed
+PYTHON312 ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python),\
+              $(if $(shell $(p) -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && echo ok),$(p))))
 PYTEST_ARGS ?=
 
 # Pinned, tested versions; also makes pip build visdom 0.2.4 with setuptools<81.
@@ -19,7 +24,7 @@ export VIZLAB_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: setup demo test serve stop clean
+.PHONY: setup setup-visdom03 demo test serve stop clean
 
 # Reinstalls only when the package metadata or the pins change.
 $(STAMP): setup.py setup.cfg constraints.txt
@@ -28,8 +33,26 @@ $(STAMP): setup.py setup.cfg constraints.txt
 	touch $@
 
 # Visdom's UI files from npm (cached in ~/.cache/vizlab/npm), so its server never goes online.
-setup: $(STAMP)
+setup: $(STAMP) setup-visdom03
 	$(VIZLAB) assets install
+
+# Only what visdom 0.3's server imports (--no-deps skips scipy, networkx, openTSNE: 120 MB, not 350).
+# visdom itself without the pins: constraints.txt pins the 0.2.4 client of $(VENV).
+# Optional: a failed build leaves no half venv behind, and `setup` goes on.
+$(STAMP03): constraints.txt
+	@echo "building $(VENV03): a visdom 0.3 server for tests/test_visdom03.py"
+	@{ test -x $(VENV03)/bin/python || $(PYTHON312) -m venv $(VENV03); } \
+	  && $(VENV03)/bin/pip install -q numpy pillow requests 'tornado<6.6' jsonpatch websocket-client \
+	  && PIP_CONSTRAINT= $(VENV03)/bin/pip install -q --no-deps visdom==0.3.0 \
+	  && touch $@ \
+	  || { rm -rf $(VENV03); echo "could not build $(VENV03); tests/test_visdom03.py will skip"; }
+
+ifeq ($(PYTHON312),)
+setup-visdom03:
+	@echo "no python3.12: skipping the visdom 0.3 server venv (tests/test_visdom03.py will skip)"
+else
+setup-visdom03: $(STAMP03)
+endif
 
 demo: setup
 	$(VIZLAB) demo
@@ -47,4 +70,4 @@ stop:
 	$(VIZLAB) serve --stop
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) $(VENV03) *.egg-info .pytest_cache
