@@ -301,14 +301,7 @@ def add_parser(subparsers):
 
 
 def _serve(args):
-    try:
-        return _serve_or_raise(args)
-    except ServerError as exc:
-        print(f"vizlab serve: {exc}", file=sys.stderr)
-        return 1
-
-
-def _serve_or_raise(args):
+    """A ServerError raised here reaches the user as one line (vizlab.cli.main prints it)."""
     port, url = args.port, local_url(args.port)
     if args.stop:
         if stop_detached(port):
