@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from visdom import Visdom
 
+from vizlab.data import MNIST_FILES
 from vizlab.server import VisdomServer
 
 
@@ -23,10 +24,6 @@ def viz(visdom_server):
     """A plain visdom client for reading windows back (`viz.get_window_data`)."""
     return Visdom(server="http://127.0.0.1", port=visdom_server.port,
                   raise_exceptions=True, use_incoming_socket=False)
-
-
-MNIST_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
 
 
 def _shared_mnist_raw():
