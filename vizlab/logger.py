@@ -9,7 +9,6 @@ import atexit
 import collections
 import math
 import numbers as _numbers
-import os
 
 import numpy as np
 import torch
@@ -58,8 +57,7 @@ class VisdomLogger:
             writer = journal_mod.Journal(journal or journal_mod.default_path(env, rank))
             say(f"journal: {writer.path}")
         self.journal_path = writer.path if writer else None
-        connection = Connection(server, port, os.environ.get("VISDOM_USERNAME"),
-                                os.environ.get("VISDOM_PASSWORD")) if send else None
+        connection = Connection.from_environment(server, port) if send else None
         self._sender = Sender(self._queue, env, connection, writer, max_points, interval)
         self._sender.start()
         atexit.register(self.close)
@@ -189,7 +187,7 @@ def check_trace(name):
 def scalar_value(arg, value):
     """Validate one number without reading a tensor's value (no device sync on this thread)."""
     if type(value) in PLAIN_NUMBERS:
-        if arg == "x" and value != value or arg == "x" and value in (math.inf, -math.inf):
+        if arg == "x" and not math.isfinite(value):
             raise ValueError(f"x={value}: x must be finite")
         return value
     if isinstance(value, torch.Tensor):
@@ -241,7 +239,7 @@ def label_list(arg, labels, n):
     if isinstance(labels, torch.Tensor):
         labels = labels.detach().clone().reshape(-1)
     elif isinstance(labels, (list, tuple, np.ndarray)):
-        labels = list(np.asarray(labels).reshape(-1).tolist()) if isinstance(labels, np.ndarray) else list(labels)
+        labels = labels.reshape(-1).tolist() if isinstance(labels, np.ndarray) else list(labels)
     else:
         raise TypeError(f"{arg} must be a sequence or tensor with one entry per image, got {type(labels).__name__}")
     if len(labels) != n:

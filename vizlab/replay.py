@@ -16,8 +16,7 @@ DEFAULT_MAX_POINTS = 10_000
 
 def replay(path, server="http://127.0.0.1", port=8097, env=None):
     """Send every window recorded in `path`; returns (events read, windows sent)."""
-    connection = Connection(server, port, os.environ.get("VISDOM_USERNAME"),
-                            os.environ.get("VISDOM_PASSWORD"))
+    connection = Connection.from_environment(server, port)
     model, events, sent = None, 0, 0
     for number, record in enumerate(journal_mod.read(path), 1):
         if not isinstance(record, dict) or "op" not in record:

@@ -13,6 +13,7 @@ Three small parts, each with one job:
 import hashlib
 import json
 import math
+import os
 import sys
 import threading
 import time
@@ -109,6 +110,11 @@ class Window:
         self.on_server = False    # created on the server with the current structure
         self.changed = True       # has something the server has not seen
 
+    def drop_pending(self):
+        """Forget the points waiting to be appended (the whole window is sent or was just sent)."""
+        for trace in self.traces.values():
+            trace.new_xs, trace.new_ys = [], []
+
 
 class Windows:
     def __init__(self, env, max_points):
@@ -172,8 +178,7 @@ class Windows:
         if not win.on_server or len(trace.new_xs) > self.max_points:
             # The whole window will be sent, so pending appends are not needed (memory stays bounded).
             win.on_server = False
-            for t in win.traces.values():
-                t.new_xs, t.new_ys = [], []
+            win.drop_pending()
 
     def _message_of(self, record):
         op, opts = record["op"], dict(record.get("opts", {}))
@@ -212,15 +217,13 @@ class Windows:
     def delivered(self, name):
         win = self.windows[name]
         win.on_server, win.changed = True, False
-        for t in win.traces.values():
-            t.new_xs, t.new_ys = [], []
+        win.drop_pending()
 
     def lost(self, name):
         """The server no longer has this window: send it whole next time."""
         win = self.windows[name]
         win.on_server, win.changed = False, True
-        for t in win.traces.values():
-            t.new_xs, t.new_ys = [], []
+        win.drop_pending()
 
     def decimated(self):
         """{(window, trace): (logged, shown)} for traces whose plot is decimated."""
@@ -280,6 +283,11 @@ class Connection:
         self._password_hash = hashlib.sha256(password.encode()).hexdigest() if password else None
         self.timeout = timeout
         self.session = requests.Session()
+
+    @classmethod
+    def from_environment(cls, server, port):
+        """A connection with the credentials in VISDOM_USERNAME / VISDOM_PASSWORD (never from code)."""
+        return cls(server, port, os.environ.get("VISDOM_USERNAME"), os.environ.get("VISDOM_PASSWORD"))
 
     def login(self):
         reply = self.session.post(self.url + "/", json={"username": self.username,
