@@ -89,6 +89,10 @@ class VisdomLogger:
 
     def scalar(self, win, x, y, trace="value", **opts):
         """Append point (x, y) to trace `trace` of line window `win`."""
+        if (type(y) is float or type(y) is int) and (type(x) is int or (type(x) is float and x - x == 0)) \
+                and not opts and win in self._names and type(trace) is str and trace and not self._closed:
+            self._writer.put(("scalars", win, x, {trace: y}, opts))   # the common case, checked
+            return
         self.scalars(win, x, {trace: y}, **opts)
 
     def scalars(self, win, x, values, **opts):
@@ -238,7 +242,9 @@ def scalar_value(arg, value):
         if value.numel() != 1 or value.is_complex():
             raise ValueError(f"{arg}: expected a number or one-element tensor, got a tensor of "
                              f"shape {tuple(value.shape)}")
-        # clone: a snapshot, so a later in-place update cannot change the logged point
+        if type(value) is torch.Tensor and value.is_cpu:
+            return value.item()   # no device to wait for: reading is cheaper than a snapshot
+        # clone: a snapshot (no device sync here), so a later in-place update cannot change it
         return value.detach().clone()
     if isinstance(value, (np.generic, np.ndarray)) and value.size == 1 and value.dtype.kind in "iuf":
         return value.item()

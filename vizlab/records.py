@@ -1,7 +1,7 @@
 """Calls -> journal records, on the journal thread: read numbers, render images, batch scalars.
 
-Consecutive option-free `scalars` calls to one window with the same traces become ONE batched
-record, {"op": "points", "win": ..., "x": [...], "y": {trace: [...]}}: one JSON line per burst
+Option-free `scalars` calls to one window with the same traces, between two other calls,
+become ONE batched record, {"op": "points", "win": ..., "x": [...], "y": {trace: [...]}}: one JSON line per burst
 instead of one per call is what lets the journal keep up with a fast loop.
 """
 
@@ -45,20 +45,27 @@ class Converter:
         self.counts = {"nonfinite": 0, "errors": 0}
 
     def records(self, events):
-        out, batch, key = [], None, None
+        """Records in call order, except that option-free scalars calls are gathered into one
+        batch per (window, traces) until the next other call: each trace keeps its order."""
+        out, batches = [], {}
         for event in events:
             try:
                 if event[0] == "scalars" and not event[4]:
-                    x, y = self._point(event)
-                    if key == (event[1], tuple(y)):
-                        batch["x"].append(x)
-                        for trace, value in y.items():
-                            batch["y"][trace].append(value)
-                        continue
-                    batch = {"op": "points", "win": event[1], "x": [x],
-                             "y": {t: [v] for t, v in y.items()}}
-                    key = (event[1], tuple(y))
-                    out.append(batch)
+                    _, win, x, values, _ = event
+                    if type(x) is not int and type(x) is not float:
+                        x = self._x(x)
+                    ys = [(t, v if type(v) is float and v - v == 0 or type(v) is int
+                           else self._finite(number(v), win, t)) for t, v in values.items()]
+                    key = (win, *values)
+                    batch = batches.get(key)
+                    if batch is None:
+                        batch = batches[key] = {"op": "points", "win": win, "x": [],
+                                                "y": {t: [] for t in values}}
+                        out.append(batch)
+                    batch["x"].append(x)
+                    traces = batch["y"]
+                    for t, v in ys:
+                        traces[t].append(v)
                     continue
                 record = self.record(event)
             except Exception as err:
@@ -67,20 +74,23 @@ class Converter:
                             f"could not log {event[0]} to window {event[1]!r} "
                             f"({type(err).__name__}: {err}); other windows are unaffected")
                 continue
-            batch = key = None
+            batches.clear()
             out.append(record)
-        for record in out:   # a burst of one is written in today's per-point form
+        for record in out:   # a batch of one is written in today's per-point form
             if record["op"] == "points" and len(record["x"]) == 1:
                 record.update(op="scalars", x=record["x"][0],
                               y={t: v[0] for t, v in record["y"].items()})
         return out
 
-    def _point(self, event):
-        _, win, x, values, _ = event
+    def _x(self, x):
         x = number(x)
         if type(x) is float and not math.isfinite(x):
             raise ValueError(f"x is {x}; it must be finite")
-        return x, {trace: self._finite(number(v), win, trace) for trace, v in values.items()}
+        return x
+
+    def _point(self, event):
+        _, win, x, values, _ = event
+        return self._x(x), {trace: self._finite(number(v), win, trace) for trace, v in values.items()}
 
     def record(self, event):
         op, win = event[0], event[1]
