@@ -188,3 +188,14 @@ def test_sigkilled_training_process_journal_replays_all_but_the_last_interval(vi
     replay(path, port=visdom_server.port, env="sc_kill_replayed")
     x, _ = trace_points(visdom_server.port, "sc_kill_replayed", "loss")
     assert x[-1] == len(points) - 1
+
+
+def test_every_distinct_problem_is_reported_and_repeats_are_rate_limited(capfd):
+    from vizlab.notices import Notices
+
+    notices = Notices()
+    for _ in range(3):
+        notices.report("a", "problem a")
+        notices.report("b", "problem b")
+    err = capfd.readouterr().err
+    assert err.count("problem a") == 1 and err.count("problem b") == 1
