@@ -88,6 +88,25 @@ class Trace:
             self._double()
         return True
 
+    def extend(self, xs, ys):
+        """add() for many points (gaps already None); True when an append cannot express them."""
+        if self.stride is None:
+            room = self.max_points - len(self.xs)
+            head_x, head_y = xs[:room], ys[:room]
+            if head_x:
+                self.xs += head_x
+                self.ys += head_y
+                self.new_xs += head_x
+                self.new_ys += head_y
+                self.logged += len(head_x)
+                self.last = (head_x[-1], head_y[-1])
+            if len(xs) <= room:
+                return False
+            xs, ys = xs[room:], ys[room:]
+        for x, y in zip(xs, ys):
+            self.add(x, y)
+        return True
+
     def _start_buckets(self):
         xs, ys = self.xs, self.ys
         lo, hi = min(xs), max(xs)
@@ -240,11 +259,8 @@ class Windows:
             if trace is None:
                 trace = win.traces[trace_name] = Trace(self.max_points)
                 whole = True          # an append cannot add a trace: resend the whole window
-            add = trace.add
-            for x, y in zip(xs, ys):
-                if y is None or type(y) is str or (type(y) is float and not math.isfinite(y)):
-                    y = _gap(y)
-                whole = add(x, y) or whole
+            ys = [y if type(y) is float and y - y == 0 or type(y) is int else _gap(y) for y in ys]
+            whole = trace.extend(xs, ys) or whole
             if len(trace.new_xs) > self.max_points:
                 whole = True          # the whole window is smaller than the pending appends
         win.touch(whole=whole or not win.on_server)
