@@ -12,7 +12,6 @@ import argparse
 import os
 import resource
 import signal
-import statistics
 import tempfile
 import time
 
