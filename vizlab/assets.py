@@ -16,6 +16,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from vizlab.errors import UserError
+
 BOOTSTRAP = "bootstrap@3.3.7"
 MATHJAX = "mathjax@2.7.5"
 LAYOUT_BIN_PACKER = "layout-bin-packer@1.4.0"
@@ -64,7 +66,7 @@ ASSETS = [
 VERSION_FILE = "version.built"
 
 
-class AssetError(RuntimeError):
+class AssetError(UserError):
     """A problem the user can fix; the message says how."""
 
 

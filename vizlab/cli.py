@@ -4,7 +4,7 @@ import argparse
 import sys
 
 # Each module has `add_parser(subparsers)`, which sets `func(args) -> exit code`.
-SUBCOMMAND_MODULES = ["assets", "server", "replay", "run"]
+SUBCOMMAND_MODULES = ["assets", "server", "replay", "compare", "run"]
 
 
 def build_parser():
@@ -21,11 +21,11 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from vizlab.server import ServerError
+    from vizlab.errors import UserError
 
     try:
         return args.func(args) or 0
-    except ServerError as problem:  # the message says what to do; a traceback would bury it
+    except UserError as problem:  # the message says what to do; a traceback would bury it
         print(f"vizlab {args.command}: {problem}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

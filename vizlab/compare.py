@@ -1,0 +1,220 @@
+"""`vizlab compare JOURNAL...`: several runs overlaid in one Visdom environment.
+
+Visdom's own compare view names traces by number (`0_train`), drops image panes and keeps the
+first run's axis range. Here each run's journal is read through the logger's window model
+(vizlab.windows), then every line window is drawn once with all runs in it: one colour per run,
+one dash style per trace, each run named by the settings that differ between the runs. The last
+image of each run goes beside the others, and a `runs` table lists settings and final values.
+`--follow` keeps reading the journals as they grow, so a comparison of live runs stays live.
+"""
+
+import html
+import json
+import os
+import re
+import time
+
+from vizlab import journal as journal_mod
+from vizlab.connection import Connection, ServerRefused
+from vizlab.errors import UserError
+from vizlab.windows import Windows, layout_of
+
+# Plotly's ten default colours: one per run.
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+DASHES = ["solid", "dash", "dot", "dashdot"]           # one per trace name
+SETTINGS_WIN = "hparams"                               # where the runners log their settings
+ROW = re.compile(r"<tr><td[^>]*>(?:<b>)?(.*?)(?:</b>)?</td><td[^>]*>(.*?)</td></tr>", re.S)
+MAX_POINTS = 10_000
+
+
+class Run:
+    """One journal, read incrementally into a window model (only whole lines are consumed)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.label = os.path.basename(path).removesuffix(".jsonl")
+        if not os.path.isfile(path):
+            raise UserError(f"{path}: no such journal; pass the path the logger printed "
+                            "(default: runs/<env>-<time>.jsonl)")
+        self.model = Windows("compare", MAX_POINTS)
+        self.offset = 0
+        self.records = 0
+
+    def read_new(self):
+        """Apply the records written since the last call; True when anything changed."""
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            data = f.read()
+        end = data.rfind(b"\n") + 1        # a half-written last line waits for the next call
+        for number, line in enumerate(data[:end].splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict) or "op" not in record:
+                    raise ValueError("no 'op' field")
+                self.model.apply(record)
+            except (ValueError, KeyError, TypeError) as err:
+                raise UserError(f"{self.path}: not a vizlab journal (line {self.records + number}: "
+                                f"{err}); pass a .jsonl file written by VisdomLogger") from None
+        self.records += data[:end].count(b"\n")
+        self.offset += end
+        return end > 0
+
+    def settings(self):
+        """{setting: value} from the runners' settings table (window `hparams`), else {}."""
+        win = self.model.windows.get(SETTINGS_WIN)
+        if win is None or win.kind != "message":
+            return {}
+        content = win.message["data"][0].get("content")
+        if not isinstance(content, str):
+            return {}
+        return {html.unescape(k): html.unescape(v) for k, v in ROW.findall(content)}
+
+
+def name_runs(runs):
+    """Each run's name: the settings that differ between the runs, else the journal's name."""
+    settings = [run.settings() for run in runs]
+    keys = sorted({k for s in settings for k in s})
+    differing = [k for k in keys if len({s.get(k) for s in settings}) > 1]
+    names = [", ".join(f"{k}={s[k]}" for k in differing if k in s) or run.label
+             for run, s in zip(runs, settings)]
+    if len(set(names)) < len(names):   # e.g. runs that differ only in something not logged
+        names = [f"{n} ({run.label})" if names.count(n) > 1 else n for n, run in zip(names, runs)]
+    return names, settings, differing
+
+
+def line_window(name, runs, names):
+    """All runs' traces of line window `name`, coloured by run and dashed by trace."""
+    trace_names = []
+    for run in runs:
+        win = run.model.windows.get(name)
+        if win is not None and win.kind == "lines":
+            trace_names += [t for t in win.traces if t not in trace_names]
+    data, opts = [], None
+    for i, (run, run_name) in enumerate(zip(runs, names)):
+        win = run.model.windows.get(name)
+        if win is None or win.kind != "lines":
+            continue
+        opts = opts or win.opts
+        for trace_name, trace in win.traces.items():
+            xs, ys = trace.shown()
+            label = run_name if len(trace_names) == 1 else f"{run_name} {trace_name}"
+            data.append({"x": xs, "y": ys, "name": label, "type": "scatter", "mode": "lines",
+                         "line": {"color": PALETTE[i % len(PALETTE)],
+                                  "dash": DASHES[trace_names.index(trace_name) % len(DASHES)]}})
+    layout = layout_of(dict(opts, showlegend=True))
+    for axis in ("xaxis", "yaxis"):
+        layout[axis].pop("range", None)   # fit every run, not one run's fixed range
+    pane = {k: opts[k] for k in ("title", "width", "height") if opts.get(k) is not None}
+    return {"data": data, "layout": layout, "win": name, "opts": pane}
+
+
+def image_windows(runs, names):
+    """The last image of each run, one pane per run and image window, side by side."""
+    messages = []
+    for i, (run, run_name) in enumerate(zip(runs, names)):
+        for name, win in run.model.windows.items():
+            if win.kind == "message" and win.message["data"][0].get("type") == "image":
+                title = win.message["opts"].get("title", name)
+                opts = dict(win.message["opts"], title=f"{run_name}: {title}")
+                messages.append(dict(win.message, opts=opts, win=f"{name}__run{i + 1}"))
+    return messages
+
+
+def last_value(trace):
+    ys = [y for y in trace.shown()[1] if y is not None]
+    return f"{ys[-1]:.6g}" if ys else "-"
+
+
+def runs_table(runs, names, settings, differing):
+    """Settings (differences in bold on yellow) and each trace's final value, one column per run."""
+    head = "".join(f"<th style='padding:2px 8px;color:{PALETTE[i % len(PALETTE)]}'>{html.escape(n)}</th>"
+                   for i, n in enumerate(names))
+    rows = []
+    for key in sorted({k for s in settings for k in s}):
+        mark = " style='background:#fff3b0;font-weight:bold'" if key in differing else ""
+        cells = "".join(f"<td style='padding:2px 8px'>{html.escape(s.get(key, '-'))}</td>" for s in settings)
+        rows.append(f"<tr{mark}><td>{html.escape(key)}</td>{cells}</tr>")
+    for name in sorted({w for run in runs for w, win in run.model.windows.items() if win.kind == "lines"}):
+        traces = sorted({t for run in runs for t in getattr(run.model.windows.get(name), "traces", {})})
+        for trace in traces:
+            cells = "".join(
+                f"<td style='padding:2px 8px'>"
+                f"{last_value(run.model.windows[name].traces[trace]) if trace in getattr(run.model.windows.get(name), 'traces', {}) else '-'}"
+                f"</td>" for run in runs)
+            rows.append(f"<tr><td>final {html.escape(name)} {html.escape(trace)}</td>{cells}</tr>")
+    table = f"<table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
+    return {"data": [{"content": table, "type": "text"}], "win": "runs",
+            "opts": {"title": "runs: settings (differences marked) and final values",
+                     "width": min(1200, 260 + 160 * len(runs)), "height": min(900, 60 + 22 * len(rows))}}
+
+
+def messages(runs):
+    """Every request that draws the comparison: line windows, images, the runs table."""
+    names, settings, differing = name_runs(runs)
+    line_names = []
+    for run in runs:
+        line_names += [n for n, w in run.model.windows.items() if w.kind == "lines" and n not in line_names]
+    return ([line_window(n, runs, names) for n in line_names] + image_windows(runs, names)
+            + [runs_table(runs, names, settings, differing)])
+
+
+def compare(paths, server="http://127.0.0.1", port=8097, env="compare", follow=False,
+            interval=1.0, stop=None):
+    """Draw the comparison of the journals `paths` in `env`; with follow, redraw as they grow
+    until `stop` (a threading.Event) is set or Ctrl-C. Returns the number of windows drawn."""
+    journal_mod.check_name("--env", env)
+    runs = [Run(p) for p in paths]
+    for run in runs:
+        run.read_new()
+        if run.records == 0:
+            raise UserError(f"{run.path}: the journal is empty; it fills once the run logs something")
+    connection = Connection.from_environment(server, port)
+    sent = _send(connection, env, runs)
+    while follow and not (stop is not None and stop.is_set()):
+        time.sleep(interval) if stop is None else stop.wait(interval)
+        if any([run.read_new() for run in runs]):
+            sent = _send(connection, env, runs)
+    return sent
+
+
+def _send(connection, env, runs):
+    batch = messages(runs)
+    for message in batch:
+        connection.post("events", dict(message, eid=env))
+    return len(batch)
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("compare", help="overlay several runs' journals in one Visdom environment")
+    p.add_argument("journals", nargs="+", metavar="JOURNAL", help="JSONL journals written by VisdomLogger")
+    p.add_argument("--env", default="compare", help="environment to draw into (default: %(default)s)")
+    p.add_argument("--server", default="http://127.0.0.1", help="Visdom server URL (default: %(default)s)")
+    p.add_argument("--port", type=int, default=8097, help="Visdom server port (default: %(default)s)")
+    p.add_argument("--follow", action="store_true",
+                   help="keep reading the journals as runs write them; Ctrl-C stops (default: off)")
+    p.add_argument("--interval", type=float, default=1.0,
+                   help="seconds between reads with --follow (default: %(default)s)")
+    p.set_defaults(func=_main)
+
+
+def _main(args):
+    import requests
+
+    url = f"{args.server.rstrip('/')}:{args.port}"
+    try:
+        if args.follow:
+            print(f"vizlab compare: following {len(args.journals)} journals into {url}/env/{args.env}; "
+                  "Ctrl-C stops", flush=True)
+        windows = compare(args.journals, args.server, args.port, args.env, args.follow, args.interval)
+    except ValueError as err:            # a bad --env name
+        raise UserError(str(err)) from None
+    except ServerRefused as err:
+        raise UserError(str(err)) from None
+    except requests.RequestException:
+        raise UserError(f"no Visdom server answers at {url}; start one with `vizlab serve` "
+                        "or pass --server/--port") from None
+    print(f"vizlab compare: {len(args.journals)} runs -> {windows} windows at {url}/env/{args.env}")
+    return 0
