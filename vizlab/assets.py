@@ -11,7 +11,6 @@ import importlib.util
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
 from pathlib import Path
@@ -23,7 +22,7 @@ MATHJAX = "mathjax@2.7.5"
 LAYOUT_BIN_PACKER = "layout-bin-packer@1.4.0"
 
 # (path in visdom/static, npm package@version, path inside the tarball's top folder).
-# Measured against visdom 0.2.4's downloader (see docs: visdom-facts.md).
+# Measured against visdom 0.2.4's downloader (visdom/server/build.py, download_scripts).
 ASSETS = [
     ("js/jquery.min.js", "jquery@3.1.1", "dist/jquery.min.js"),
     ("js/bootstrap.min.js", BOOTSTRAP, "dist/js/bootstrap.min.js"),
@@ -262,24 +261,19 @@ def add_parser(subparsers):
     stat.set_defaults(func=_run_status)
 
 
-def _fail(exc):
-    print(f"vizlab assets: {exc}", file=sys.stderr)
-    return 1
-
-
 def _run_install(args):
     try:
         install(args.static_dir, args.source_dir, args.cache_dir)
-    except (AssetError, OSError) as exc:
-        return _fail(exc)
+    except OSError as exc:   # e.g. a read-only site-packages: one line, not a traceback
+        raise AssetError(str(exc)) from None
     return 0
 
 
 def _run_download(args):
     try:
         download(args.dir, args.cache_dir)
-    except (AssetError, OSError) as exc:
-        return _fail(exc)
+    except OSError as exc:
+        raise AssetError(str(exc)) from None
     return 0
 
 

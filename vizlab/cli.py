@@ -27,7 +27,7 @@ def main(argv=None):
         return args.func(args) or 0
     except UserError as problem:  # the message says what to do; a traceback would bury it
         print(f"vizlab {args.command}: {problem}", file=sys.stderr)
-        return 1
+        return problem.exit_code
     except KeyboardInterrupt:
         return 130
 
