@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import requests
 
 from vizlab.errors import UserError
@@ -234,16 +235,22 @@ def start_detached(port=DEFAULT_PORT, host=DEFAULT_HOST, env_path=DEFAULT_ENV_PA
     return local_url(port)
 
 
-def _is_our_server(pid):
-    """The pid still runs visdom's server (not a recycled pid of something else)."""
+def _is_our_server(pid, pid_path):
+    """The pid still runs the visdom server we started: its command line names visdom's server and
+    it is older than the pid file written just after it started (a recycled pid is younger)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        process = psutil.Process(pid)
+        ours = any("visdom.server" in part for part in process.cmdline())
+        return ours and process.create_time() <= pid_path.stat().st_mtime + 1.0
+    except (psutil.Error, OSError):   # gone, a zombie, not ours to inspect, or no pid file
         return False
-    except PermissionError:
-        return False
-    cmdline = Path(f"/proc/{pid}/cmdline")
-    return not cmdline.exists() or b"visdom.server" in cmdline.read_bytes()
+
+
+def _signal_group(pid, sig):
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:        # it exited meanwhile: nothing left to stop
+        pass
 
 
 def stop_detached(port=DEFAULT_PORT, timeout=10.0):
@@ -253,15 +260,15 @@ def stop_detached(port=DEFAULT_PORT, timeout=10.0):
         pid = int(pid_path.read_text().strip())
     except (OSError, ValueError):
         return False
-    running = _is_our_server(pid)  # else a stale pid file: the server died or the machine rebooted
+    running = _is_our_server(pid, pid_path)  # else stale: the server died or the machine rebooted
     if running:
         # Its own session (start_new_session) makes the pid its process group.
-        os.killpg(pid, signal.SIGTERM)
+        _signal_group(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while _is_our_server(pid) and time.monotonic() < deadline:
+        while _is_our_server(pid, pid_path) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if _is_our_server(pid):
-            os.killpg(pid, signal.SIGKILL)
+        if _is_our_server(pid, pid_path):
+            _signal_group(pid, signal.SIGKILL)
     pid_path.unlink(missing_ok=True)
     return running
 
