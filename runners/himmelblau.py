@@ -58,9 +58,8 @@ def build_parser():
                         help=f"start from the four corners {CORNERS} at once")
     parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam",
                         help="torch.optim optimizer")
-    parser.add_argument("--log-every", type=int, default=50,
-                        help="send f and the path every N steps (the last step is always sent)")
-    parser.add_argument("--draw-every", type=int, default=250,
+    training.add_log_every(parser, 50, "send f and the path (the last step is always sent)")
+    parser.add_argument("--draw-every", type=training.positive_int, default=250,
                         help="redraw the path figure every N steps")
     return parser
 
@@ -114,9 +113,6 @@ def nearest_minimum(x, y):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    for option in ("log_every", "draw_every"):
-        if getattr(args, option) < 1:
-            parser.error(f"--{option.replace('_', '-')} must be at least 1")
     device = training.pick_device(args.device, parser)
     training.seed_everything(args.seed)
 

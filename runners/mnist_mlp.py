@@ -34,8 +34,7 @@ def build_parser():
                         help="folder holding MNIST/raw/ (from $VIZLAB_DATA when set); downloaded when missing")
     parser.add_argument("--subset", type=training.positive_int, default=None,
                         help="train on only the first N training images (None: all 60000)")
-    parser.add_argument("--log-every", type=training.positive_int, default=20,
-                        help="append the training loss every N steps")
+    training.add_log_every(parser, 20, "append the training loss")
     parser.add_argument("--samples", type=int, choices=range(8, 65), metavar="{8..64}", default=48,
                         help="test images shown in the samples grid")
     return parser

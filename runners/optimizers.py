@@ -69,7 +69,7 @@ def build_parser():
                         help="comma-separated subset of " + ",".join(OPTIMIZERS))
     parser.add_argument("--points", type=int, default=400, help="training points per spiral")
     parser.add_argument("--hidden", type=int, default=32, help="hidden units per layer")
-    parser.add_argument("--log-every", type=int, default=2, help="send the losses every N steps")
+    training.add_log_every(parser, 2, "send the losses")
     return parser
 
 
@@ -118,8 +118,8 @@ def comparison_html(rows, steps):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.points < 2 or args.hidden < 1 or args.log_every < 1:
-        parser.error("--points must be at least 2, --hidden and --log-every at least 1")
+    if args.points < 2 or args.hidden < 1:
+        parser.error("--points must be at least 2, --hidden at least 1")
     device = training.pick_device(args.device, parser)
     # Tiny matrices: on a busy CPU, splitting them across threads costs far more than it
     # saves (measured 54 ms against 0.6 ms per step here), so use one thread, then restore.

@@ -39,6 +39,11 @@ def runner_parser(name, description, epochs, lr, lr_help="learning rate", epochs
     return p
 
 
+def add_log_every(parser, default, what):
+    """The one --log-every option: `what` is sent every N steps (a positive integer)."""
+    parser.add_argument("--log-every", type=positive_int, default=default, help=f"{what} every N steps")
+
+
 def positive_int(text):
     value = int(text)
     if value < 1:
