@@ -40,7 +40,7 @@ def settings_html(sections):
     """{section: {key: value}} -> one HTML table per section, for a Visdom text pane."""
     parts = []
     for title, values in sections.items():
-        rows = "".join(f"<tr><td><b>{html.escape(str(k))}</b></td><td>{html.escape(str(v))}</td></tr>"
+        rows = "".join(f"<tr><td style=\"padding-right:1em\"><b>{html.escape(str(k))}</b></td><td>{html.escape(str(v))}</td></tr>"
                        for k, v in values.items())
         parts.append(f"<h4>{html.escape(str(title))}</h4><table>{rows}</table>")
     return "".join(parts)
