@@ -1,5 +1,7 @@
 """vizlab.SummaryWriter: a script written for torch.utils.tensorboard, only its import changed."""
 
+import base64
+import io
 import math
 import subprocess
 import sys
@@ -7,13 +9,16 @@ import sys
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from integration_support import points, window
 from vizlab import SummaryWriter
+from vizlab.render import PADDING, render_grid
 from vizlab.replay import replay
 from vizlab.server import free_port
 
 STEPS = 12
+PHOTO = np.random.default_rng(0).integers(0, 255, (20, 30, 3), dtype=np.uint8)   # an HWC image
 
 
 def tensorboard_script(writer):
@@ -27,7 +32,7 @@ def tensorboard_script(writer):
         writer.add_scalars("Accuracy", {"train": step / STEPS, "val": step / (2 * STEPS)}, step)
         writer.add_histogram("weights", torch.randn(500) + step, step)
     writer.add_image("digit", torch.rand(1, 28, 28), 3)
-    writer.add_image("photo", np.random.randint(0, 255, (20, 30, 3), dtype=np.uint8), 3, dataformats="HWC")
+    writer.add_image("photo", PHOTO, 3, dataformats="HWC")
     writer.add_images("batch", torch.rand(6, 3, 16, 16), 4)
     writer.add_text("notes", "first <b>note</b>", 0)
     writer.add_text("notes", "second note", 1)
@@ -53,6 +58,10 @@ def assert_scalars(port, env):
             assert all(math.isclose(got[trace][s], v, rel_tol=1e-6) for s, v in values.items()), (win, trace)
 
 
+def decode_png(src):
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("RGB"))
+
+
 def test_tensorboard_script_builds_every_window(visdom_server, tmp_path):
     with SummaryWriter(log_dir=tmp_path / "tb_script", port=visdom_server.port) as writer:
         tensorboard_script(writer)
@@ -65,6 +74,10 @@ def test_tensorboard_script_builds_every_window(visdom_server, tmp_path):
         data = window(port, env, win)
         assert data["type"] == "image" and data["title"] == title
         assert data["content"]["src"].startswith("data:image/png;base64,")
+    photo = decode_png(window(port, env, "photo")["content"]["src"])
+    assert np.array_equal(photo, render_grid(torch.from_numpy(PHOTO).permute(2, 0, 1)[None]))   # HWC read right
+    curve = decode_png(window(port, env, "curve")["content"]["src"])
+    assert curve.shape == (100 + 2 * PADDING, 150 + 2 * PADDING, 3)   # the 3x2 in figure at 50 dpi
     notes = window(port, env, "notes")["content"]
     assert notes.index("second note") < notes.index("first &lt;b&gt;note&lt;/b&gt;")   # newest first, escaped
     heatmap = window(port, env, "weights")["content"]
@@ -114,6 +127,11 @@ def test_server_down_nothing_lost_and_replay_rebuilds(visdom_server, tmp_path):
     events, windows = replay(tmp_path / "tb_down" / "vizlab.jsonl", port=visdom_server.port)
     assert windows == 10
     assert_scalars(visdom_server.port, "tb_down")
+
+
+def test_purge_step_warns_that_points_stay(tmp_path):
+    with pytest.warns(UserWarning, match="purge_step=5: Visdom windows cannot drop points"):
+        SummaryWriter(log_dir=tmp_path / "tb_purge", purge_step=5, port=free_port()).close()
 
 
 def test_defaults_from_environment_and_tensorboard_run_names(visdom_server, tmp_path, monkeypatch):

@@ -14,6 +14,7 @@ x is the step; global_step=None means the next step of that tag (0 first).
 import html
 import os
 import socket
+import warnings
 from datetime import datetime
 
 import numpy as np
@@ -21,7 +22,6 @@ import torch
 
 from vizlab.integrations import settings_html, visdom_address, window_name
 from vizlab.logger import VisdomLogger
-from vizlab.transport import say
 
 TEXT_KEEP = 50          # text entries shown per tag (the journal keeps all)
 HISTOGRAM_STEPS = 200   # steps kept per histogram heatmap (older ones thinned out)
@@ -69,8 +69,8 @@ class SummaryWriter:
         # on its own thread anyway, so they are accepted and have no effect.
         self.log_dir = str(log_dir) if log_dir is not None else default_log_dir(comment)
         if purge_step is not None:
-            say(f"purge_step={purge_step}: Visdom windows cannot drop points; steps >= {purge_step} "
-                "logged again are added beside the old ones")
+            warnings.warn(f"purge_step={purge_step}: Visdom windows cannot drop points; steps >= "
+                          f"{purge_step} logged again are added beside the old ones", stacklevel=2)
         env = env or window_name(os.path.basename(os.path.normpath(os.path.abspath(self.log_dir))))
         server, port = visdom_address(server, port)
         journal = os.path.join(self.log_dir, f"vizlab{filename_suffix}.jsonl")
