@@ -38,6 +38,9 @@ class TinyRegression(lightning.LightningModule):
     def validation_step(self, batch, _):
         self.log("val/loss" if self.hparams.slash_names else "val_loss", self._loss(batch))
 
+    def test_step(self, batch, _):
+        self.log("test/loss" if self.hparams.slash_names else "test_loss", self._loss(batch))
+
     def configure_optimizers(self):
         return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
 
@@ -56,6 +59,17 @@ def fit(tmp_path, loggers, slash_names=False, every=2):
                                 enable_progress_bar=False, enable_model_summary=False)
     trainer.fit(TinyRegression(slash_names=slash_names), *loaders())
     return trainer
+
+
+def test_fit_then_test_logs_on_into_the_same_window(visdom_server, tmp_path):
+    ours = VizlabLogger(env="lt_test", port=visdom_server.port, journal=str(tmp_path / "run.jsonl"))
+    trainer = fit(tmp_path, ours)
+    # finalize() ran after fit; the logger still logs
+    result = trainer.test(trainer.lightning_module, dataloaders=loaders()[1], verbose=False)
+    ours.close()
+    loss = points(visdom_server.port, "lt_test", "loss")
+    assert loss.keys() == {"train", "val", "test"}
+    assert loss["test"] == {trainer.global_step: pytest.approx(result[0]["test_loss"], rel=1e-6)}
 
 
 def csv_metrics(csv_logger):

@@ -42,7 +42,7 @@ def train(tmp_path, callback):
                                    train_dataset=RandomTokens(160, 1), eval_dataset=RandomTokens(32, 2),
                                    callbacks=[callback])
     trainer.train()
-    return trainer.state
+    return trainer
 
 
 def expected(history, key):
@@ -63,18 +63,30 @@ def assert_windows(port, env, history):
 
 def test_loss_eval_loss_and_lr_windows_hold_the_log_history(visdom_server, tmp_path):
     callback = VizlabCallback(env="hf_run", port=visdom_server.port, journal=str(tmp_path / "run.jsonl"))
-    state = train(tmp_path, callback)
-    assert callback.logger is None                              # closed at train end
+    state = train(tmp_path, callback).state
+    callback.close()
     assert_windows(visdom_server.port, "hf_run", state.log_history)
     settings = window(visdom_server.port, "hf_run", "settings")["content"]
     assert "per_device_train_batch_size" in settings and "num_hidden_layers" in settings and "BertConfig" in settings
     assert "train_runtime" in window(visdom_server.port, "hf_run", "summary")["content"]
 
 
+def test_evaluate_after_train_adds_to_the_same_windows(visdom_server, tmp_path):
+    callback = VizlabCallback(env="hf_after", port=visdom_server.port, journal=str(tmp_path / "run.jsonl"))
+    trainer = train(tmp_path, callback)
+    trainer.evaluate()
+    callback.close()
+    loss = points(visdom_server.port, "hf_after", "loss")
+    raw = {t["name"]: t["y"] for t in window(visdom_server.port, "hf_after", "loss")["content"]["data"]}
+    assert len(raw["train"]) == 5 and len(raw["eval"]) == 3    # steps 10, 20, and evaluate() at 20
+    assert loss["eval"][STEPS] == pytest.approx(trainer.state.log_history[-1]["eval_loss"], rel=1e-6)
+
+
 def test_server_down_training_completes_and_replay_rebuilds(visdom_server, tmp_path):
     callback = VizlabCallback(env="hf_down", port=free_port(), journal=str(tmp_path / "down.jsonl"))
-    state = train(tmp_path, callback)
+    state = train(tmp_path, callback).state
     assert state.global_step == STEPS
+    callback.close()
     replay(tmp_path / "down.jsonl", port=visdom_server.port)
     assert_windows(visdom_server.port, "hf_down", state.log_history)
 
@@ -86,4 +98,4 @@ def test_names_map_to_windows_and_env_defaults_to_the_output_dir_name(tmp_path):
     args = transformers.TrainingArguments(output_dir=str(tmp_path / "bert_small"), report_to="none", use_cpu=True)
     callback = VizlabCallback(port=free_port(), journal=False)
     assert callback._open(args).env == "bert_small"
-    callback.logger.close()
+    callback.close()

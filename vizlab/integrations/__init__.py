@@ -6,6 +6,9 @@ import html
 import os
 
 NUMBERS = (int, float)
+# Seconds the end of training waits for delivery. Short, since nothing is lost by not waiting: the
+# logger keeps sending, its journal has everything, and it closes (draining all) at exit.
+END_WAIT = 2.0
 
 
 def visdom_address(server=None, port=None):

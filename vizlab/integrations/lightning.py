@@ -14,11 +14,10 @@ from lightning.fabric.utilities.logger import _convert_params, _flatten_dict
 from lightning.pytorch.loggers.logger import Logger, rank_zero_experiment
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
-from vizlab.integrations import settings_html, split_phase, visdom_address, window_name
+from vizlab.integrations import END_WAIT, settings_html, split_phase, visdom_address, window_name
 from vizlab.logger import VisdomLogger
 
 PHASES = ("train", "val", "test")
-FINALIZE_WAIT = 5.0   # seconds finalize waits for the server; the journal has everything anyway
 
 
 def metric_window(name):
@@ -88,7 +87,7 @@ class VizlabLogger(Logger):
         # Flush, not close: trainer.test() after trainer.fit() finalizes twice and logs in between.
         # The VisdomLogger closes (draining everything) at exit, or on close().
         if self._experiment is not None:
-            self._experiment.flush(timeout=FINALIZE_WAIT)
+            self._experiment.flush(timeout=END_WAIT)
 
     def close(self):
         if self._experiment is not None:

@@ -12,7 +12,7 @@ import os
 
 from transformers import TrainerCallback
 
-from vizlab.integrations import NUMBERS, settings_html, split_phase, visdom_address, window_name
+from vizlab.integrations import END_WAIT, NUMBERS, settings_html, split_phase, visdom_address, window_name
 from vizlab.logger import VisdomLogger
 
 PHASES = ("eval", "test")
@@ -34,7 +34,7 @@ class VizlabCallback(TrainerCallback):
     def __init__(self, env=None, server=None, port=None, journal=None, **logger_kwargs):
         self.env, self.journal, self.logger_kwargs = env, journal, logger_kwargs
         self.server, self.port = visdom_address(server, port)
-        self.logger = None   # opened at train begin, closed at train end
+        self.logger = None   # opened at train begin (or the first log), closed by close() or at exit
         self._styled = set()
 
     def _open(self, args):
@@ -77,6 +77,13 @@ class VizlabCallback(TrainerCallback):
             logger.text("summary", settings_html({f"training summary (step {state.global_step})": summary}))
 
     def on_train_end(self, args, state, control, **kwargs):
+        # Flush, not close: trainer.evaluate() after trainer.train() (the usual script) logs on, and
+        # a logger reopened then would start its windows afresh. The logger closes at exit.
         if self.logger is not None:
-            self.logger.close()   # drains everything (bounded wait); the journal has it all
+            self.logger.flush(timeout=END_WAIT)
+
+    def close(self):
+        """Deliver everything (bounded wait) and stop the logger; a later log opens a new one."""
+        if self.logger is not None:
+            self.logger.close()
             self.logger = None
