@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["VisdomLogger", "VisdomServer", "__version__"]
+__all__ = ["SummaryWriter", "VisdomLogger", "VisdomServer", "__version__"]
 
 
 def __getattr__(name):
@@ -11,6 +11,9 @@ def __getattr__(name):
     if name == "VisdomLogger":
         from vizlab.logger import VisdomLogger
         return VisdomLogger
+    if name == "SummaryWriter":
+        from vizlab.tensorboard import SummaryWriter
+        return SummaryWriter
     if name == "VisdomServer":
         from vizlab.server import VisdomServer
         return VisdomServer

@@ -1,0 +1,50 @@
+"""Screenshot of a Lightning run's dashboard for the README: docs/img/lightning_mnist.png.
+
+Runs examples/lightning_mnist.py (Lightning + VizlabLogger) against a fresh Visdom server on a free
+127.0.0.1 port, then photographs its environment with headless Chromium the way
+docs/make_screenshots.py photographs the runners (that script owns the browser helpers):
+
+    .venv/bin/python docs/make_lightning_screenshot.py [--data-dir DIR] [--epochs N]
+"""
+
+import argparse
+import logging
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import make_screenshots as shots   # docs/ is on sys.path when this script runs
+
+from vizlab.server import VisdomServer
+
+ROOT = shots.ROOT
+ENV = "lightning_mnist"
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--out", type=Path, default=ROOT / "docs" / "img" / f"{ENV}.png", help="PNG to write")
+    p.add_argument("--data-dir", default=None, help="MNIST folder for the example (default: its own)")
+    p.add_argument("--epochs", type=int, default=3, help="epochs the example trains")
+    p.add_argument("--width", type=int, default=1400, help="browser width in pixels")
+    args = p.parse_args(argv)
+    logging.getLogger("visdom").setLevel(logging.ERROR)
+    with shots.vb.open_browser() as browser, tempfile.TemporaryDirectory(prefix="vizlab-shot-") as tmp:
+        with VisdomServer(env_path=Path(tmp) / "env") as server:
+            cmd = [sys.executable, str(ROOT / "examples" / "lightning_mnist.py"), "--port", str(server.port),
+                   "--env", ENV, "--epochs", str(args.epochs)] + (["--data-dir", args.data_dir] if args.data_dir else [])
+            done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, timeout=600)
+            if done.returncode != 0:
+                raise RuntimeError(f"the example failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
+            ids = shots.window_ids(server.port, ENV)
+            shots.photograph(browser, server.url, ENV, ids, args.width, args.out)
+    print(f"{args.out}: {args.out.stat().st_size / 1024:.0f} KiB, windows {ids}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except (shots.vb.BrowserMissing, RuntimeError, TimeoutError) as problem:
+        sys.exit(f"make_lightning_screenshot: {problem}")
