@@ -93,12 +93,12 @@ class ThreadSpy(torch.Tensor):
         return super().__torch_function__(func, types, args, kwargs or {})
 
 
-def test_values_are_read_on_the_sender_thread_not_the_callers(open_logger, viz):
+def test_values_are_read_on_the_journal_thread_not_the_callers(open_logger, viz):
     ThreadSpy.reads.clear()
     log = open_logger("lg_thread")
     log.scalar("t", 0, torch.tensor(0.75).as_subclass(ThreadSpy))
     assert log.flush(timeout=10)
-    assert ThreadSpy.reads and set(ThreadSpy.reads) == {"vizlab-sender"}
+    assert ThreadSpy.reads and set(ThreadSpy.reads) == {"vizlab-journal"}
     assert traces(viz, "lg_thread", "t")["value"]["y"] == [0.75]
 
 
@@ -227,7 +227,7 @@ def test_long_trace_is_decimated_keeping_extremes_while_journal_keeps_all(open_l
 
 
 def test_one_request_per_window_per_flush_not_per_point(open_logger, viz, monkeypatch):
-    from vizlab import transport
+    from vizlab import connection as transport
 
     posts = []
     real_post = transport.Connection.post

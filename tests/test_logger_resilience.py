@@ -229,23 +229,33 @@ class Stalling(torch.Tensor):
         return super().__torch_function__(func, types, args, kwargs or {})
 
 
-def test_full_queue_drops_are_counted_and_reported(visdom_server, tmp_path, capfd):
+def test_full_queue_makes_the_caller_wait_and_drops_nothing(visdom_server, tmp_path, capfd):
+    """Backpressure, not drops: a caller far ahead of a stuck journal thread waits, the wait is
+    counted and reported, and every call reaches journal and server."""
     Stalling.release.clear()
     log = VisdomLogger(env="rs_queue", port=visdom_server.port, journal=str(tmp_path / "j.jsonl"),
                        queue_size=10, interval=0.01)
     log.scalar("loss", 0, torch.tensor(0.0).as_subclass(Stalling))
     deadline = time.monotonic() + 10
-    while log._queue and time.monotonic() < deadline:   # wait until the sender is stuck on it
+    while log._queue and time.monotonic() < deadline:   # wait until the thread is stuck on it
         time.sleep(0.01)
-    for step in range(1, 31):
-        log.scalar("loss", step, float(step))
-    assert log.stats["dropped"] == 20
+    producer = threading.Thread(target=lambda: [log.scalar("loss", s, float(s)) for s in range(1, 31)])
+    producer.start()
+    deadline = time.monotonic() + 10
+    while len(log._queue) < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert producer.is_alive() and len(log._queue) == 10   # the caller waits at queue_size
     Stalling.release.set()
-    assert not log.flush(timeout=10)          # not everything logged is shown...
+    producer.join(timeout=30)
+    assert not producer.is_alive()
+    assert log.flush(timeout=10)
+    assert log.stats["dropped"] == 0 and log.stats["waits"] >= 1 and log.stats["waited_s"] > 0
     log.close()
     x, _ = trace_points(reader(visdom_server.port), "rs_queue", "loss")
-    assert x == list(range(0, 11))            # ...but everything accepted is
-    assert "20 calls were dropped" in capfd.readouterr().err
+    assert x == list(range(31))
+    records = [r for r in journal_mod.read(tmp_path / "j.jsonl") if r["op"] == "scalars"]
+    assert [r["x"] for r in records] == list(range(31))
+    assert "waited" in capfd.readouterr().err
 
 
 def test_restart_noticed_by_a_refused_append_without_flush(tmp_path):

@@ -2,7 +2,9 @@
 
 Records (one JSON object per line):
     {"op": "start", "env": ..., "max_points": ..., "time": ...}   # a logger opened the journal
+    {"op": "start", ..., "resume": true}   # a logger continued the run (resume_from=): no reset
     {"op": "scalars", "win": ..., "x": ..., "y": {trace: value}, "opts": {...}}
+    {"op": "points", "win": ..., "x": [...], "y": {trace: [...]}}   # a batch of scalars calls
     {"op": "line", "win": ..., "x": [...], "y": {name: [...]}, "opts": {...}}
     {"op": "image", "win": ..., "src": "data:image/png;base64,...", "opts": {...}}
     {"op": "text", "win": ..., "html": ..., "opts": {...}}
@@ -50,7 +52,7 @@ def decode_number(value):
 
 
 class Journal:
-    """Append-only JSONL writer; the sender thread is its only user."""
+    """Append-only JSONL writer; the journal thread is its only user."""
 
     def __init__(self, path):
         self.path = os.path.abspath(path)
@@ -61,24 +63,61 @@ class Journal:
         self._file.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
 
     def flush(self):
+        """Hand everything written to the OS (survives the process being killed)."""
         self._file.flush()
+
+    def offset(self):
+        return self._file.tell()
 
     def close(self):
         if not self._file.closed:
             self._file.close()
 
 
-def read(path):
-    """Yield the journal's records; a torn last line (a crash mid-write) is skipped."""
+def truncate(path, offset):
+    """Cut the journal at `offset` (a checkpoint's journal_offset()); clear errors otherwise."""
+    if not os.path.isfile(path):
+        raise ValueError(f"resume_from={offset}: no journal at {path}; pass the journal the "
+                         "checkpointed run wrote")
+    size = os.path.getsize(path)
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= size:
+        raise ValueError(f"resume_from={offset!r}: use an offset from journal_offset() between 0 "
+                         f"and the journal's size ({size} bytes of {path})")
+    with open(path, "rb+") as f:
+        if offset:
+            f.seek(offset - 1)
+            if f.read(1) != b"\n":
+                raise ValueError(f"resume_from={offset}: not the end of a record in {path}; "
+                                 "use the value journal_offset() returned")
+        f.truncate(offset)
+
+
+def read(path, expand=True):
+    """Yield the journal's records, streaming; a torn last line (a crash mid-write) is skipped.
+
+    expand=True turns each batched "points" record into per-point "scalars" records (today's
+    form); expand=False yields batches as they are (vizlab.windows.Windows.apply takes both).
+    """
     with open(path, encoding="utf-8") as f:
-        lines = f.readlines()
-    for number, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            yield json.loads(line)
-        except json.JSONDecodeError as err:
-            if number == len(lines):
-                return  # interrupted while writing the last event: everything before it is intact
-            raise ValueError(f"{path}:{number}: not a journal line ({err})") from None
+        torn = None
+        for number, line in enumerate(f, 1):
+            if torn is not None:
+                raise ValueError(f"{path}:{torn[0]}: not a journal line ({torn[1]})")
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                torn = (number, err)   # fine only if it is the last line
+                continue
+            if expand and isinstance(record, dict) and record.get("op") == "points":
+                yield from _expand(record)
+            else:
+                yield record
+
+
+def _expand(record):
+    traces = record["y"]
+    for i, x in enumerate(record["x"]):
+        yield {"op": "scalars", "win": record["win"], "x": x, "y": {t: v[i] for t, v in traces.items()}}

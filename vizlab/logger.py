@@ -1,22 +1,30 @@
 """VisdomLogger: the one class runners use to stream to Visdom.
 
-Calls only validate and enqueue (a few microseconds); a background thread (vizlab.transport)
-reads the values, writes the JSONL journal (vizlab.journal) and sends one request per changed
-window. Bad input raises at the call site; server trouble never reaches the caller.
+Calls only validate and enqueue (a few microseconds). The journal thread (vizlab.writer) reads
+the values, writes the JSONL journal (vizlab.journal) and feeds the window model
+(vizlab.windows); the sender thread (vizlab.sender) sends one request per changed window. The
+two are independent: no network wait delays the journal. Bad input raises at the call site;
+server trouble never reaches the caller; a caller faster than the journal waits (backpressure).
 """
 
 import atexit
-import collections
 import math
 import numbers as _numbers
+import os
+import threading
+import time
 
 import numpy as np
 import torch
 
 from vizlab import journal as journal_mod
 from vizlab.journal import check_name
+from vizlab.connection import Connection
+from vizlab.notices import Notices, say
 from vizlab.render import layout_grid
-from vizlab.transport import Connection, Sender, say
+from vizlab.sender import Sender
+from vizlab.windows import Windows
+from vizlab.writer import JournalThread
 
 LINE_OPTS = {"title": str, "xlabel": str, "ylabel": str, "xtype": str, "ytype": str,
              "xtickmin": _numbers.Real, "xtickmax": _numbers.Real, "ytickmin": _numbers.Real,
@@ -30,7 +38,7 @@ DASHES = ("solid", "dash", "dashdot", "dot")
 PANE_OPTS = {"title": str, "width": _numbers.Real, "height": _numbers.Real}
 IMAGE_OPTS = dict(PANE_OPTS, caption=str)
 PLAIN_NUMBERS = (int, float)
-CLOSE_DOWN_GRACE = 2.0   # seconds close() waits for a server that does not answer
+CLOSE_DOWN_GRACE = 2.0   # seconds close() waits for a server that refuses connections
 
 
 class VisdomLogger:
@@ -38,32 +46,53 @@ class VisdomLogger:
 
     def __init__(self, env="main", server="http://127.0.0.1", port=8097, journal=None, send=True,
                  all_ranks=False, max_points=10_000, queue_size=100_000, interval=0.5,
-                 close_timeout=10.0):
+                 close_timeout=3.0, resume_from=None):
         check_name("env", env)
         if not isinstance(max_points, int) or max_points < 10:
             raise ValueError(f"max_points={max_points!r}: use an integer >= 10 (default 10000)")
+        if not isinstance(queue_size, int) or queue_size < 1:
+            raise ValueError(f"queue_size={queue_size!r}: use a positive integer (default 100000)")
+        if resume_from is not None and not journal:
+            raise ValueError("resume_from= needs journal=PATH: the journal of the run to continue")
         self.env, self.queue_size, self.close_timeout = env, queue_size, close_timeout
         rank = _rank()
         self.active = rank == 0 or all_ranks   # under torch.distributed only rank 0 logs by default
-        self.dropped = self._enqueued = 0
-        self._queue = collections.deque()
+        self.dropped = 0                       # kept for compatibility: calls are never dropped
         self._names = set()                    # window names already validated
         self._closed, self._final = not self.active, True
         if not self.active:
             self.journal_path = None
             return
+        model, model_lock, notices = Windows(env, max_points), threading.Lock(), Notices()
         writer = None
         if journal is not False:
-            writer = journal_mod.Journal(journal or journal_mod.default_path(env, rank))
-            say(f"journal: {writer.path}")
+            path = journal or journal_mod.default_path(env, rank)
+            if resume_from is not None:
+                journal_mod.truncate(path, resume_from)
+                for record in journal_mod.read(path, expand=False):
+                    model.apply(record)     # the live windows continue where the checkpoint was
+            writer = journal_mod.Journal(path)
+            say(f"journal: {writer.path}" + (f" (resumed at byte {resume_from})" if resume_from else ""))
+            start = {"op": "start", "env": env, "max_points": max_points, "time": time.time()}
+            writer.write(dict(start, resume=True) if resume_from is not None else start)
+            writer.flush()
         self.journal_path = writer.path if writer else None
+        self._writer = JournalThread(writer, model, model_lock, notices, queue_size, interval)
+        self._queue = self._writer.queue
         connection = Connection.from_environment(server, port) if send else None
-        self._sender = Sender(self._queue, env, connection, writer, max_points, interval)
-        self._sender.start()
+        self._sender = None
+        if connection is not None:
+            self._sender = Sender(model, model_lock, self._writer, connection, notices, interval)
+            self._sender.start()
+        self._writer.start()
         atexit.register(self.close)
 
     def scalar(self, win, x, y, trace="value", **opts):
         """Append point (x, y) to trace `trace` of line window `win`."""
+        if (type(y) is float or type(y) is int) and (type(x) is int or (type(x) is float and x - x == 0)) \
+                and not opts and win in self._names and type(trace) is str and trace and not self._closed:
+            self._writer.put(("scalars", win, x, {trace: y}, opts))   # the common case, checked
+            return
         self.scalars(win, x, {trace: y}, **opts)
 
     def scalars(self, win, x, values, **opts):
@@ -123,29 +152,56 @@ class VisdomLogger:
         """True once everything logged so far is on the server (or in the journal with send=False)."""
         if self._closed:
             return self._final
-        return self._sender.wait(self._enqueued, timeout) and self.dropped == 0
+        target = self._writer.enqueued
+        if self._sender is None:
+            return self._writer.wait_written(target, timeout)
+        return self._sender.wait(target, timeout)
+
+    def journal_offset(self, timeout=None):
+        """Wait until every call made so far is in the journal, flushed to the OS; return the
+        journal's size in bytes (save it in a checkpoint; resume with resume_from=)."""
+        if not self.active or self.journal_path is None:
+            raise RuntimeError("this logger has no journal (journal=False or a non-logging rank); "
+                               "journal_offset() needs journal=None or a path")
+        if self._closed:
+            return os.path.getsize(self.journal_path)
+        if not self._writer.wait_written(self._writer.enqueued, timeout):
+            raise TimeoutError(f"the journal did not catch up within {timeout} s")
+        return self._writer.offset
 
     def close(self):
-        """Deliver everything (bounded wait), stop the sender, print what was not shown."""
+        """Write the whole journal, then deliver what the server lacks within close_timeout."""
         if self._closed:
             return
         atexit.unregister(self.close)
-        # A server that does not answer gets 2 s to come back (a quick restart), not the whole
-        # close_timeout: a short run against a dead port must not hang at exit (the journal has it all).
-        delivered = self._sender.wait(self._enqueued, self.close_timeout,
-                                      give_up_down=min(CLOSE_DOWN_GRACE, self.close_timeout))
-        self._final = delivered and self.dropped == 0
         self._closed = True
-        self._sender.stop()
+        target = self._writer.enqueued
+        # The journal first: the network plays no part in it, so this is bounded by the disk.
+        self._writer.stop()
+        delivered = self._writer.written >= target
+        if self._sender is not None:
+            # A refused connection gets 2 s to come back (a quick restart); a hung server at most
+            # close_timeout: the journal has it all for `vizlab replay`.
+            delivered = self._sender.wait(target, self.close_timeout,
+                                          give_up_down=min(CLOSE_DOWN_GRACE, self.close_timeout))
+            self._sender.stop()
+        self._final = delivered
         report(self, self._final)
 
     @property
     def stats(self):
-        """Counts of what was not shown as logged: NaN/Inf gaps, dropped calls, decimated traces."""
+        """What the plots do not show as logged (NaN/Inf gaps, errors, refusals, decimated
+        traces) and how long callers waited for the journal (backpressure)."""
         if not self.active:
-            return {"nonfinite": 0, "errors": 0, "refused": 0, "dropped": 0, "decimated": {}}
-        return dict(self._sender.counts, dropped=self.dropped,
-                    decimated=self._sender.windows.decimated())
+            return {"nonfinite": 0, "errors": 0, "refused": 0, "dropped": 0, "waited_s": 0.0,
+                    "waits": 0, "decimated": {}}
+        counts = dict(self._writer.converter.counts)
+        sender = self._sender.counts if self._sender else {"errors": 0, "refused": 0}
+        with self._writer.model_lock:
+            decimated = self._writer.model.decimated()
+        return dict(counts, errors=counts["errors"] + sender["errors"], refused=sender["refused"],
+                    dropped=0, waited_s=self._writer.waited, waits=self._writer.waits,
+                    decimated=decimated)
 
     def __enter__(self):
         return self
@@ -158,15 +214,7 @@ class VisdomLogger:
             return
         if self._closed:
             raise RuntimeError("VisdomLogger is closed; open a new one to keep logging")
-        if len(self._queue) >= self.queue_size:
-            # The sender is far behind (stalled): count instead of growing without bound.
-            self.dropped += 1
-            if self.dropped == 1:
-                say(f"more than queue_size={self.queue_size} calls waiting; further calls are "
-                    "dropped and counted until the sender catches up")
-            return
-        self._queue.append(event)
-        self._enqueued += 1
+        self._writer.put(event)
 
 
 # ----------------------------------------------------------------------------- call-site checks
@@ -194,7 +242,9 @@ def scalar_value(arg, value):
         if value.numel() != 1 or value.is_complex():
             raise ValueError(f"{arg}: expected a number or one-element tensor, got a tensor of "
                              f"shape {tuple(value.shape)}")
-        # clone: a snapshot, so a later in-place update cannot change the logged point
+        if type(value) is torch.Tensor and value.is_cpu:
+            return value.item()   # no device to wait for: reading is cheaper than a snapshot
+        # clone: a snapshot (no device sync here), so a later in-place update cannot change it
         return value.detach().clone()
     if isinstance(value, (np.generic, np.ndarray)) and value.size == 1 and value.dtype.kind in "iuf":
         return value.item()
@@ -323,18 +373,19 @@ def plain(arg, value):
 
 
 def report(log, delivered):
-    """One summary at close of anything the plots do not show as logged."""
+    """One summary at close: what the plots do not show as logged, and any caller wait."""
     stats = log.stats
     if stats["nonfinite"]:
         say(f"{stats['nonfinite']} NaN/Inf values were shown as gaps (the journal keeps them)")
     for (win, trace), (logged, shown) in sorted(stats["decimated"].items()):
         say(f"window {win!r} trace {trace!r}: {logged} points logged, {shown} shown "
-            "(decimated, extremes kept); the journal has every point")
-    if log.dropped:
-        say(f"{log.dropped} calls were dropped because the queue was full (queue_size={log.queue_size})")
+            "(min and max of every x-bucket kept); the journal has every point")
+    if stats["waits"]:
+        say(f"logging calls waited {stats['waited_s']:.3f} s in total ({stats['waits']} times) "
+            f"for the journal to catch up (queue_size={log.queue_size}); nothing was dropped")
     if stats["errors"]:
-        say(f"{stats['errors']} events could not be logged (see the warning above)")
-    if not delivered and log._sender.connection is not None:
+        say(f"{stats['errors']} events could not be logged (see the warnings above)")
+    if not delivered and log._sender is not None:
         hint = f": vizlab replay {log.journal_path}" if log.journal_path else ""
         say(f"not everything reached Visdom at {log._sender.connection.url}; "
             f"replay the journal later{hint}")

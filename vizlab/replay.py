@@ -1,7 +1,8 @@
 """`vizlab replay JOURNAL`: rebuild a run's windows on any Visdom server from its JSONL journal.
 
-The journal is fed through the same window model the live logger used (same decimation, same
-messages), and each window is then sent whole, so the replayed windows equal the live ones.
+The journal is streamed (bounded memory) through the same window model the live logger used
+(same decimation, same messages), and each window is then sent whole, so the replayed windows
+equal the live ones. A start record marked "resume" continues the run instead of resetting it.
 """
 
 import os
@@ -9,7 +10,8 @@ import os
 import requests
 
 from vizlab import journal as journal_mod
-from vizlab.transport import Connection, ServerRefused, Windows
+from vizlab.connection import Connection, ServerRefused
+from vizlab.windows import Windows
 
 DEFAULT_MAX_POINTS = 10_000
 
@@ -18,9 +20,11 @@ def replay(path, server="http://127.0.0.1", port=8097, env=None):
     """Send every window recorded in `path`; returns (events read, windows sent)."""
     connection = Connection.from_environment(server, port)
     model, events, sent = None, 0, 0
-    for number, record in enumerate(journal_mod.read(path), 1):
+    for number, record in enumerate(journal_mod.read(path, expand=False), 1):
         if not isinstance(record, dict) or "op" not in record:
             raise ValueError(f"{path}: record {number} is not a vizlab journal record")
+        if record["op"] == "start" and record.get("resume") and model is not None:
+            continue   # resume_from=: the same run goes on, its windows continue
         if record["op"] == "start":
             # A journal reused by a later run: the earlier run's windows were on the server
             # as they were when it ended, and the new run started its windows afresh.
@@ -33,7 +37,7 @@ def replay(path, server="http://127.0.0.1", port=8097, env=None):
             model.apply(record)
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(f"{path}: record {number} ({record.get('op')!r}) is malformed: {err!r}") from None
-        events += 1
+        events += len(record["x"]) if record["op"] == "points" else 1
     sent += _send_all(connection, model)
     return events, sent
 

@@ -1,0 +1,139 @@
+"""Calls -> journal records, on the journal thread: read numbers, render images, batch scalars.
+
+Option-free `scalars` calls to one window with the same traces, between two other calls,
+become ONE batched record, {"op": "points", "win": ..., "x": [...], "y": {trace: [...]}}: one JSON line per burst
+instead of one per call is what lets the journal keep up with a fast loop.
+"""
+
+import math
+import sys
+
+import numpy as np
+
+from vizlab import journal as journal_mod
+
+# No torch at module level: `vizlab replay` and the CLI must stay free of it. A tensor can
+# only reach us once the caller imported torch. Reading a value (.item()/.tolist()) is not a
+# torch op that starts a thread pool; anything heavier happens on the caller (see render.py).
+
+
+def is_tensor(value):
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.Tensor)
+
+
+def number(value):
+    """Python/NumPy number or one-element tensor -> int or float (reads tensors: not the caller)."""
+    if type(value) is float or type(value) is int:
+        return value
+    if is_tensor(value) or isinstance(value, (np.generic, np.ndarray)):
+        value = value.item()
+    return value if isinstance(value, int) and not isinstance(value, bool) else float(value)
+
+
+def numbers(values):
+    if is_tensor(values):
+        values = values.detach().cpu().numpy()
+    return [number(v) for v in np.asarray(values, dtype=object).reshape(-1)]
+
+
+class Converter:
+    """Turns a list of queued calls into journal records; counts NaN/Inf and reports errors."""
+
+    def __init__(self, report):
+        self.report = report              # report(key, message): the rate-limited warning
+        self.counts = {"nonfinite": 0, "errors": 0}
+
+    def records(self, events):
+        """Records in call order, except that option-free scalars calls are gathered into one
+        batch per (window, traces) until the next other call: each trace keeps its order."""
+        out, batches = [], {}
+        for event in events:
+            try:
+                if event[0] == "scalars" and not event[4]:
+                    _, win, x, values, _ = event
+                    if type(x) is not int and type(x) is not float:
+                        x = self._x(x)
+                    ys = [(t, v if type(v) is float and v - v == 0 or type(v) is int
+                           else self._finite(number(v), win, t)) for t, v in values.items()]
+                    key = (win, *values)
+                    batch = batches.get(key)
+                    if batch is None:
+                        batch = batches[key] = {"op": "points", "win": win, "x": [],
+                                                "y": {t: [] for t in values}}
+                        out.append(batch)
+                    batch["x"].append(x)
+                    traces = batch["y"]
+                    for t, v in ys:
+                        traces[t].append(v)
+                    continue
+                record = self.record(event)
+            except Exception as err:
+                self.counts["errors"] += 1
+                self.report(f"event:{event[0]}:{type(err).__name__}",
+                            f"could not log {event[0]} to window {event[1]!r} "
+                            f"({type(err).__name__}: {err}); other windows are unaffected")
+                continue
+            batches.clear()
+            out.append(record)
+        for record in out:   # a batch of one is written in today's per-point form
+            if record["op"] == "points" and len(record["x"]) == 1:
+                record.update(op="scalars", x=record["x"][0],
+                              y={t: v[0] for t, v in record["y"].items()})
+        return out
+
+    def _x(self, x):
+        x = number(x)
+        if type(x) is float and not math.isfinite(x):
+            raise ValueError(f"x is {x}; it must be finite")
+        return x
+
+    def _point(self, event):
+        _, win, x, values, _ = event
+        return self._x(x), {trace: self._finite(number(v), win, trace) for trace, v in values.items()}
+
+    def record(self, event):
+        op, win = event[0], event[1]
+        if op == "scalars":
+            x, y = self._point(event)
+            record, opts = {"op": op, "win": win, "x": x, "y": y}, event[4]
+        elif op == "line":
+            _, _, x, ys, opts = event
+            record = {"op": op, "win": win, "x": numbers(x),
+                      "y": {n: [self._finite(v, win, n) for v in numbers(seq)] for n, seq in ys.items()}}
+        elif op == "images":
+            from vizlab.render import draw_labels, png_data_url   # Pillow: only when images come
+
+            _, _, grid, (tile_h, tile_w, columns), labels, preds, opts = event
+            grid = draw_labels(grid, tile_h, tile_w, columns, _labels(labels), _labels(preds))
+            opts = dict(opts)
+            opts.setdefault("width", int(grid.shape[1]))
+            opts.setdefault("height", int(grid.shape[0]))
+            record = {"op": "image", "win": win, "src": png_data_url(grid)}
+        elif op == "text":
+            _, _, html, opts = event
+            record = {"op": op, "win": win, "html": html}
+        elif op == "figure":
+            _, _, traces, layout, opts = event
+            record = {"op": op, "win": win, "traces": traces, "layout": layout}
+        else:
+            raise ValueError(f"unknown event {op!r}")
+        if opts:
+            record["opts"] = opts
+        return record
+
+    def _finite(self, value, win, trace):
+        if type(value) is float and not math.isfinite(value):
+            self.counts["nonfinite"] += 1
+            self.report("nonfinite", f"{value} in window {win!r} trace {trace!r}: shown as a gap "
+                        "(NaN/Inf values are counted; see the summary at close)", once=True)
+            return journal_mod.encode_number(value)
+        return value
+
+
+def _labels(values):
+    if values is None:
+        return None
+    if is_tensor(values):
+        values = values.detach().cpu().tolist()
+    return [v.item() if isinstance(v, np.generic) else v for v in list(values)]

@@ -1,0 +1,337 @@
+"""The window model: what every window should show, the truth the sender syncs the server to.
+
+Pure (no threads, no I/O) and shared by the live logger and `vizlab replay`, so a replay builds
+exactly the windows the live run built. Line traces keep every point up to `max_points`; past
+that a trace keeps buckets of a fixed x-stride (doubled when there are too many) holding the
+minimum and maximum of each bucket, so the whole run stays in view and a one-step spike anywhere
+stays visible. Other windows keep their last message.
+"""
+
+import math
+
+from vizlab import journal as journal_mod
+
+def trace_dict(name, xs, ys, opts):
+    trace = {"x": xs, "y": ys, "name": name, "type": "scatter",
+             "mode": "lines+markers" if opts.get("markers") else "lines"}
+    if opts.get("markers"):
+        trace["marker"] = {"size": opts.get("markersize", 6), "symbol": "dot"}
+    if opts.get("fillarea"):
+        trace["fill"] = "tonexty"
+    if opts.get("webgl"):
+        trace["type"] = "scattergl"
+    line = {"color": opts.get("linecolor", {}).get(name), "dash": opts.get("dash", {}).get(name)}
+    if any(line.values()):
+        trace["line"] = {k: v for k, v in line.items() if v}
+    return trace
+
+
+TRACE_STYLES = ("linecolor", "dash")   # {trace: style}: a call styling one trace keeps the others'
+
+
+def merge_opts(old, new):
+    merged = dict(old, **new)
+    for key in TRACE_STYLES:
+        if key in old and key in new:
+            merged[key] = dict(old[key], **new[key])
+    return merged
+
+
+def layout_of(opts):
+    """Plotly layout for a line window, as visdom's own line() would build it."""
+    layout = {"showlegend": opts.get("showlegend", True), "title": opts.get("title"),
+              "margin": {"l": opts.get("marginleft", 60), "r": opts.get("marginright", 60),
+                         "t": opts.get("margintop", 60), "b": opts.get("marginbottom", 60)}}
+    for axis in ("x", "y"):
+        spec = {"title": opts.get(axis + "label"), "type": opts.get(axis + "type")}
+        lo, hi = opts.get(axis + "tickmin"), opts.get(axis + "tickmax")
+        if lo is not None and hi is not None:
+            spec["range"] = [lo, hi]
+        layout[axis + "axis"] = {k: v for k, v in spec.items() if v is not None}
+    layout.update(opts.get("layoutopts", {}).get("plotly", {}))
+    return layout
+
+
+class Trace:
+    """One line trace: every point while few, else min/max per x-stride bucket."""
+
+    def __init__(self, max_points):
+        self.buckets_max = max(1, (max_points - 1) // 2)   # 2 per bucket + the last point
+        self.max_points = max_points
+        self.xs, self.ys = [], []            # every point (until decimated)
+        self.new_xs, self.new_ys = [], []    # points not yet appended on the server
+        self.logged = 0                      # every point ever logged (the journal has them all)
+        self.stride = None                   # set once decimated
+        self.x0 = 0.0
+        self.buckets = {}                    # index -> [lo_x, lo_y, hi_x, hi_y, gap_x]
+        self.last = None
+
+    @property
+    def decimated(self):
+        return self.stride is not None
+
+    def add(self, x, y):
+        """Add one point; True when the shown points changed in a way an append cannot express."""
+        self.logged += 1
+        self.last = (x, y)
+        if self.stride is None:
+            self.xs.append(x)
+            self.ys.append(y)
+            if len(self.xs) <= self.max_points:
+                self.new_xs.append(x)
+                self.new_ys.append(y)
+                return False
+            self._start_buckets()
+            return True
+        self._into_bucket(x, y)
+        if len(self.buckets) > self.buckets_max:
+            self._double()
+        return True
+
+    def extend(self, xs, ys):
+        """add() for many points (gaps already None); True when an append cannot express them."""
+        if self.stride is None:
+            room = self.max_points - len(self.xs)
+            head_x, head_y = xs[:room], ys[:room]
+            if head_x:
+                self.xs += head_x
+                self.ys += head_y
+                self.new_xs += head_x
+                self.new_ys += head_y
+                self.logged += len(head_x)
+                self.last = (head_x[-1], head_y[-1])
+            if len(xs) <= room:
+                return False
+            xs, ys = xs[room:], ys[room:]
+        for x, y in zip(xs, ys):
+            self.add(x, y)
+        return True
+
+    def _start_buckets(self):
+        xs, ys = self.xs, self.ys
+        lo, hi = min(xs), max(xs)
+        self.x0 = lo
+        self.stride = (hi - lo) / max(1, self.buckets_max // 2) or 1.0
+        self.xs, self.ys, self.new_xs, self.new_ys = [], [], [], []
+        for x, y in zip(xs, ys):
+            self._into_bucket(x, y)
+        while len(self.buckets) > self.buckets_max:
+            self._double()
+
+    def _into_bucket(self, x, y):
+        k = int((x - self.x0) // self.stride)
+        b = self.buckets.get(k)
+        if b is None:
+            self.buckets[k] = [x, y, x, y, x] if y is None else [x, y, x, y, None]
+            return
+        if y is None:
+            if b[4] is None:
+                b[4] = x
+        elif b[1] is None:
+            b[0], b[1], b[2], b[3] = x, y, x, y
+        else:
+            if y < b[1]:
+                b[0], b[1] = x, y
+            if y > b[3]:
+                b[2], b[3] = x, y
+
+    def _double(self):
+        """Twice the stride: merge neighbouring buckets, keeping the min and max of each pair."""
+        self.stride *= 2
+        merged = {}
+        for k, b in sorted(self.buckets.items()):
+            m = merged.get(k // 2)
+            if m is None:
+                merged[k // 2] = b
+                continue
+            if b[4] is not None and (m[4] is None or b[4] < m[4]):
+                m[4] = b[4]
+            if b[1] is not None:
+                if m[1] is None:
+                    m[0], m[1], m[2], m[3] = b[0], b[1], b[2], b[3]
+                else:
+                    if b[1] < m[1]:
+                        m[0], m[1] = b[0], b[1]
+                    if b[3] > m[3]:
+                        m[2], m[3] = b[2], b[3]
+        self.buckets = merged
+
+    def shown(self):
+        """(xs, ys): the points the plot shows, in x order; at most max_points."""
+        if self.stride is None:
+            return list(self.xs), list(self.ys)
+        points = []
+        for k in sorted(self.buckets):
+            lo_x, lo_y, hi_x, hi_y, gap_x = self.buckets[k]
+            if lo_y is None:
+                points.append((gap_x, None))
+            elif lo_x == hi_x:
+                points.append((lo_x, lo_y))
+            else:
+                points.extend(sorted([(lo_x, lo_y), (hi_x, hi_y)]))
+        if self.last is not None and (not points or self.last[0] > points[-1][0]):
+            points.append(self.last)
+        return [p[0] for p in points], [p[1] for p in points]
+
+    def take_new(self):
+        xs, ys = self.new_xs, self.new_ys
+        self.new_xs, self.new_ys = [], []
+        return xs, ys
+
+
+class Window:
+    """One window's content: `traces` for line windows, else the last full `message`."""
+
+    def __init__(self, kind, opts):
+        self.kind = kind          # "lines" or "message"
+        self.opts = opts
+        self.traces = {}
+        self.message = None
+        self.on_server = False    # the server has it with the current structure: appends work
+        self.changed = True       # has something the server has not seen
+        self.version = 0          # +1 per change: a send that raced with a change leaves it changed
+        self.epoch = 0            # +1 each time appends stop being enough
+
+    def touch(self, whole=False):
+        self.changed = True
+        self.version += 1
+        if whole:
+            self.resend()
+
+    def resend(self):
+        """The next send must be the whole window; pending appends are then not needed."""
+        self.on_server = False
+        self.epoch += 1
+        for trace in self.traces.values():
+            trace.new_xs, trace.new_ys = [], []
+
+
+class Windows:
+    def __init__(self, env, max_points):
+        self.env = env
+        self.max_points = max_points
+        self.windows = {}
+
+    def reset(self):
+        self.windows.clear()
+
+    # --- applying journal records
+    def apply(self, record):
+        """Apply one journal record (per-point or batched "points" form)."""
+        op = record["op"]
+        if op == "start":
+            if not record.get("resume"):
+                self.reset()
+        elif op == "scalars":
+            self._add_points(record["win"], [record["x"]], {t: [v] for t, v in record["y"].items()},
+                             record.get("opts", {}))
+        elif op == "points":
+            self._add_points(record["win"], record["x"], record["y"], record.get("opts", {}))
+        elif op == "line":
+            win = self._line_window(record["win"], dict({"xlabel": "x"}, **record.get("opts", {})),
+                                    fresh=True)
+            for name, ys in record["y"].items():
+                trace = win.traces[name] = Trace(self.max_points)
+                for x, y in zip(record["x"], ys):
+                    trace.add(x, _gap(y))
+            win.touch(whole=True)
+        else:
+            self.windows[record["win"]] = win = Window("message", record.get("opts", {}))
+            win.message = self._message_of(record)
+
+    def _line_window(self, name, opts, fresh=False):
+        win = self.windows.get(name)
+        if win is None or win.kind != "lines" or fresh:
+            defaults = {"title": name, "xlabel": "step", "ylabel": name, "showlegend": True}
+            win = self.windows[name] = Window("lines", dict(defaults, **opts))
+        elif opts:
+            merged = merge_opts(win.opts, opts)
+            if merged != win.opts:    # new title/labels/styles: resend the whole window
+                win.opts = merged
+                win.resend()
+        return win
+
+    def _add_points(self, name, xs, values, opts):
+        win = self._line_window(name, opts)
+        whole = False
+        for trace_name, ys in values.items():
+            trace = win.traces.get(trace_name)
+            if trace is None:
+                trace = win.traces[trace_name] = Trace(self.max_points)
+                whole = True          # an append cannot add a trace: resend the whole window
+            ys = [y if type(y) is float and y - y == 0 or type(y) is int else _gap(y) for y in ys]
+            whole = trace.extend(xs, ys) or whole
+            if len(trace.new_xs) > self.max_points:
+                whole = True          # the whole window is smaller than the pending appends
+        win.touch(whole=whole or not win.on_server)
+
+    def _message_of(self, record):
+        op, opts = record["op"], dict(record.get("opts", {}))
+        if op == "image":
+            data = [{"content": {"src": record["src"], "caption": opts.get("caption")}, "type": "image"}]
+        elif op == "text":
+            data = [{"content": record["html"], "type": "text"}]
+        elif op == "figure":
+            layout = record.get("layout") or {}
+            title = layout.get("title")
+            opts.setdefault("title", title if isinstance(title, str) else record["win"])
+            return {"data": record["traces"], "layout": layout, "opts": opts}
+        else:
+            raise ValueError(f"unknown journal record op {op!r}")
+        return {"data": data, "opts": opts}
+
+    # --- building requests (the sender holds its lock around these)
+    def changed(self):
+        return [name for name, win in self.windows.items() if win.changed]
+
+    def request(self, name):
+        """(endpoint, message, ticket) bringing the server's `name` up to date; the points of an
+        append are taken now, so pass `ticket` to delivered() or failed() afterwards."""
+        win = self.windows[name]
+        ticket = (win, win.version, win.epoch, win.kind == "message" or not win.on_server)
+        if win.kind == "message":
+            return "events", dict(win.message, win=name, eid=self.env), ticket
+        if not win.on_server:
+            data = []
+            for n, t in win.traces.items():
+                t.take_new()
+                data.append(trace_dict(n, *t.shown(), win.opts))
+            return "events", {"data": data, "layout": layout_of(win.opts), "win": name,
+                              "eid": self.env, "opts": _pane_opts(win.opts)}, ticket
+        # Append: one entry per trace in window order; traces with nothing new send empty lists,
+        # which the server skips. No "layout" key: a server that lost the window then answers
+        # with an error instead of silently creating a window holding only these points.
+        data = [trace_dict(n, *t.take_new(), win.opts) for n, t in win.traces.items()]
+        return "update", {"data": data, "win": name, "eid": self.env, "append": True}, ticket
+
+    def delivered(self, name, ticket):
+        win, version, epoch, whole = ticket
+        if self.windows.get(name) is not win:
+            return                    # replaced meanwhile (a new run, a new kind): send it anew
+        if whole and win.epoch == epoch:
+            win.on_server = True
+        win.changed = win.version != version or not win.on_server
+
+    def failed(self, name, ticket):
+        """The send did not arrive: send the whole window next time (taken appends are gone)."""
+        win = ticket[0]
+        if self.windows.get(name) is win:
+            win.touch(whole=True)
+
+    def lost(self, name):
+        """The server no longer has this window: send it whole next time."""
+        self.windows[name].touch(whole=True)
+
+    def decimated(self):
+        """{(window, trace): (logged, shown)} for traces whose plot is decimated."""
+        return {(name, tn): (t.logged, len(t.shown()[0])) for name, win in list(self.windows.items())
+                for tn, t in list(win.traces.items()) if t.decimated}
+
+
+def _gap(value):
+    value = journal_mod.decode_number(value)
+    return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
+
+
+def _pane_opts(opts):
+    return {k: opts[k] for k in ("title", "width", "height") if opts.get(k) is not None}
