@@ -10,7 +10,7 @@ almost no gradient and stop learning (梯度弥散); ReLU passes gradient 1.
 import torch
 from torch import nn
 
-from vizlab import training
+from vizlab import checkpoint, training
 from vizlab.data import MNISTUnavailable, default_data_dir, load_mnist, shuffled_batches
 from vizlab.gradients import GradientNorms
 
@@ -31,6 +31,7 @@ def build_parser():
                         help="train on only the first N training images (None: all 60000)")
     parser.add_argument("--log-every", type=training.positive_int, default=20,
                         help="record the gradient norms and the loss every N steps")
+    checkpoint.add_options(parser)
     return parser
 
 
@@ -78,18 +79,22 @@ def main(argv=None):
     # 3. Loss and optimizers.
     criterion = nn.CrossEntropyLoss()
     optimizers = {name: torch.optim.SGD(m.parameters(), lr=args.lr) for name, m in models.items()}
+    ckpt = checkpoint.Checkpoint(parser, args, "gradient_flow", models, optimizers, generators=[shuffle])
+    start = ckpt.resume()
 
     # 4. Train the three side by side on the same batches; the norms are tensors the logger reads later.
     loss_opts = dict(title="training loss per activation", xlabel="epoch", ylabel="cross-entropy",
                      linecolor=[COLORS[n] for n in models], width=420, height=360)
     epoch_norms = {name: [] for name in models}   # first layer's norm at each record of the epoch
-    first_epoch = {}
-    with training.open_logger(args) as log:
+    first_epoch = ckpt.extra.get("first_epoch", {})
+    with training.open_logger(args, **ckpt.logger_options()) as log:
         watchers = {name: GradientNorms(
             model, log, every=args.log_every, win=f"gradients_{name}", x=lambda s: s / steps_per_epoch,
             title=f"{name}: gradient norm per layer (log scale)", xlabel="epoch", width=420, height=360)
             for name, model in models.items()}
-        for epoch in range(1, args.epochs + 1):
+        for watcher in watchers.values():   # a resumed run goes on counting steps where it stopped
+            watcher.step = (start - 1) * steps_per_epoch
+        for epoch in range(start, args.epochs + 1):
             batches = shuffled_batches(len(train_x), args.batch_size, shuffle)
             bar = training.progress(batches, args, desc=f"epoch {epoch}/{args.epochs}", unit="batch")
             for step, idx in enumerate(bar, start=1):
@@ -117,6 +122,7 @@ def main(argv=None):
                 print(f"epoch {epoch}: first-layer gradient norm " +
                       ", ".join(f"{n} {v:.2e}" for n, v in means.items()) +
                       "; test accuracy " + ", ".join(f"{n} {100 * a:.1f} %" for n, a in acc.items()))
+            ckpt.save(epoch, log, first_epoch=first_epoch)
 
     ratio = first_epoch["relu"] / first_epoch["sigmoid"]
     metrics = {"first_layer_grad_norm_epoch1": first_epoch, "relu_over_sigmoid_epoch1": ratio,

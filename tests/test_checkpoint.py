@@ -1,5 +1,6 @@
 """--checkpoint/--resume: a resumed run equals a straight one, bit for bit, in the same windows and journal."""
 
+import importlib
 import json
 
 import pytest
@@ -117,3 +118,26 @@ def test_different_shapes_are_a_different_model(tmp_path):
     with pytest.raises(SystemExit, match="a different model"):
         saver.resume()
     json.dumps(saver.settings())
+
+
+def journal_records(path):
+    """Everything but the start marks and the settings pane (it shows the first part's --epochs)."""
+    return [r for r in journal_mod.read(str(path)) if r["op"] != "start" and r.get("win") != "hparams"]
+
+
+@pytest.mark.parametrize("runner, total, half, extra", [
+    ("logistic_regression", 200, 100, []),
+    ("himmelblau", 400, 200, ["--all-starts", "--log-every", "50", "--draw-every", "100"]),
+    ("gradient_flow", 2, 1, ["--subset", "600", "--depth", "4", "--hidden", "32", "--log-every", "2"]),
+])
+def test_every_training_runner_resumes_exactly(tmp_path, request, runner, total, half, extra):
+    main = importlib.import_module(f"vizlab.runners.{runner}").main
+    if runner == "gradient_flow":
+        extra = extra + ["--data-dir", str(request.getfixturevalue("mnist_root"))]
+    base = ["--no-visdom", "--quiet", *extra]
+    ckpt, straight_journal = str(tmp_path / "c.pt"), tmp_path / "straight.jsonl"
+    straight = main(base + ["--epochs", str(total), "--journal", str(straight_journal)])
+    main(base + ["--epochs", str(half), "--journal", str(tmp_path / "split.jsonl"), "--checkpoint", ckpt])
+    resumed = main(base + ["--epochs", str(total), "--resume", ckpt])
+    assert json.dumps(resumed, sort_keys=True) == json.dumps(straight, sort_keys=True)
+    assert journal_records(tmp_path / "split.jsonl") == journal_records(straight_journal)

@@ -62,32 +62,37 @@ def _numpy_state():
 
 
 def _states(obj):
-    """state_dict of an object, or of each value of a dict of them."""
+    """state_dict of an object (a tensor: itself), or of each value of a dict of them."""
     if isinstance(obj, dict):
-        return {k: v.state_dict() for k, v in obj.items()}
-    return obj.state_dict()
+        return {k: _states(v) for k, v in obj.items()}
+    return obj.detach().clone() if isinstance(obj, torch.Tensor) else obj.state_dict()
 
 
 def _load(obj, state):
     if isinstance(obj, dict):
         for k, v in obj.items():
-            v.load_state_dict(state[k])
+            _load(v, state[k])
+    elif isinstance(obj, torch.Tensor):
+        with torch.no_grad():
+            obj.copy_(state)
     else:
         obj.load_state_dict(state)
 
 
-def _shapes(model):
-    states = _states(model)
-    flat = states.items() if not isinstance(model, dict) else (
-        (f"{k}.{n}", t) for k, s in states.items() for n, t in s.items())
-    return {name: tuple(t.shape) for name, t in flat}
+def _shapes(states, prefix=""):
+    if isinstance(states, torch.Tensor):
+        return {prefix: tuple(states.shape)}
+    return {k: v for name, sub in states.items() for k, v in _shapes(sub, f"{prefix}.{name}").items()}
 
 
 class Checkpoint:
     """Save after every epoch to args.checkpoint; resume from args.resume. See the module docstring."""
 
-    def __init__(self, parser, args, runner, model, optimizer=None, scheduler=None, generators=()):
+    def __init__(self, parser, args, runner, model, optimizer=None, scheduler=None, generators=(), every=1):
+        """model, optimizer, scheduler: objects with state_dict() (or dicts of them; the model may
+        be a tensor); generators: the runner's torch.Generators; every: save every N epochs/steps."""
         self.parser, self.args, self.runner, self.generators = parser, args, runner, list(generators)
+        self.every, self.extra = every, {}
         self.objects = {k: v for k, v in dict(model=model, optimizer=optimizer, scheduler=scheduler).items()
                         if v is not None}
         self.offset = None
@@ -95,12 +100,13 @@ class Checkpoint:
     def settings(self):
         return {k: v for k, v in sorted(vars(self.args).items()) if k not in MAY_CHANGE}
 
-    def resume(self):
-        """Load args.resume into the model, optimizer, scheduler and RNGs; point args.journal at
-        the run's journal. Returns the first epoch to run: 1 without --resume."""
+    def resume(self, start=1):
+        """Load args.resume into the model, optimizer, scheduler and RNGs (and self.extra, what
+        save() was given as keywords); point args.journal at the run's journal. Returns the first
+        epoch (or step) to run: `start` without --resume."""
         path = self.args.resume
         if not path:
-            return 1
+            return start
         state = self._read(path)
         fail = lambda problem: self.parser.error(f"--resume {path}: {problem}")  # noqa: E731
         if state.get("runner") != self.runner:
@@ -111,7 +117,7 @@ class Checkpoint:
         if changed:
             fail("saved with different settings: " + ", ".join(changed) +
                  "; resume with the settings it was saved with (only --epochs and where it runs may change)")
-        if state["shapes"] != _shapes(self.objects["model"]):
+        if state["shapes"] != _shapes(_states(self.objects["model"])):
             fail("a checkpoint of a different model (its layers' shapes differ from this one's)")
         if state["done"] >= self.args.epochs:
             fail(f"already trained {state['done']} of --epochs {self.args.epochs}; pass a larger --epochs")
@@ -122,6 +128,7 @@ class Checkpoint:
         for name, obj in self.objects.items():
             _load(obj, state[name])
         set_rng_states(state["rng"], self.generators)
+        self.extra = state["extra"]
         self.args.journal, self.offset = state["journal"], state["offset"]
         return state["done"] + 1
 
@@ -129,13 +136,16 @@ class Checkpoint:
         """Keyword arguments for VisdomLogger/open_logger: continue the journal when resuming."""
         return {} if self.offset is None else {"resume_from": self.offset}
 
-    def save(self, done, log):
-        """After epoch (or step block) `done`: write the whole state, then rename it over the last one."""
+    def save(self, done, log, **extra):
+        """After epoch (or step) `done`, every `every` and at the last: write the whole state and
+        `extra` (tensors, numbers, lists: the runner's own history), then rename it over the last one."""
         path = self.args.checkpoint
         if not path or not log.active:   # under torchrun, rank 0 writes it
             return
+        if done % self.every and done != self.args.epochs:
+            return
         state = {"format": FORMAT, "runner": self.runner, "settings": self.settings(), "done": done,
-                 "shapes": _shapes(self.objects["model"]), "rng": rng_states(self.generators),
+                 "shapes": _shapes(_states(self.objects["model"])), "rng": rng_states(self.generators), "extra": extra,
                  "journal": os.path.abspath(log.journal_path), "offset": log.journal_offset(timeout=60)}
         state.update({name: _states(obj) for name, obj in self.objects.items()})
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
