@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import torch
 
-from vizlab import training
+from vizlab import checkpoint, training
 
 MINIMA = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]
 CORNERS = [(-6.0, 6.0), (6.0, 6.0), (-6.0, -6.0), (6.0, -6.0)]
@@ -58,6 +58,7 @@ def build_parser():
                         help=f"start from the four corners {CORNERS} at once")
     parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam",
                         help="torch.optim optimizer")
+    checkpoint.add_options(parser)
     training.add_log_every(parser, 50, "send f and the path (the last step is always sent)")
     parser.add_argument("--draw-every", type=training.positive_int, default=250,
                         help="redraw the path figure every N steps")
@@ -125,13 +126,17 @@ def main(argv=None):
     background = contour_traces()
 
     path = [xy.detach().clone()]
+    ckpt = checkpoint.Checkpoint(parser, args, "himmelblau", xy, optimizer, every=args.log_every)
+    first_step = ckpt.resume(start=0)
+    path = ckpt.extra.get("path", path)
     # One start: its name goes in the title and the legend's room goes to the plot.
     f_opts = dict(F_OPTS, legend=len(names) > 1,
                   title=F_OPTS["title"] if len(names) > 1 else f"{F_OPTS['title']}, {names[0]}")
-    with training.open_logger(args) as log:
+    with training.open_logger(args, **ckpt.logger_options()) as log:
         # The picture first: windows take their places on the page in the order first logged.
-        log.figure("path", background + path_traces(names, path), PATH_LAYOUT, **PATH_PANE)
-        for step in training.progress(range(args.epochs + 1), args, desc="himmelblau"):
+        if first_step == 0:   # (a resumed run has it already)
+            log.figure("path", background + path_traces(names, path), PATH_LAYOUT, **PATH_PANE)
+        for step in training.progress(range(first_step, args.epochs + 1), args, desc="himmelblau"):
             f = himmelblau(xy[:, 0], xy[:, 1])  # f at the current point, before this step
             last = step == args.epochs
             if step % args.log_every == 0 or last:
@@ -153,6 +158,7 @@ def main(argv=None):
             optimizer.zero_grad()
             f.sum().backward()
             optimizer.step()
+            ckpt.save(step, log, path=path)
 
     runs = []
     for (x0, y0), (x, y), f_end in zip(starts, xy.tolist(), f.tolist()):

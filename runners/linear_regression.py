@@ -7,7 +7,7 @@ Windows: `loss`, `params` (weight and bias with their targets 2 and 0), `fit` (d
 import torch
 from torch import nn
 
-from vizlab import training
+from vizlab import checkpoint, training
 from vizlab.models import LinearRegression
 
 # Each target dashed in its parameter's colour, so the pairs read at a glance.
@@ -19,6 +19,7 @@ LEGEND_INSIDE = {"plotly": {"legend": {"x": 0.02, "y": 0.98}}}
 
 def main(argv=None):
     parser = training.runner_parser("linear_regression", __doc__, epochs=51, lr=0.05)
+    checkpoint.add_options(parser)
     args = parser.parse_args(argv)
     device = training.pick_device(args.device, parser)
     training.seed_everything(args.seed)
@@ -31,10 +32,12 @@ def main(argv=None):
     # 3. Loss and optimizer.
     criterion = nn.MSELoss(reduction="sum")
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+    ckpt = checkpoint.Checkpoint(parser, args, "linear_regression", model, optimizer)
+    first_epoch = ckpt.resume()
 
     # 4. Train: forward, loss, zero_grad, backward, step; then show where it stands.
-    with training.open_logger(args) as log:
-        bar = training.progress(range(1, args.epochs + 1), args, desc="linear_regression", unit="epoch")
+    with training.open_logger(args, **ckpt.logger_options()) as log:
+        bar = training.progress(range(first_epoch, args.epochs + 1), args, desc="linear_regression", unit="epoch")
         for epoch in bar:
             loss = criterion(model(x), y)
             optimizer.zero_grad()
@@ -59,6 +62,7 @@ def main(argv=None):
             if epoch == 1:  # after the plots, so they take the first places on the page
                 training.log_hparams(log, args, device=device)
             bar.set_postfix(loss=f"{loss.item():.4f}", w=f"{weight:.3f}", b=f"{bias:.3f}")
+            ckpt.save(epoch, log)
 
         with torch.no_grad():
             final_loss = criterion(model(x), y).item()

@@ -8,7 +8,7 @@ the 0.5 decision threshold, redrawn as it learns so the curve visibly sharpens.
 import torch
 from torch import nn
 
-from vizlab import training
+from vizlab import checkpoint, training
 from vizlab.models import LogisticRegression
 
 # The lesson draws the 0.5 decision threshold as a red line; the legend sits in the empty
@@ -23,6 +23,7 @@ def main(argv=None):
     training.add_log_every(parser, 10, "append the loss")
     parser.add_argument("--refresh-every", type=training.positive_int, default=50,
                         help="redraw the probability curve every N epochs")
+    checkpoint.add_options(parser)
     args = parser.parse_args(argv)
     device = training.pick_device(args.device, parser)
     training.seed_everything(args.seed)
@@ -36,10 +37,12 @@ def main(argv=None):
     # 3. Loss and optimizer.
     criterion = nn.BCELoss(reduction="sum")
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr)
+    ckpt = checkpoint.Checkpoint(parser, args, "logistic_regression", model, optimizer, every=args.refresh_every)
+    first_epoch = ckpt.resume()
 
     # 4. Train.
-    with training.open_logger(args) as log:
-        bar = training.progress(range(1, args.epochs + 1), args, desc="logistic_regression", unit="epoch")
+    with training.open_logger(args, **ckpt.logger_options()) as log:
+        bar = training.progress(range(first_epoch, args.epochs + 1), args, desc="logistic_regression", unit="epoch")
         for epoch in bar:
             loss = criterion(model(x), y)
             optimizer.zero_grad()
@@ -61,6 +64,7 @@ def main(argv=None):
                 bar.set_postfix(loss=f"{loss.item():.4f}")
             if epoch == 1:  # after the plots, so they take the first places on the page
                 training.log_hparams(log, args, device=device)
+            ckpt.save(epoch, log)
 
         with torch.no_grad():
             final_loss = criterion(model(x), y).item()

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vizlab import training
+from vizlab import checkpoint, training
 from vizlab.data import MNIST_MEAN, MNIST_STD, MNISTUnavailable, default_data_dir, load_mnist, shuffled_batches
 from vizlab.models import MLP
 
@@ -37,6 +37,7 @@ def build_parser():
     training.add_log_every(parser, 20, "append the training loss")
     parser.add_argument("--samples", type=int, choices=range(8, 65), metavar="{8..64}", default=48,
                         help="test images shown in the samples grid")
+    checkpoint.add_options(parser)
     return parser
 
 
@@ -90,6 +91,8 @@ def main(argv=None):
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=preset["momentum"])
     schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs * steps_per_epoch)
                 if preset["cosine"] else None)
+    ckpt = checkpoint.Checkpoint(parser, args, "mnist_mlp", model, optimizer, schedule, generators=[shuffle])
+    first_epoch = ckpt.resume()
 
     # Log scale: on a linear one everything after epoch 1 sits on the floor and the test loss
     # creeping up late in training is invisible.
@@ -98,8 +101,8 @@ def main(argv=None):
 
     # 4. Train; the hot loop never waits for the device: the logger reads the loss tensor later.
     epoch_seconds, trained_samples = [], 0
-    with training.open_logger(args) as log:
-        for epoch in range(1, args.epochs + 1):
+    with training.open_logger(args, **ckpt.logger_options()) as log:
+        for epoch in range(first_epoch, args.epochs + 1):
             trained.train()
             started = time.perf_counter()
             batches = shuffled_batches(len(train_x), per_rank_batch, shuffle, rank, world_size)
@@ -142,6 +145,7 @@ def main(argv=None):
                 training.log_hparams(log, args, device=device, world_size=world_size)
             say(f"epoch {epoch}/{args.epochs}: test loss {test_loss:.4f}, accuracy {correct}/{count} "
                 f"({100.0 * correct / count:.2f} %), {epoch_seconds[-1]:.2f} s, {throughput:,.0f} samples/s")
+            ckpt.save(epoch, log)
 
     metrics = {"test_accuracy": correct / count, "test_loss": test_loss, "epochs": args.epochs,
                "seconds_per_epoch": sum(epoch_seconds) / len(epoch_seconds),

@@ -18,6 +18,7 @@ DEMO_ARGS = {
     "himmelblau": ["--epochs", "4000"],
     "optimizers": [],
     "mnist_mlp": ["--epochs", "2"],
+    "gradient_flow": ["--epochs", "1", "--subset", "20000"],
 }
 
 

@@ -105,7 +105,8 @@ def env_url(args):
 
 # Where and how a run logs, not what it trains: left out of the settings pane (the page already
 # shows its env and server, and a journal path would overflow the pane).
-PLUMBING = ("env", "server", "port", "journal", "no_visdom", "metrics_out", "quiet", "data_dir")
+PLUMBING = ("env", "server", "port", "journal", "no_visdom", "metrics_out", "quiet", "data_dir",
+            "checkpoint", "resume")
 
 
 def log_hparams(log, args, **extra):
