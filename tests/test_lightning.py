@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from integration_support import points, window
+from support.windows import points, window
 from vizlab.replay import replay
 from vizlab.server import free_port
 

@@ -11,9 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
-from integration_support import points, window
+from support.windows import points, window
 from vizlab import SummaryWriter
-from vizlab.render import PADDING, render_grid
+from support.grids import render_grid
+from vizlab.render import PADDING
 from vizlab.replay import replay
 from vizlab.server import free_port
 
