@@ -23,6 +23,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_ENV_PATH = "~/.vizlab/visdom"
 STATE_DIR = "~/.vizlab"  # logs and pid files of servers started by `vizlab serve`
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+FAST_APPEND = Path(__file__).resolve().with_name("fast_append.py")  # patches the server child
 
 
 class ServerError(RuntimeError):
@@ -64,12 +65,16 @@ def local_url(port):
 
 
 def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=(), python=None):
-    """argv that runs Visdom's server without its online asset download.
+    """argv that runs Visdom's server without its online asset download, with fast appends.
 
     python: the interpreter whose visdom runs it (default: this one), e.g. a separate venv
-    holding another visdom version; the logger only talks HTTP to it.
+    holding another visdom version; the logger only talks HTTP to it. fast_append.py is loaded
+    by file path because that interpreter may not have vizlab installed.
     """
-    code = "import sys; from visdom.server.run_server import main; sys.exit(main())"
+    code = ("import sys, importlib.util as u; "
+            f"s = u.spec_from_file_location('vizlab_fast_append', {str(FAST_APPEND)!r}); "
+            "m = u.module_from_spec(s); s.loader.exec_module(m); m.install(); "
+            "from visdom.server.run_server import main; sys.exit(main())")
     cmd = [python or sys.executable, "-c", code, "-port", str(port)]
     if host in LOCAL_HOSTS:
         cmd.append("-bind_local")
