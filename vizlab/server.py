@@ -125,6 +125,28 @@ def _spawn(port, host, env_path, login, log_path, detach=False, python=None):
             log.close()
 
 
+def listening_ports(pid):
+    """TCP ports process `pid` listens on, read from Linux's /proc; None where that is unreadable."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+        sockets = set()
+        for fd in fds:
+            try:
+                sockets.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+            except OSError:
+                pass
+        ports = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as rows:
+                for row in list(rows)[1:]:
+                    fields = row.split()
+                    if fields[3] == "0A" and f"socket:[{fields[9]}]" in sockets:  # 0A: LISTEN
+                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+        return ports
+    except OSError:
+        return None
+
+
 def _wait_until_answers(process, port, timeout, log_path):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -132,7 +154,14 @@ def _wait_until_answers(process, port, timeout, log_path):
             raise ServerError(f"the Visdom server exited with code {process.returncode} "
                               f"before answering on port {port}"
                               + (f"; see {log_path}" if log_path else ""))
-        if is_visdom(local_url(port), timeout=0.5):
+        # visdom 0.3 moves to a free port when the asked one is taken (a race with our check):
+        # only a server that listens on `port` itself counts, never another one answering there.
+        ports = listening_ports(process.pid)
+        if ports and port not in ports:
+            raise ServerError(f"port {port} was taken, so the Visdom server went to port "
+                              f"{min(ports)} instead; stop what uses port {port} or choose another "
+                              f"port (--port {port + 1})")
+        if (ports is None or port in ports) and is_visdom(local_url(port), timeout=0.5):
             return
         time.sleep(0.1)
     raise ServerError(f"the Visdom server did not answer on {local_url(port)} within {timeout:.0f} s"
