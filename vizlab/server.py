@@ -26,6 +26,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_ENV_PATH = "~/.vizlab/visdom"
 STATE_DIR = "~/.vizlab"  # logs and pid files of servers started by `vizlab serve`
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
+FAST_APPEND = Path(__file__).resolve().with_name("fast_append.py")  # patches the server child
 
 
 class ServerError(UserError):
@@ -67,12 +68,16 @@ def local_url(port):
 
 
 def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=(), python=None):
-    """argv that runs Visdom's server without its online asset download.
+    """argv that runs Visdom's server without its online asset download, with fast appends.
 
     python: the interpreter whose visdom runs it (default: this one), e.g. a separate venv
-    holding another visdom version; the logger only talks HTTP to it.
+    holding another visdom version; the logger only talks HTTP to it. fast_append.py is loaded
+    by file path because that interpreter may not have vizlab installed.
     """
-    code = "import sys; from visdom.server.run_server import main; sys.exit(main())"
+    code = ("import sys, importlib.util as u; "
+            f"s = u.spec_from_file_location('vizlab_fast_append', {str(FAST_APPEND)!r}); "
+            "m = u.module_from_spec(s); s.loader.exec_module(m); m.install(); "
+            "from visdom.server.run_server import main; sys.exit(main())")
     cmd = [python or sys.executable, "-c", code, "-port", str(port)]
     if host in LOCAL_HOSTS:
         cmd.append("-bind_local")
@@ -123,6 +128,28 @@ def _spawn(port, host, env_path, login, log_path, detach=False, python=None):
             log.close()
 
 
+def listening_ports(pid):
+    """TCP ports process `pid` listens on, read from Linux's /proc; None where that is unreadable."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+        sockets = set()
+        for fd in fds:
+            try:
+                sockets.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+            except OSError:
+                pass
+        ports = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as rows:
+                for row in list(rows)[1:]:
+                    fields = row.split()
+                    if fields[3] == "0A" and f"socket:[{fields[9]}]" in sockets:  # 0A: LISTEN
+                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+        return ports
+    except OSError:
+        return None
+
+
 def _wait_until_answers(process, port, timeout, log_path):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -130,7 +157,14 @@ def _wait_until_answers(process, port, timeout, log_path):
             raise ServerError(f"the Visdom server exited with code {process.returncode} "
                               f"before answering on port {port}"
                               + (f"; see {log_path}" if log_path else ""))
-        if is_visdom(local_url(port), timeout=0.5):
+        # visdom 0.3 moves to a free port when the asked one is taken (a race with our check):
+        # only a server that listens on `port` itself counts, never another one answering there.
+        ports = listening_ports(process.pid)
+        if ports and port not in ports:
+            raise ServerError(f"port {port} was taken, so the Visdom server went to port "
+                              f"{min(ports)} instead; stop what uses port {port} or choose another "
+                              f"port (--port {port + 1})")
+        if (ports is None or port in ports) and is_visdom(local_url(port), timeout=0.5):
             return
         time.sleep(0.1)
     raise ServerError(f"the Visdom server did not answer on {local_url(port)} within {timeout:.0f} s"

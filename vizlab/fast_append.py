@@ -1,0 +1,227 @@
+"""Line appends whose server cost follows the points appended, not the window (visdom issue #1805).
+
+Stock Visdom answers every `/update` append by deep-copying the pane and diffing it with
+`jsonpatch.make_patch` (0.2.4 also hashes the whole pane for the browser): cost grows with the
+window. `install()` wraps `UpdateHandler.wrap_func` at run time so that the common case (append
+to named or all scatter traces, no layout/opts change) builds the new pane and its JSON patch
+directly; everything else runs visdom's own code. Loaded by file path into the server process
+(`vizlab.server.server_command`), so it imports only the standard library and visdom.
+"""
+
+import hashlib
+import inspect
+import json
+import math
+import os
+import sys
+from collections.abc import Mapping
+
+STATS_ENV = "VIZLAB_FAST_APPEND_STATS"  # set: print a stats line after every /update
+stats = {"fast": 0, "stock": 0}
+
+_V02 = ["p", "args"]
+_V03 = ["p", "args", "max_text_lines", "max_old_content", "max_image_history"]
+_CACHE_MAX = 20000
+
+
+class _Unsupported(Exception):
+    """This update is not the plain line append: visdom's own code handles it."""
+
+
+def _dumps(node):
+    """visdom's stringify (sorted keys, integral floats as ints), compact separators."""
+    return json.dumps(_order(node), separators=(",", ":"))
+
+
+def _order(node):
+    if isinstance(node, Mapping):
+        return {k: _order(v) for k, v in sorted(node.items(), key=lambda kv: kv[0])}
+    if isinstance(node, (list, tuple)):
+        return [_order(item) for item in node]
+    if isinstance(node, float) and node.is_integer():
+        return int(node)
+    return node
+
+
+class PaneText:
+    """stringify(pane) built from cached text of the trace arrays this module created."""
+
+    def __init__(self):
+        self._arrays = {}  # id(list) -> (list, len, text without the closing "]")
+
+    def remember(self, new, old, added):
+        """`new` == `old` + `added`; cache its text from old's when known."""
+        hit = self._arrays.pop(id(old), None)
+        if hit is None or hit[0] is not old or hit[1] != len(old):
+            head = _dumps(old)[:-1]
+        else:
+            head = hit[2]
+        tail = _dumps(added)[1:-1]
+        text = head + ("," if old and added else "") + tail
+        if len(self._arrays) >= _CACHE_MAX:  # closed windows: forget the oldest
+            self._arrays.pop(next(iter(self._arrays)))
+        self._arrays[id(new)] = (new, len(new), text)
+
+    def text(self, node):
+        if isinstance(node, Mapping):
+            if not all(isinstance(k, str) for k in node):
+                return _dumps(node)
+            return "{" + ",".join(json.dumps(k) + ":" + self.text(node[k]) for k in sorted(node)) + "}"
+        if isinstance(node, list):
+            hit = self._arrays.get(id(node))
+            if hit is not None and hit[0] is node and hit[1] == len(node):
+                return hit[2] + "]"
+            if len(node) <= 64:
+                return "[" + ",".join(self.text(item) for item in node) + "]"
+        return _dumps(node)
+
+
+def _finite(values):
+    return isinstance(values, list) and len(values) > 0 and all(
+        type(v) in (int, float) and math.isfinite(v) for v in values)
+
+
+def _unchanged(current, update):
+    return all(v is None or (k in current and current[k] == v) for k, v in update.items())
+
+
+def _plan(p, args):
+    """[(trace index, new trace data)] of a plain line append, or raise _Unsupported."""
+    if not args.get("append") or args.get("delete") or p.get("type") != "plot":
+        raise _Unsupported
+    content = p.get("content")
+    pdata = content.get("data") if isinstance(content, dict) else None
+    new = args.get("data")
+    if not pdata or not isinstance(new, list) or not new:
+        raise _Unsupported
+    # Layout or opts that would change the pane: visdom's update_window handles them.
+    layout, opts = args.get("layout") or {}, args.get("opts") or {}
+    if not (_unchanged(content.get("layout") or {}, layout) and _unchanged(p, opts)) \
+            or "legend" in opts or "caption" in opts:
+        raise _Unsupported
+    name = args.get("name")
+    if name is not None:
+        idxs = [i for i, trace in enumerate(pdata) if trace.get("name") == name]
+        if len(new) != 1 or len(idxs) != 1:
+            raise _Unsupported  # a new trace, or an ambiguous name
+    else:
+        idxs = list(range(len(pdata)))
+        if len(new) != len(pdata):
+            raise _Unsupported
+    plan = []
+    for n, i in enumerate(idxs):
+        trace, data = pdata[i], new[n]
+        if not isinstance(data, dict) or trace.get("type") not in ("scatter", "scattergl"):
+            raise _Unsupported
+        if data.get("x") == []:
+            continue  # nothing new for this trace: visdom skips it
+        if not (_finite(data.get("x")) and isinstance(data.get("y"), list)
+                and isinstance(trace.get("x"), list) and isinstance(trace.get("y"), list)):
+            raise _Unsupported
+        marker = data.get("marker")
+        if marker is not None and (not isinstance(marker, dict) or "color" in marker
+                                   or not isinstance(trace.get("marker", {}), dict)):
+            raise _Unsupported
+        plan.append((i, data))
+    return plan
+
+
+def fast_update_packet(p, args, new_id, pane_text=None):
+    """Apply a plain line append to pane `p` in place and return its JSON patch (RFC 6902).
+
+    Same result as visdom's update_packet; raises _Unsupported (p untouched) for anything else.
+    """
+    plan = _plan(p, args)
+    patch = []
+    pdata = p["content"]["data"]
+    for i, data in plan:
+        if "marker" in data and "marker" not in pdata[i]:  # visdom adds an empty one
+            pdata[i]["marker"] = {}
+            patch.append({"op": "add", "path": f"/content/data/{i}/marker", "value": {}})
+        for axis in ("x", "y"):
+            old, added = pdata[i][axis], data[axis]
+            base = len(old)
+            pdata[i][axis] = old + added  # a new list, as visdom does
+            if pane_text is not None:
+                pane_text.remember(pdata[i][axis], old, added)
+            patch += [{"op": "add", "path": f"/content/data/{i}/{axis}/{base + k}", "value": v}
+                      for k, v in enumerate(added)]
+    if "version" in p:  # visdom 0.3: update_window counts versions
+        p["version"] += 1
+        patch.append({"op": "replace", "path": "/version", "value": p["version"]})
+    p["contentID"] = new_id
+    patch.append({"op": "replace", "path": "/contentID", "value": new_id})
+    return patch
+
+
+def _expected(web):
+    """'0.2' or '0.3' when visdom's UpdateHandler is the one this module knows, else None."""
+    handler = getattr(web, "UpdateHandler", None)
+    needed = ("broadcast", "stringify", "extract_eid", "get_rand_id")
+    if handler is None or not all(hasattr(web, name) for name in needed):
+        return None
+    if not all(hasattr(handler, name) for name in ("update_packet", "update", "wrap_func")):
+        return None
+    params = list(inspect.signature(handler.update_packet).parameters)
+    if params == _V02 and hasattr(web, "hash_md_window"):
+        return "0.2"
+    if params == _V03 and hasattr(handler, "broadcast_window_update") and hasattr(web, "NanSafeEncoder"):
+        return "0.3"
+    return None
+
+
+def install():
+    """Patch the running process's visdom server; prints one line saying whether it did."""
+    try:
+        import visdom
+        from visdom.server.handlers import web_handlers as web
+        flavour = _expected(web)
+    except Exception as exc:  # an unknown visdom: never stop the server from starting
+        flavour, visdom = None, None
+        print(f"vizlab: fast appends off ({exc!r}); running stock Visdom", file=sys.stderr, flush=True)
+        return False
+    version = getattr(visdom, "__version__", "?")
+    if flavour is None:
+        print(f"vizlab: fast appends off: visdom {version}'s update handler is not the expected one; "
+              "running stock Visdom", file=sys.stderr, flush=True)
+        return False
+    handler = web.UpdateHandler
+    stock = handler.wrap_func
+    pane_text = PaneText()
+    show_stats = bool(os.environ.get(STATS_ENV))
+
+    def wrap_func(req, args):
+        try:
+            _fast(req, args)
+            stats["fast"] += 1
+        except _Unsupported:
+            stats["stock"] += 1
+            stock(req, args)
+        if show_stats:
+            print(f"vizlab fast-append stats: fast={stats['fast']} stock={stats['stock']}", flush=True)
+
+    def _fast(req, args):
+        eid = web.extract_eid(args) if "win" in args else None
+        jsons = req.state.get(eid, {}).get("jsons", {}) if eid is not None else {}
+        p = jsons.get(args.get("win"))
+        if p is None:
+            raise _Unsupported
+        patch = fast_update_packet(p, args, web.get_rand_id(), pane_text)
+        pane = pane_text.text(p)
+        # Like visdom: send the smaller of the patch and the whole pane.
+        if len(pane) <= len(web.stringify(patch)):
+            if flavour == "0.2":
+                web.broadcast(req, p, eid)
+            else:
+                web.broadcast(req, json.dumps(dict(p, eid=eid), cls=web.NanSafeEncoder), eid)
+        elif flavour == "0.2":
+            web.broadcast(req, {"command": "window_update", "win": args["win"], "env": eid,
+                                "content": patch,
+                                "finalHash": hashlib.md5(pane.encode("utf-8")).hexdigest()}, eid)
+        else:
+            handler.broadcast_window_update(req, args, eid, p, patch)
+        req.write(p["id"])
+
+    handler.wrap_func = staticmethod(wrap_func)
+    print(f"vizlab: fast appends on (visdom {version})", file=sys.stderr, flush=True)
+    return True
