@@ -24,8 +24,9 @@ from visdom import Visdom
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the browser tooling
 
-from vizlab import browser as vb  # noqa: E402
+from support import browser as vb  # noqa: E402
 from vizlab.server import VisdomServer  # noqa: E402
 
 RUNNERS_DIR = ROOT / "runners"

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 from visdom import Visdom
 
-from vizlab import browser as vb
+from support import browser as vb
 from vizlab.render import PADDING, tile_scale
 from vizlab.server import VisdomServer
 

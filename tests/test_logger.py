@@ -14,7 +14,7 @@ from visdom import Visdom
 
 from vizlab import VisdomLogger, VisdomServer
 from vizlab import journal as journal_mod
-from vizlab.render import render_grid
+from support.grids import render_grid
 
 
 def window(viz, env, win):

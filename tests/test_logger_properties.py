@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from visdom import Visdom
 
 from vizlab import VisdomLogger
-from vizlab.render import PADDING, render_grid, tile_scale
+from support.grids import render_grid
+from vizlab.render import PADDING, tile_scale
 
 RUN = itertools.count()
 

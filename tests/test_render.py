@@ -8,7 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
-from vizlab.render import PADDING, png_data_url, render_grid, tile_origin, tile_scale, to_unit_float
+from support.grids import render_grid
+from vizlab.render import PADDING, png_data_url, tile_origin, tile_scale, to_unit_float
 
 
 def test_tile_count_and_grid_size():

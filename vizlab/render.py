@@ -71,16 +71,6 @@ def draw_labels(grid, tile_h, tile_w, nrow, labels=None, preds=None):
     return np.asarray(picture)
 
 
-def render_grid(images, labels=None, preds=None, nrow=8, mean=None, std=None):
-    """Both halves on one thread: images (tensor or array) -> uint8 (H, W, 3) labelled grid."""
-    import torch
-
-    if isinstance(images, np.ndarray):
-        images = torch.from_numpy(np.ascontiguousarray(images))
-    grid, tile_h, tile_w, columns = layout_grid(images, nrow, mean, std)
-    return draw_labels(grid, tile_h, tile_w, columns, labels, preds)
-
-
 def _draw_labels(picture, tile_h, tile_w, nrow, labels, preds):
     draw = ImageDraw.Draw(picture)
     font = ImageFont.load_default(size=max(12, tile_h // 6))
