@@ -113,4 +113,6 @@ def test_cli_errors_are_clear(live_run, tmp_path, capsys, case, code, message):
             "bad-env": [str(journal), "--env", "../etc"],
             "garbage": [str(garbage)]}[case]
     assert cli.main(["replay", *args]) == code
-    assert message in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert message in err and out == ""
+    assert err.startswith("vizlab replay: ") and err.count("\n") == 1   # one line, no traceback

@@ -11,10 +11,11 @@ import importlib.util
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
 from pathlib import Path
+
+from vizlab.errors import UserError
 
 BOOTSTRAP = "bootstrap@3.3.7"
 MATHJAX = "mathjax@2.7.5"
@@ -64,8 +65,8 @@ ASSETS = [
 VERSION_FILE = "version.built"
 
 
-class AssetError(RuntimeError):
-    """A problem the user can fix; the message says how."""
+class AssetError(UserError):
+    """A problem with Visdom's UI files the user can fix; the message says how."""
 
 
 def _visdom_dir():
@@ -260,24 +261,19 @@ def add_parser(subparsers):
     stat.set_defaults(func=_run_status)
 
 
-def _fail(exc):
-    print(f"vizlab assets: {exc}", file=sys.stderr)
-    return 1
-
-
 def _run_install(args):
     try:
         install(args.static_dir, args.source_dir, args.cache_dir)
-    except (AssetError, OSError) as exc:
-        return _fail(exc)
+    except OSError as exc:   # a path the user named cannot be read or written
+        raise AssetError(str(exc)) from None
     return 0
 
 
 def _run_download(args):
     try:
         download(args.dir, args.cache_dir)
-    except (AssetError, OSError) as exc:
-        return _fail(exc)
+    except OSError as exc:
+        raise AssetError(str(exc)) from None
     return 0
 
 

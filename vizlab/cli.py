@@ -21,13 +21,14 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    from vizlab.server import ServerError
+    from vizlab.errors import UserError
 
     try:
         return args.func(args) or 0
-    except ServerError as problem:  # the message says what to do; a traceback would bury it
-        print(f"vizlab {args.command}: {problem}", file=sys.stderr)
-        return 1
+    except UserError as problem:  # the message says what to do; a traceback would bury it
+        one_line = " ".join(part.strip() for part in str(problem).splitlines() if part.strip())
+        print(f"vizlab {args.command}: {one_line}", file=sys.stderr)
+        return problem.exit_code
     except KeyboardInterrupt:
         return 130
 

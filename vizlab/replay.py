@@ -9,6 +9,7 @@ import os
 import requests
 
 from vizlab import journal as journal_mod
+from vizlab.errors import UsageError, UserError
 from vizlab.transport import Connection, ServerRefused, Windows
 
 DEFAULT_MAX_POINTS = 10_000
@@ -62,23 +63,18 @@ def _main(args):
         try:
             journal_mod.check_name("--env", args.env)
         except ValueError as err:
-            print(f"vizlab replay: {err}")
-            return 2
+            raise UsageError(str(err)) from None
     if not os.path.isfile(args.journal):
-        print(f"vizlab replay: no journal at {args.journal}; pass the path the logger printed "
-              "(default: runs/<env>-<time>.jsonl)")
-        return 2
+        raise UsageError(f"no journal at {args.journal}; pass the path the logger printed "
+                         "(default: runs/<env>-<time>.jsonl)")
     try:
         events, windows = replay(args.journal, args.server, args.port, args.env)
-    except ValueError as err:
-        print(f"vizlab replay: {err}")
-        return 2
+    except ValueError as err:   # not a vizlab journal: the argument names the wrong file
+        raise UsageError(str(err)) from None
     except requests.RequestException:
-        print(f"vizlab replay: no Visdom server answers at {args.server}:{args.port}; "
-              "start one with `vizlab serve` or pass --server/--port")
-        return 1
+        raise UserError(f"no Visdom server answers at {args.server}:{args.port}; "
+                        "start one with `vizlab serve` or pass --server/--port") from None
     except ServerRefused as err:
-        print(f"vizlab replay: {err}")
-        return 1
+        raise UserError(str(err)) from None
     print(f"vizlab replay: {events} events -> {windows} windows at {args.server}:{args.port}")
     return 0

@@ -5,6 +5,7 @@ import importlib
 import pkgutil
 
 import vizlab.runners
+from vizlab.errors import UsageError, UserError
 from vizlab.server import ensure_server
 
 # Runner -> short but meaningful settings for `vizlab demo`, in lesson order.
@@ -49,8 +50,7 @@ def add_parser(subparsers):
 def _run(args):
     names = available_runners()
     if args.name not in names:
-        print(f"vizlab run: no runner named {args.name!r}; available: {', '.join(names)}")
-        return 2
+        raise UsageError(f"no runner named {args.name!r}; available: {', '.join(names)}")
     run_runner(args.name, args.runner_args)
     return 0
 
@@ -59,8 +59,7 @@ def _demo(args):
     names = [n for n in (args.only or DEMO_ARGS) if n in available_runners()]
     unknown = sorted(set(args.only or ()) - set(available_runners()))
     if unknown:
-        print(f"vizlab demo: no runner named {', '.join(unknown)}; available: {', '.join(available_runners())}")
-        return 2
+        raise UsageError(f"no runner named {', '.join(unknown)}; available: {', '.join(available_runners())}")
     url = ensure_server(args.port).replace("127.0.0.1", "localhost")
     failed = []
     for name in names:
@@ -72,5 +71,5 @@ def _demo(args):
                 failed.append(name)
     print(f"\nAll windows: {url} (pick an environment at the top left)")
     if failed:
-        print(f"vizlab demo: {', '.join(failed)} stopped early (see the message above)")
-    return 1 if failed else 0
+        raise UserError(f"{', '.join(failed)} stopped early (see the message above)")
+    return 0

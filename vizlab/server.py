@@ -18,6 +18,8 @@ from pathlib import Path
 
 import requests
 
+from vizlab.errors import UserError
+
 DEFAULT_PORT = 8097
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_ENV_PATH = "~/.vizlab/visdom"
@@ -25,8 +27,8 @@ STATE_DIR = "~/.vizlab"  # logs and pid files of servers started by `vizlab serv
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
-class ServerError(RuntimeError):
-    """A problem the user can fix; the message says how."""
+class ServerError(UserError):
+    """A problem with a Visdom server the user can fix; the message says how."""
 
 
 def free_port(host="127.0.0.1"):
