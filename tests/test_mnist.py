@@ -72,8 +72,6 @@ def test_no_visdom_journal_replays_into_the_same_windows(tmp_path, mnist_root, v
     replayed = subprocess.run([sys.executable, "-m", "vizlab.cli", "replay", str(journal),
                                "--port", str(visdom_server.port), "--env", "test_mnist_replayed"],
                               capture_output=True, text=True, timeout=120)
-    if "not yet implemented" in replayed.stdout + replayed.stderr:
-        pytest.skip("vizlab replay is not implemented yet")
     assert replayed.returncode == 0, replayed.stderr
 
     # The same run live (same seed, deterministic on CPU) must show the same figures.

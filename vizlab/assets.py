@@ -22,7 +22,7 @@ MATHJAX = "mathjax@2.7.5"
 LAYOUT_BIN_PACKER = "layout-bin-packer@1.4.0"
 
 # (path in visdom/static, npm package@version, path inside the tarball's top folder).
-# Measured against visdom 0.2.4's downloader (see docs: visdom-facts.md).
+# The list visdom 0.2.4's own downloader fetches (visdom/server/build.py, download_scripts).
 ASSETS = [
     ("js/jquery.min.js", "jquery@3.1.1", "dist/jquery.min.js"),
     ("js/bootstrap.min.js", BOOTSTRAP, "dist/js/bootstrap.min.js"),

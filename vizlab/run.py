@@ -9,7 +9,7 @@ from vizlab.errors import UsageError, UserError
 from vizlab.server import ensure_server
 
 # Runner -> short but meaningful settings for `vizlab demo`, in lesson order.
-# Names whose module does not exist (yet) are skipped, so runners can be added in any order.
+# Every runner that vizlab.runners holds; `--only` picks some.
 DEMO_ARGS = {
     "linear_regression": [],
     "logistic_regression": [],
