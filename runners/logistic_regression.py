@@ -20,8 +20,9 @@ PROBABILITY_STYLE = {"linecolor": [(31, 119, 180), (255, 0, 0)], "dash": ["solid
 
 def main(argv=None):
     parser = training.runner_parser("logistic_regression", __doc__, epochs=1000, lr=0.01)
-    parser.add_argument("--log-every", type=int, default=10, help="append the loss every N epochs")
-    parser.add_argument("--refresh-every", type=int, default=50,
+    parser.add_argument("--log-every", type=training.positive_int, default=10,
+                        help="append the loss every N epochs")
+    parser.add_argument("--refresh-every", type=training.positive_int, default=50,
                         help="redraw the probability curve every N epochs")
     args = parser.parse_args(argv)
     device = training.pick_device(args.device, parser)
