@@ -9,7 +9,7 @@ from vizlab.errors import UsageError, UserError
 from vizlab.server import ensure_server
 
 # Runner -> short but meaningful settings for `vizlab demo`, in lesson order.
-# Every runner that vizlab.runners holds; `--only` picks some.
+# A name with no module in vizlab.runners is skipped, so this table may run ahead of the runners.
 DEMO_ARGS = {
     "linear_regression": [],
     "logistic_regression": [],
