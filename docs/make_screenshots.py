@@ -24,7 +24,7 @@ from visdom import Visdom
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
-sys.path.insert(0, str(ROOT / "tests"))  # the browser tooling lives with the tests
+sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the browser tooling
 
 from support import browser as vb  # noqa: E402
 from vizlab.server import VisdomServer  # noqa: E402

@@ -10,7 +10,7 @@ so the vanishing gradient of sigmoid and tanh at large |x| is there to see.
 import torch
 import torch.nn.functional as F
 
-from vizlab import training
+from vizlab import runner_kit
 
 ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
@@ -23,10 +23,10 @@ ACTIVATIONS = {
 
 
 def build_parser():
-    parser = training.runner_parser(
+    parser = runner_kit.runner_parser(
         "activations",
         "Plot activation functions and their autograd derivatives. Nothing trains here.",
-        epochs=1, lr=0.0, epochs_help=training.NOT_USED, lr_help=training.NOT_USED)
+        epochs=runner_kit.TRAINS_NOTHING)
     parser.add_argument("--points", type=int, default=401,
                         help="sample points on [-XMAX, XMAX] (odd counts include x = 0)")
     parser.add_argument("--xmax", type=float, default=10.0, help="plot x in [-XMAX, XMAX]")
@@ -62,7 +62,7 @@ def main(argv=None):
         parser.error(f"--points must be at least 2, got {args.points}")
     if not args.xmax > 0:
         parser.error(f"--xmax must be positive, got {args.xmax}")
-    device = training.pick_device(args.device, parser)
+    device = runner_kit.pick_device(args.device, parser)
 
     x = torch.linspace(-args.xmax, args.xmax, args.points, device=device, requires_grad=True)
     values, grads = {}, {}
@@ -74,7 +74,7 @@ def main(argv=None):
     xs = x.detach().cpu()
     values = {name: v.cpu() for name, v in values.items()}
     grads = {name: g.cpu() for name, g in grads.items()}
-    with training.open_logger(args) as log:
+    with runner_kit.open_logger(args) as log:
         log.line("activations", xs, values, title="activations f(x)", xlabel="x", ylabel="f(x)",
                  width=420, height=380)
         log.line("gradients", xs, grads, title="their gradients df/dx (torch.autograd.grad)",
@@ -87,11 +87,10 @@ def main(argv=None):
         "gradient_at_xmax": {name: g[-1].item() for name, g in grads.items()},
         "gradient_at_minus_xmax": {name: g[0].item() for name, g in grads.items()},
     }
-    training.write_metrics(args.metrics_out, metrics)
-    print(f"activations: {len(ACTIVATIONS)} functions on [-{args.xmax:g}, {args.xmax:g}]; "
-          f"gradient at x={args.xmax:g}: sigmoid {metrics['gradient_at_xmax']['sigmoid']:.2e}, "
-          f"tanh {metrics['gradient_at_xmax']['tanh']:.2e}, relu {metrics['gradient_at_xmax']['relu']:g}")
-    return metrics
+    summary = (f"{len(ACTIVATIONS)} functions on [-{args.xmax:g}, {args.xmax:g}]; "
+               f"gradient at x={args.xmax:g}: sigmoid {metrics['gradient_at_xmax']['sigmoid']:.2e}, "
+               f"tanh {metrics['gradient_at_xmax']['tanh']:.2e}, relu {metrics['gradient_at_xmax']['relu']:g}")
+    return runner_kit.finish("activations", args, metrics, summary)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ almost no gradient and stop learning (梯度弥散); ReLU passes gradient 1.
 import torch
 from torch import nn
 
-from vizlab import checkpoint, training
+from vizlab import checkpoint, runner_kit
 from vizlab.data import MNISTUnavailable, default_data_dir, load_mnist, shuffled_batches
 from vizlab.gradients import GradientNorms
 
@@ -19,18 +19,17 @@ COLORS = {"sigmoid": (214, 39, 40), "tanh": (255, 127, 14), "relu": (44, 160, 44
 
 
 def build_parser():
-    parser = training.runner_parser("gradient_flow", __doc__, epochs=2, lr=0.1,
+    parser = runner_kit.runner_parser("gradient_flow", __doc__, epochs=2, lr=0.1,
                                     lr_help="SGD learning rate (the same for the three networks)")
     parser.add_argument("--depth", type=int, choices=range(3, 11), metavar="{3..10}", default=8,
                         help="number of Linear layers")
-    parser.add_argument("--hidden", type=training.positive_int, default=128, help="width of the hidden layers")
-    parser.add_argument("--batch-size", type=training.positive_int, default=100, help="batch size")
+    parser.add_argument("--hidden", type=runner_kit.positive_int, default=128, help="width of the hidden layers")
+    parser.add_argument("--batch-size", type=runner_kit.positive_int, default=100, help="batch size")
     parser.add_argument("--data-dir", default=default_data_dir(),
                         help="folder holding MNIST/raw/ (from $VIZLAB_DATA when set); downloaded when missing")
-    parser.add_argument("--subset", type=training.positive_int, default=None,
+    parser.add_argument("--subset", type=runner_kit.positive_int, default=None,
                         help="train on only the first N training images (None: all 60000)")
-    parser.add_argument("--log-every", type=training.positive_int, default=20,
-                        help="record the gradient norms and the loss every N steps")
+    runner_kit.add_log_every(parser, 20, "record the gradient norms and the loss every N steps")
     checkpoint.add_options(parser)
     return parser
 
@@ -57,8 +56,8 @@ def accuracy(model, x, y):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    device = training.pick_device(args.device, parser)
-    training.seed_everything(args.seed)
+    device = runner_kit.pick_device(args.device, parser)
+    runner_kit.seed_everything(args.seed)
 
     # 1. Data: the whole set as normalized tensors on the device.
     try:
@@ -87,7 +86,7 @@ def main(argv=None):
                      linecolor=[COLORS[n] for n in models], width=420, height=360)
     epoch_norms = {name: [] for name in models}   # first layer's norm at each record of the epoch
     first_epoch = ckpt.extra.get("first_epoch", {})
-    with training.open_logger(args, **ckpt.logger_options()) as log:
+    with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
         watchers = {name: GradientNorms(
             model, log, every=args.log_every, win=f"gradients_{name}", x=lambda s: s / steps_per_epoch,
             title=f"{name}: gradient norm per layer (log scale)", xlabel="epoch", width=420, height=360)
@@ -96,7 +95,7 @@ def main(argv=None):
             watcher.step = (start - 1) * steps_per_epoch
         for epoch in range(start, args.epochs + 1):
             batches = shuffled_batches(len(train_x), args.batch_size, shuffle)
-            bar = training.progress(batches, args, desc=f"epoch {epoch}/{args.epochs}", unit="batch")
+            bar = runner_kit.progress(batches, args, desc=f"epoch {epoch}/{args.epochs}", unit="batch")
             for step, idx in enumerate(bar, start=1):
                 losses = {}
                 for name, model in models.items():
@@ -114,7 +113,7 @@ def main(argv=None):
             epoch_norms = {name: [] for name in models}
             if epoch == 1:
                 first_epoch = means
-                training.log_hparams(log, args, device=device)
+                runner_kit.log_hparams(log, args, device=device)
             acc = {name: accuracy(model, test_x, test_y).item() for name, model in models.items()}
             log.scalars("accuracy", epoch, {n: 100 * a for n, a in acc.items()}, title="test accuracy (%)",
                         xlabel="epoch", ylabel="%", linecolor=[COLORS[n] for n in acc], width=420, height=360)
@@ -127,11 +126,10 @@ def main(argv=None):
     ratio = first_epoch["relu"] / first_epoch["sigmoid"]
     metrics = {"first_layer_grad_norm_epoch1": first_epoch, "relu_over_sigmoid_epoch1": ratio,
                "test_accuracy": acc, "epochs": args.epochs, "depth": args.depth}
-    training.write_metrics(args.metrics_out, metrics)
-    print(f"gradient_flow: after epoch 1 the first layer's gradient norm is {ratio:.0f}x smaller with "
-          f"sigmoid than with ReLU; test accuracy " + ", ".join(f"{n} {100 * a:.1f} %" for n, a in acc.items())
-          + f"; windows: {training.env_url(args)}")
-    return metrics
+    return runner_kit.finish("gradient_flow", args, metrics,
+                             f"after epoch 1 the first layer's gradient norm is {ratio:.0f}x smaller with "
+                             "sigmoid than with ReLU; test accuracy "
+                             + ", ".join(f"{n} {100 * a:.1f} %" for n, a in acc.items()))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import torch
 
-from vizlab import checkpoint, training
+from vizlab import checkpoint, runner_kit
 
 MINIMA = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]
 CORNERS = [(-6.0, 6.0), (6.0, 6.0), (-6.0, -6.0), (6.0, -6.0)]
@@ -47,7 +47,7 @@ def point(text):
 
 
 def build_parser():
-    parser = training.runner_parser(
+    parser = runner_kit.runner_parser(
         "himmelblau",
         "Minimize the Himmelblau function and watch the path.", epochs=20000, lr=1e-2,
         epochs_help="optimizer steps")
@@ -59,8 +59,8 @@ def build_parser():
     parser.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam",
                         help="torch.optim optimizer")
     checkpoint.add_options(parser)
-    training.add_log_every(parser, 50, "send f and the path (the last step is always sent)")
-    parser.add_argument("--draw-every", type=training.positive_int, default=250,
+    runner_kit.add_log_every(parser, 50, "send f and the path every N steps (the last step is always sent)")
+    parser.add_argument("--draw-every", type=runner_kit.positive_int, default=250,
                         help="redraw the path figure every N steps")
     return parser
 
@@ -114,8 +114,8 @@ def nearest_minimum(x, y):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    device = training.pick_device(args.device, parser)
-    training.seed_everything(args.seed)
+    device = runner_kit.pick_device(args.device, parser)
+    runner_kit.seed_everything(args.seed)
 
     starts = CORNERS if args.all_starts else [args.start]
     names = [f"start ({x:g}, {y:g})" for x, y in starts]
@@ -132,11 +132,11 @@ def main(argv=None):
     # One start: its name goes in the title and the legend's room goes to the plot.
     f_opts = dict(F_OPTS, legend=len(names) > 1,
                   title=F_OPTS["title"] if len(names) > 1 else f"{F_OPTS['title']}, {names[0]}")
-    with training.open_logger(args, **ckpt.logger_options()) as log:
+    with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
         # The picture first: windows take their places on the page in the order first logged.
         if first_step == 0:   # (a resumed run has it already)
             log.figure("path", background + path_traces(names, path), PATH_LAYOUT, **PATH_PANE)
-        for step in training.progress(range(first_step, args.epochs + 1), args, desc="himmelblau"):
+        for step in runner_kit.progress(range(first_step, args.epochs + 1), args, desc="himmelblau"):
             f = himmelblau(xy[:, 0], xy[:, 1])  # f at the current point, before this step
             last = step == args.epochs
             if step % args.log_every == 0 or last:
@@ -166,11 +166,10 @@ def main(argv=None):
         runs.append({"start": [x0, y0], "end": [x, y], "f": f_end,
                      "nearest_minimum": list(minimum), "distance": distance})
     metrics = {"optimizer": args.optimizer, "lr": args.lr, "steps": args.epochs, "runs": runs}
-    training.write_metrics(args.metrics_out, metrics)
     ends = "; ".join(f"({r['start'][0]:g}, {r['start'][1]:g}) -> ({r['end'][0]:.6f}, {r['end'][1]:.6f}) "
                      f"f = {r['f']:.3g}" for r in runs)
-    print(f"himmelblau: {args.optimizer} lr {args.lr:g}, {args.epochs} steps: {ends}")
-    return metrics
+    return runner_kit.finish("himmelblau", args, metrics,
+                             f"{args.optimizer} lr {args.lr:g}, {args.epochs} steps: {ends}")
 
 
 if __name__ == "__main__":

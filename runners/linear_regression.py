@@ -7,7 +7,7 @@ Windows: `loss`, `params` (weight and bias with their targets 2 and 0), `fit` (d
 import torch
 from torch import nn
 
-from vizlab import checkpoint, training
+from vizlab import checkpoint, runner_kit
 from vizlab.models import LinearRegression
 
 # Each target dashed in its parameter's colour, so the pairs read at a glance.
@@ -18,11 +18,11 @@ LEGEND_INSIDE = {"plotly": {"legend": {"x": 0.02, "y": 0.98}}}
 
 
 def main(argv=None):
-    parser = training.runner_parser("linear_regression", __doc__, epochs=51, lr=0.05)
+    parser = runner_kit.runner_parser("linear_regression", __doc__, epochs=51, lr=0.05)
     checkpoint.add_options(parser)
     args = parser.parse_args(argv)
-    device = training.pick_device(args.device, parser)
-    training.seed_everything(args.seed)
+    device = runner_kit.pick_device(args.device, parser)
+    runner_kit.seed_everything(args.seed)
 
     # 1. Data: three points on y = 2x, as column matrices (one feature per row).
     x = torch.tensor([[1.0], [2.0], [3.0]], device=device)
@@ -36,8 +36,8 @@ def main(argv=None):
     first_epoch = ckpt.resume()
 
     # 4. Train: forward, loss, zero_grad, backward, step; then show where it stands.
-    with training.open_logger(args, **ckpt.logger_options()) as log:
-        bar = training.progress(range(first_epoch, args.epochs + 1), args, desc="linear_regression", unit="epoch")
+    with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
+        bar = runner_kit.progress(range(first_epoch, args.epochs + 1), args, desc="linear_regression", unit="epoch")
         for epoch in bar:
             loss = criterion(model(x), y)
             optimizer.zero_grad()
@@ -60,17 +60,16 @@ def main(argv=None):
                        xlabel="epoch", ylabel="MSE (log scale)", ytype="log", legend=False,
                        width=340, height=330)
             if epoch == 1:  # after the plots, so they take the first places on the page
-                training.log_hparams(log, args, device=device)
+                runner_kit.log_hparams(log, args, device=device)
             bar.set_postfix(loss=f"{loss.item():.4f}", w=f"{weight:.3f}", b=f"{bias:.3f}")
             ckpt.save(epoch, log)
 
         with torch.no_grad():
             final_loss = criterion(model(x), y).item()
     metrics = {"weight": weight, "bias": bias, "loss": final_loss}
-    training.write_metrics(args.metrics_out, metrics)
-    print(f"linear_regression: weight {weight:.4f} (target 2), bias {bias:.4f} (target 0), "
-          f"loss {final_loss:.6f} after {args.epochs} epochs; windows: {training.env_url(args)}")
-    return metrics
+    summary = (f"weight {weight:.4f} (target 2), bias {bias:.4f} (target 0), "
+               f"loss {final_loss:.6f} after {args.epochs} epochs")
+    return runner_kit.finish("linear_regression", args, metrics, summary)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ the 0.5 decision threshold, redrawn as it learns so the curve visibly sharpens.
 import torch
 from torch import nn
 
-from vizlab import checkpoint, training
+from vizlab import checkpoint, runner_kit
 from vizlab.models import LogisticRegression
 
 # The lesson draws the 0.5 decision threshold as a red line; the legend sits in the empty
@@ -19,14 +19,14 @@ PROBABILITY_STYLE = {"linecolor": [(31, 119, 180), (255, 0, 0)], "dash": ["solid
 
 
 def main(argv=None):
-    parser = training.runner_parser("logistic_regression", __doc__, epochs=1000, lr=0.01)
-    training.add_log_every(parser, 10, "append the loss")
-    parser.add_argument("--refresh-every", type=training.positive_int, default=50,
+    parser = runner_kit.runner_parser("logistic_regression", __doc__, epochs=1000, lr=0.01)
+    runner_kit.add_log_every(parser, 10, "append the loss every N epochs")
+    parser.add_argument("--refresh-every", type=runner_kit.positive_int, default=50,
                         help="redraw the probability curve every N epochs")
     checkpoint.add_options(parser)
     args = parser.parse_args(argv)
-    device = training.pick_device(args.device, parser)
-    training.seed_everything(args.seed)
+    device = runner_kit.pick_device(args.device, parser)
+    runner_kit.seed_everything(args.seed)
 
     # 1. Data: hours studied and whether the exam was passed.
     x = torch.tensor([[1.0], [2.0], [3.0]], device=device)
@@ -41,8 +41,8 @@ def main(argv=None):
     first_epoch = ckpt.resume()
 
     # 4. Train.
-    with training.open_logger(args, **ckpt.logger_options()) as log:
-        bar = training.progress(range(first_epoch, args.epochs + 1), args, desc="logistic_regression", unit="epoch")
+    with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
+        bar = runner_kit.progress(range(first_epoch, args.epochs + 1), args, desc="logistic_regression", unit="epoch")
         for epoch in bar:
             loss = criterion(model(x), y)
             optimizer.zero_grad()
@@ -63,7 +63,7 @@ def main(argv=None):
                            xlabel="epoch", ylabel="BCE", legend=False, width=400, height=330)
                 bar.set_postfix(loss=f"{loss.item():.4f}")
             if epoch == 1:  # after the plots, so they take the first places on the page
-                training.log_hparams(log, args, device=device)
+                runner_kit.log_hparams(log, args, device=device)
             ckpt.save(epoch, log)
 
         with torch.no_grad():
@@ -72,10 +72,9 @@ def main(argv=None):
     # sigmoid(w x + b) = 0.5 where w x + b = 0.
     threshold = -bias / weight if weight else float("nan")
     metrics = {"loss": final_loss, "weight": weight, "bias": bias, "threshold_hours": threshold}
-    training.write_metrics(args.metrics_out, metrics)
-    print(f"logistic_regression: P(pass) crosses 0.5 at {threshold:.2f} hours; loss {final_loss:.4f}, "
-          f"weight {weight:.4f}, bias {bias:.4f} after {args.epochs} epochs; windows: {training.env_url(args)}")
-    return metrics
+    summary = (f"P(pass) crosses 0.5 at {threshold:.2f} hours; loss {final_loss:.4f}, "
+               f"weight {weight:.4f}, bias {bias:.4f} after {args.epochs} epochs")
+    return runner_kit.finish("logistic_regression", args, metrics, summary)
 
 
 if __name__ == "__main__":

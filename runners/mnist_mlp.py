@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vizlab import checkpoint, training
+from vizlab import checkpoint, distributed, runner_kit
 from vizlab.data import MNIST_MEAN, MNIST_STD, MNISTUnavailable, default_data_dir, load_mnist, shuffled_batches
 from vizlab.models import MLP
 
@@ -23,18 +23,18 @@ PRESETS = {
 
 
 def build_parser():
-    parser = training.runner_parser("mnist_mlp", __doc__, epochs=10, lr=None,
+    parser = runner_kit.runner_parser("mnist_mlp", __doc__, epochs=10, lr=None,
                                     lr_help="learning rate (None: the preset's, 0.1 sound, 0.01 lesson)")
     parser.add_argument("--preset", choices=sorted(PRESETS), default="sound",
                         help="sound: no ReLU on the logits, SGD momentum 0.9 + cosine decay; "
                              "lesson: the tutorial's exact network and SGD")
-    parser.add_argument("--batch-size", type=training.positive_int, default=200,
+    parser.add_argument("--batch-size", type=runner_kit.positive_int, default=200,
                         help="global batch size (split across torchrun processes)")
     parser.add_argument("--data-dir", default=default_data_dir(),
                         help="folder holding MNIST/raw/ (from $VIZLAB_DATA when set); downloaded when missing")
-    parser.add_argument("--subset", type=training.positive_int, default=None,
+    parser.add_argument("--subset", type=runner_kit.positive_int, default=None,
                         help="train on only the first N training images (None: all 60000)")
-    training.add_log_every(parser, 20, "append the training loss")
+    runner_kit.add_log_every(parser, 20, "append the training loss every N steps")
     parser.add_argument("--samples", type=int, choices=range(8, 65), metavar="{8..64}", default=48,
                         help="test images shown in the samples grid")
     checkpoint.add_options(parser)
@@ -51,7 +51,7 @@ def evaluate(model, x, y, rank, world_size, chunk=5000):
         totals[0] += F.cross_entropy(logits, yb, reduction="sum")
         totals[1] += (logits.argmax(1) == yb).sum()
         totals[2] += len(yb)
-    loss_sum, correct, count = training.all_reduce_sum(totals, world_size).tolist()
+    loss_sum, correct, count = distributed.all_reduce_sum(totals, world_size).tolist()
     return loss_sum / count, int(correct), int(count)
 
 
@@ -60,13 +60,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     preset = PRESETS[args.preset]
     args.lr = preset["lr"] if args.lr is None else args.lr
-    rank, world_size, device = training.init_distributed(args.device, parser)
-    training.seed_everything(args.seed)
+    rank, world_size, device = distributed.init_distributed(args.device, parser)
+    runner_kit.seed_everything(args.seed)
     say = print if rank == 0 and not args.quiet else (lambda *a, **k: None)
 
     # 1. Data: the whole set as normalized tensors on the device (no per-sample transforms).
     try:
-        train_x, train_y, test_x, test_y = training.rank_zero_first(
+        train_x, train_y, test_x, test_y = distributed.rank_zero_first(
             lambda: load_mnist(args.data_dir, device), rank, world_size)
     except MNISTUnavailable as problem:
         parser.exit(1, f"{parser.prog}: error: {problem}\n" if rank == 0 else "")
@@ -101,12 +101,12 @@ def main(argv=None):
 
     # 4. Train; the hot loop never waits for the device: the logger reads the loss tensor later.
     epoch_seconds, trained_samples = [], 0
-    with training.open_logger(args, **ckpt.logger_options()) as log:
+    with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
         for epoch in range(first_epoch, args.epochs + 1):
             trained.train()
             started = time.perf_counter()
             batches = shuffled_batches(len(train_x), per_rank_batch, shuffle, rank, world_size)
-            bar = training.progress(batches, args, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
+            bar = runner_kit.progress(batches, args, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
                                     leave=False, disable=rank != 0 or args.quiet)
             for step, idx in enumerate(bar, start=1):
                 loss = criterion(trained(train_x[idx]), train_y[idx])
@@ -142,7 +142,7 @@ def main(argv=None):
                        xlabel="epoch", legend=False, width=420, height=300,
                        layoutopts={"plotly": {"yaxis": {"title": "samples/s", "rangemode": "tozero"}}})
             if epoch == 1:  # after the plots, so they take the first places on the page
-                training.log_hparams(log, args, device=device, world_size=world_size)
+                runner_kit.log_hparams(log, args, device=device, world_size=world_size)
             say(f"epoch {epoch}/{args.epochs}: test loss {test_loss:.4f}, accuracy {correct}/{count} "
                 f"({100.0 * correct / count:.2f} %), {epoch_seconds[-1]:.2f} s, {throughput:,.0f} samples/s")
             ckpt.save(epoch, log)
@@ -152,11 +152,10 @@ def main(argv=None):
                "samples_per_second": trained_samples / sum(epoch_seconds),
                "device": str(device), "world_size": world_size, "preset": args.preset}
     if rank == 0:
-        training.write_metrics(args.metrics_out, metrics)
-        print(f"mnist_mlp: test accuracy {100 * metrics['test_accuracy']:.2f} % (loss {test_loss:.4f}) "
-              f"after {args.epochs} epochs, {args.preset} preset, {metrics['seconds_per_epoch']:.2f} s/epoch, "
-              f"{metrics['samples_per_second']:,.0f} samples/s on {device} x{world_size}; "
-              f"windows: {training.env_url(args)}")
+        runner_kit.finish("mnist_mlp", args, metrics,
+                          f"test accuracy {100 * metrics['test_accuracy']:.2f} % (loss {test_loss:.4f}) after "
+                          f"{args.epochs} epochs, {args.preset} preset, {metrics['seconds_per_epoch']:.2f} s/epoch, "
+                          f"{metrics['samples_per_second']:,.0f} samples/s on {device} x{world_size}")
     if world_size > 1:
         torch.distributed.destroy_process_group()
     return metrics

@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from vizlab import training
+from vizlab import runner_kit
 
 # name -> (optimizer class, settings). Each gets a learning rate that suits it on this problem;
 # one shared lr would make the comparison about the lr rather than the method.
@@ -60,7 +60,7 @@ def optimizer_list(text):
 
 
 def build_parser():
-    parser = training.runner_parser(
+    parser = runner_kit.runner_parser(
         "optimizers",
         "Train one MLP from the same initial weights with each torch.optim optimizer and compare "
         "the loss curves.", epochs=200, lr=None, epochs_help="full-batch training steps per optimizer",
@@ -69,7 +69,7 @@ def build_parser():
                         help="comma-separated subset of " + ",".join(OPTIMIZERS))
     parser.add_argument("--points", type=int, default=400, help="training points per spiral")
     parser.add_argument("--hidden", type=int, default=32, help="hidden units per layer")
-    training.add_log_every(parser, 2, "send the losses")
+    runner_kit.add_log_every(parser, 2, "send the losses every N steps")
     return parser
 
 
@@ -120,7 +120,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.points < 2 or args.hidden < 1:
         parser.error("--points must be at least 2, --hidden at least 1")
-    device = training.pick_device(args.device, parser)
+    device = runner_kit.pick_device(args.device, parser)
     # Tiny matrices: on a busy CPU, splitting them across threads costs far more than it
     # saves (measured 54 ms against 0.6 ms per step here), so use one thread, then restore.
     threads = torch.get_num_threads()
@@ -133,7 +133,7 @@ def main(argv=None):
 
 
 def compare(args, device):
-    training.seed_everything(args.seed)
+    runner_kit.seed_everything(args.seed)
 
     data = torch.Generator().manual_seed(args.seed)
     x_train, y_train = (t.to(device) for t in two_spirals(args.points, data))
@@ -156,8 +156,8 @@ def compare(args, device):
             return loss
         return closure
 
-    with training.open_logger(args) as log:
-        for step in training.progress(range(args.epochs + 1), args, desc="optimizers"):
+    with runner_kit.open_logger(args) as log:
+        for step in runner_kit.progress(range(args.epochs + 1), args, desc="optimizers"):
             losses = {}
             for name, run in runs.items():
                 started = time.perf_counter()
@@ -193,12 +193,11 @@ def compare(args, device):
                  width=720, height=440)
 
     metrics = {"steps": args.epochs, "optimizers": {r["optimizer"]: r for r in rows}}
-    training.write_metrics(args.metrics_out, metrics)
     best = min(rows, key=lambda r: r["final_loss"])
-    print(f"optimizers: {len(rows)} optimizers, {args.epochs} steps from loss {rows[0]['start_loss']:.4f}; "
-          f"best {best['optimizer']} loss {best['final_loss']:.4f}, "
-          f"test accuracy {100 * best['test_accuracy']:.1f} %")
-    return metrics
+    summary = (f"{len(rows)} optimizers, {args.epochs} steps from loss {rows[0]['start_loss']:.4f}; "
+               f"best {best['optimizer']} loss {best['final_loss']:.4f}, "
+               f"test accuracy {100 * best['test_accuracy']:.1f} %")
+    return runner_kit.finish("optimizers", args, metrics, summary)
 
 
 if __name__ == "__main__":

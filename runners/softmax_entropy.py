@@ -16,7 +16,7 @@ import html
 import torch
 import torch.nn.functional as F
 
-from vizlab import training
+from vizlab import runner_kit
 
 DISTRIBUTIONS = {
     "uniform": [0.25, 0.25, 0.25, 0.25],
@@ -38,10 +38,10 @@ def logits_list(text):
 
 
 def build_parser():
-    parser = training.runner_parser(
+    parser = runner_kit.runner_parser(
         "softmax_entropy",
         "Show entropy examples, the cross-entropy identity and softmax's Jacobian. Nothing trains here.",
-        epochs=1, lr=0.0, epochs_help=training.NOT_USED, lr_help=training.NOT_USED)
+        epochs=runner_kit.TRAINS_NOTHING)
     parser.add_argument("--logits", type=logits_list, default=logits_list(LESSON_LOGITS),
                         help="logits whose softmax Jacobian is drawn, comma-separated (write --logits=-1,2 when the first is negative)")
     return parser
@@ -108,8 +108,8 @@ def jacobian_figure(p, jacobian):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    device = training.pick_device(args.device, parser)
-    training.seed_everything(args.seed)
+    device = runner_kit.pick_device(args.device, parser)
+    runner_kit.seed_everything(args.seed)
 
     entropies = {name: entropy_bits(torch.tensor(p, device=device)).item()
                  for name, p in DISTRIBUTIONS.items()}
@@ -119,7 +119,7 @@ def main(argv=None):
     jacobian_error = (jacobian - closed_form).abs().max().item()
     p, jacobian = p.cpu().tolist(), jacobian.cpu().tolist()
 
-    with training.open_logger(args) as log:
+    with runner_kit.open_logger(args) as log:
         for name, dist in DISTRIBUTIONS.items():
             log.figure(f"entropy_{name}", *entropy_figure(name, dist, entropies[name]), width=400, height=300)
         log.text("cross_entropy", cross_entropy_html(losses), title="cross-entropy", width=500, height=250)
@@ -132,11 +132,10 @@ def main(argv=None):
 
     metrics = {"entropy_bits": entropies, "cross_entropy": losses, "softmax": p,
                "jacobian": jacobian, "jacobian_max_error": jacobian_error}
-    training.write_metrics(args.metrics_out, metrics)
-    print("softmax_entropy: entropy " + ", ".join(f"{n} {h:.4f}" for n, h in entropies.items())
-          + f" bits; cross_entropy {losses['cross_entropy']:.4f} = nll_loss(log_softmax) "
-          f"{losses['nll_loss(log_softmax)']:.4f}; Jacobian error {jacobian_error:.1e}")
-    return metrics
+    summary = ("entropy " + ", ".join(f"{n} {h:.4f}" for n, h in entropies.items())
+               + f" bits; cross_entropy {losses['cross_entropy']:.4f} = nll_loss(log_softmax) "
+               f"{losses['nll_loss(log_softmax)']:.4f}; Jacobian error {jacobian_error:.1e}")
+    return runner_kit.finish("softmax_entropy", args, metrics, summary)
 
 
 if __name__ == "__main__":

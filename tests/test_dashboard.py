@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from vizlab import training
-from vizlab.runners import himmelblau, linear_regression, logistic_regression, mnist_mlp, optimizers
+from vizlab.runners import (activations, himmelblau, linear_regression, logistic_regression, mnist_mlp,
+                            optimizers, softmax_entropy)
 
 # Visdom's grid at a 1400 px browser window holds about 1270 px of panes (10 px apart) in a row
 # (measured on the screenshots in docs/img).
@@ -151,8 +151,9 @@ def test_epochs_help_says_what_epochs_mean(module, epochs_help, capsys):
     assert f"--epochs EPOCHS       {epochs_help}" in " ".join(capsys.readouterr().out.split("\n"))
 
 
-def test_runners_that_train_nothing_say_so():
-    parser = training.runner_parser("x", "", epochs=1, lr=0.0, epochs_help=training.NOT_USED,
-                                    lr_help=training.NOT_USED)
-    helps = {a.dest: a.help for a in parser._actions}
-    assert helps["epochs"] == helps["lr"] == "not used: nothing trains here"
+@pytest.mark.parametrize("module", [activations, softmax_entropy])
+@pytest.mark.parametrize("option", ["--epochs", "--lr"])
+def test_runners_that_train_nothing_do_not_offer_epochs_or_lr(module, option, capsys):
+    with pytest.raises(SystemExit) as stop:
+        module.main([option, "1", "--no-visdom"])
+    assert stop.value.code == 2 and f"unrecognized arguments: {option}" in capsys.readouterr().err

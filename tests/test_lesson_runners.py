@@ -194,12 +194,3 @@ def test_softmax_entropy_jacobian_for_other_logits(visdom_server, viz, tmp_path)
     np.testing.assert_allclose(z[0, 3], -p[0] * p[3], atol=1e-6)
     np.testing.assert_allclose(z.sum(axis=1), 0, atol=1e-6)  # probabilities always sum to 1
 
-
-@pytest.mark.parametrize("option", ["--log-every", "--refresh-every"])
-def test_logistic_regression_rejects_zero_intervals_clearly(option, capsys):
-    from vizlab.runners import logistic_regression
-
-    with pytest.raises(SystemExit) as stop:
-        logistic_regression.main([option, "0", "--no-visdom"])
-    assert stop.value.code == 2
-    assert f"{option}: must be a positive integer, got 0" in capsys.readouterr().err

@@ -114,5 +114,5 @@ def test_cli_errors_are_clear(live_run, tmp_path, capsys, case, code, message):
             "garbage": [str(garbage)]}[case]
     assert cli.main(["replay", *args]) == code
     out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and err.startswith("vizlab replay: ")
-    assert message in err
+    assert message in err and out == ""
+    assert err.startswith("vizlab replay: ") and err.count("\n") == 1   # one line, no traceback

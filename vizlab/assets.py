@@ -22,7 +22,7 @@ MATHJAX = "mathjax@2.7.5"
 LAYOUT_BIN_PACKER = "layout-bin-packer@1.4.0"
 
 # (path in visdom/static, npm package@version, path inside the tarball's top folder).
-# Measured against visdom 0.2.4's downloader (visdom/server/build.py, download_scripts).
+# The list visdom 0.2.4's own downloader fetches (visdom/server/build.py, download_scripts).
 ASSETS = [
     ("js/jquery.min.js", "jquery@3.1.1", "dist/jquery.min.js"),
     ("js/bootstrap.min.js", BOOTSTRAP, "dist/js/bootstrap.min.js"),
@@ -66,7 +66,7 @@ VERSION_FILE = "version.built"
 
 
 class AssetError(UserError):
-    """A problem the user can fix; the message says how."""
+    """A problem with Visdom's UI files the user can fix; the message says how."""
 
 
 def _visdom_dir():
@@ -264,7 +264,7 @@ def add_parser(subparsers):
 def _run_install(args):
     try:
         install(args.static_dir, args.source_dir, args.cache_dir)
-    except OSError as exc:   # e.g. a read-only site-packages: one line, not a traceback
+    except OSError as exc:   # a path the user named cannot be read or written
         raise AssetError(str(exc)) from None
     return 0
 

@@ -4,7 +4,7 @@
     ckpt = checkpoint.Checkpoint(parser, args, "mnist_mlp", model=model, optimizer=optimizer,
                                  scheduler=schedule, generators=[shuffle])
     first = ckpt.resume()                        # 1, or the epoch after the checkpoint's
-    with training.open_logger(args, **ckpt.logger_options()) as log:
+    with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
         for epoch in range(first, args.epochs + 1):
             ...
             ckpt.save(epoch, log)
@@ -23,7 +23,7 @@ import random
 import numpy as np
 import torch
 
-from vizlab.training import PLUMBING
+from vizlab.runner_kit import PLUMBING
 
 FORMAT = "vizlab-checkpoint-1"
 # Settings a resumed run may change: how long it trains, where it runs and reports.

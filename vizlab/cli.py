@@ -26,7 +26,8 @@ def main(argv=None):
     try:
         return args.func(args) or 0
     except UserError as problem:  # the message says what to do; a traceback would bury it
-        print(f"vizlab {args.command}: {problem}", file=sys.stderr)
+        one_line = " ".join(part.strip() for part in str(problem).splitlines() if part.strip())
+        print(f"vizlab {args.command}: {one_line}", file=sys.stderr)
         return problem.exit_code
     except KeyboardInterrupt:
         return 130

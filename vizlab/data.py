@@ -7,12 +7,14 @@ import shutil
 
 import torch
 
+from vizlab.errors import UserError
+
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 MNIST_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
 
 
-class MNISTUnavailable(RuntimeError):
+class MNISTUnavailable(UserError):
     """The MNIST files are neither on disk nor downloadable; the message says what to do."""
 
 

@@ -1,13 +1,13 @@
-"""The one family of errors a user can fix: `vizlab.cli.main` prints them as one line on stderr."""
+"""The one family of errors a user can fix: `vizlab` prints them as one line on stderr, no traceback."""
 
 
 class UserError(RuntimeError):
-    """A problem the user can fix; the message says how. Exit code 1."""
+    """A problem the user can fix; the message says how. `vizlab COMMAND` exits 1."""
 
     exit_code = 1
 
 
 class UsageError(UserError):
-    """The command line itself is wrong (like argparse's errors). Exit code 2."""
+    """The command line itself is wrong (as argparse reports it): exit 2."""
 
     exit_code = 2

@@ -73,7 +73,7 @@ def _main(args):
                          "(default: runs/<env>-<time>.jsonl)")
     try:
         events, windows = replay(args.journal, args.server, args.port, args.env)
-    except ValueError as err:
+    except ValueError as err:   # not a vizlab journal: the argument names the wrong file
         raise UsageError(str(err)) from None
     except requests.RequestException:
         raise UserError(f"no Visdom server answers at {args.server}:{args.port}; "

@@ -9,7 +9,7 @@ from vizlab.errors import UsageError, UserError
 from vizlab.server import ensure_server
 
 # Runner -> short but meaningful settings for `vizlab demo`, in lesson order.
-# Names without a runner module are skipped, so a runner can be removed without editing this table.
+# A name with no module in vizlab.runners is skipped, so this table may run ahead of the runners.
 DEMO_ARGS = {
     "linear_regression": [],
     "logistic_regression": [],

@@ -269,40 +269,41 @@ def start_detached(port=DEFAULT_PORT, host=DEFAULT_HOST, env_path=DEFAULT_ENV_PA
     return local_url(port)
 
 
-def _is_our_server(pid, pid_path):
-    """The pid still runs the visdom server we started: its command line names visdom's server and
-    it is older than the pid file written just after it started (a recycled pid is younger)."""
+def _is_our_server(pid, written_at):
+    """The pid still runs the visdom server whose pid file was written at `written_at`.
+
+    A recycled pid is someone else's: its command line lacks visdom.server, or it started after
+    the pid file was written (we write the file right after spawning). psutil works without /proc.
+    """
     try:
         process = psutil.Process(pid)
-        ours = any("visdom.server" in part for part in process.cmdline())
-        return ours and process.create_time() <= pid_path.stat().st_mtime + 1.0
-    except (psutil.Error, OSError):   # gone, a zombie, not ours to inspect, or no pid file
+        if process.status() == psutil.STATUS_ZOMBIE:   # exited, not yet reaped: already gone
+            return False
+        cmdline, created = " ".join(process.cmdline()), process.create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
         return False
-
-
-def _signal_group(pid, sig):
-    try:
-        os.killpg(pid, sig)
-    except ProcessLookupError:        # it exited meanwhile: nothing left to stop
-        pass
+    return "visdom.server" in cmdline and created <= written_at + 1.0   # 1 s: clock granularity
 
 
 def stop_detached(port=DEFAULT_PORT, timeout=10.0):
     """Stop the server `vizlab serve --detach` started on `port`; False if none was running."""
     _, pid_path = state_paths(port)
     try:
-        pid = int(pid_path.read_text().strip())
+        pid, written_at = int(pid_path.read_text().strip()), pid_path.stat().st_mtime
     except (OSError, ValueError):
         return False
-    running = _is_our_server(pid, pid_path)  # else stale: the server died or the machine rebooted
+    running = _is_our_server(pid, written_at)  # else a stale pid file: the server died, or a reboot
     if running:
-        # Its own session (start_new_session) makes the pid its process group.
-        _signal_group(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _is_our_server(pid, pid_path) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if _is_our_server(pid, pid_path):
-            _signal_group(pid, signal.SIGKILL)
+        try:
+            # Its own session (start_new_session) makes the pid its process group.
+            os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while _is_our_server(pid, written_at) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if _is_our_server(pid, written_at):
+                os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:   # it exited on its own meanwhile: stopped all the same
+            pass
     pid_path.unlink(missing_ok=True)
     return running
 

@@ -1,1 +1,1 @@
-"""Test and screenshot tooling (not part of the installed package): a headless browser, window reads, reference grids."""
+"""Tooling shared by the tests and docs/make_screenshots.py; not part of the installed package."""

@@ -1,6 +1,6 @@
 """Look at a Visdom dashboard the way a person does: headless Chromium driven by Playwright.
 
-Used by tests/test_browser.py and docs/make_screenshots.py.  Playwright's own browser download
+Used by tests/test_browser.py and docs/make_screenshots.py (kept out of the installed package).  Playwright's own browser download
 does not work offline, so this drives Debian's `chromium` (scripts/install_browser.sh installs it)
 through `executable_path`, with flags that keep every request on this machine.
 """

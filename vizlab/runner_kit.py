@@ -1,4 +1,7 @@
-"""What every runner shares: its common options, device choice, seeding, logger and metrics."""
+"""What every runner's main needs: its options, device and seed, the logger, and the shared ending.
+
+The distributed (torchrun) helpers are in vizlab.distributed.
+"""
 
 import argparse
 import html
@@ -14,19 +17,20 @@ from tqdm import tqdm
 from vizlab.logger import VisdomLogger
 
 
-# --epochs/--lr help of runners that train nothing (they accept them so every runner takes the same options).
-NOT_USED = "not used: nothing trains here"
+TRAINS_NOTHING = object()   # runner_parser(epochs=TRAINS_NOTHING): no --epochs and no --lr
 
 
-def runner_parser(name, description, epochs, lr, lr_help="learning rate", epochs_help="training epochs"):
+def runner_parser(name, description, epochs, lr=None, lr_help="learning rate", epochs_help="training epochs"):
     """argparse parser with the options every runner has; add runner-specific ones to it.
 
-    `epochs_help`/`lr_help` let a runner say what the numbers mean for it (steps, or nothing).
+    `epochs_help`/`lr_help` let a runner say what the numbers mean for it (steps); a runner where
+    nothing trains passes epochs=TRAINS_NOTHING and is offered neither option.
     """
     p = argparse.ArgumentParser(prog=name, description=description,
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--epochs", type=positive_int, default=epochs, help=epochs_help)
-    p.add_argument("--lr", type=float, default=lr, help=lr_help)
+    if epochs is not TRAINS_NOTHING:
+        p.add_argument("--epochs", type=positive_int, default=epochs, help=epochs_help)
+        p.add_argument("--lr", type=float, default=lr, help=lr_help)
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N (auto picks CUDA when available)")
     p.add_argument("--env", default=name, help="Visdom environment")
@@ -39,9 +43,9 @@ def runner_parser(name, description, epochs, lr, lr_help="learning rate", epochs
     return p
 
 
-def add_log_every(parser, default, what):
-    """The one --log-every option: `what` is sent every N steps (a positive integer)."""
-    parser.add_argument("--log-every", type=positive_int, default=default, help=f"{what} every N steps")
+def add_log_every(parser, default, help):
+    """The one --log-every option: a positive integer, so a loop's `step % log_every` is safe."""
+    parser.add_argument("--log-every", type=positive_int, default=default, help=help)
 
 
 def positive_int(text):
@@ -103,6 +107,13 @@ def env_url(args):
     return f"{args.server.rstrip('/')}:{args.port}/env/{args.env}"
 
 
+def finish(name, args, metrics, summary):
+    """Every runner's ending: metrics JSON (--metrics-out), one summary line, where the windows are."""
+    write_metrics(args.metrics_out, metrics)
+    print(f"{name}: {summary}; windows: {env_url(args)}")
+    return metrics
+
+
 # Where and how a run logs, not what it trains: left out of the settings pane (the page already
 # shows its env and server, and a journal path would overflow the pane).
 PLUMBING = ("env", "server", "port", "journal", "no_visdom", "metrics_out", "quiet", "data_dir",
@@ -122,54 +133,3 @@ def log_hparams(log, args, **extra):
     chars = max(len(k) + len(str(v)) for k, v in rows.items())
     log.text("hparams", f"<table>{cells}</table>", title="settings",
              width=min(420, 40 + 8 * chars), height=30 + 20 * len(rows))
-
-
-def init_distributed(device_spec, parser=None):
-    """(rank, world_size, device); joins the process group when started by torchrun.
-
-    Under torchrun every process trains on its own device (cuda:LOCAL_RANK when CUDA is there)
-    and talks over nccl on GPUs, gloo on CPUs. Without torchrun: (0, 1, pick_device(...)).
-    """
-    world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size == 1:
-        return 0, 1, pick_device(device_spec, parser)
-    import torch.distributed as dist
-
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    device = pick_device(device_spec, parser)
-    if device.type == "cuda":
-        device = torch.device("cuda", local_rank)
-        torch.cuda.set_device(device)
-    if not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return dist.get_rank(), world_size, device
-
-
-def rank_zero_first(fn, rank, world_size):
-    """fn() on rank 0, then on the other ranks: one process downloads or extracts, the rest reuse it.
-
-    An exception on rank 0 is raised on every rank, so no rank waits forever for a failed one.
-    """
-    if world_size == 1:
-        return fn()
-    import torch.distributed as dist
-
-    result, error = None, [None]
-    if rank == 0:
-        try:
-            result = fn()
-        except Exception as exc:  # handed to every rank below
-            error = [exc]
-    dist.broadcast_object_list(error, src=0)
-    if error[0] is not None:
-        raise error[0]
-    return result if rank == 0 else fn()
-
-
-def all_reduce_sum(tensor, world_size):
-    """Sum `tensor` over all ranks, in place (a no-op in a single process)."""
-    if world_size > 1:
-        import torch.distributed as dist
-
-        dist.all_reduce(tensor)
-    return tensor
