@@ -38,6 +38,7 @@ def build_parser():
     parser.add_argument("--samples", type=int, choices=range(8, 65), metavar="{8..64}", default=48,
                         help="test images shown in the samples grid")
     checkpoint.add_options(parser)
+    parser.add_argument("--system", action="store_true", help="show CPU, memory and GPU panes (default: off)")
     return parser
 
 
@@ -102,6 +103,8 @@ def main(argv=None):
     # 4. Train; the hot loop never waits for the device: the logger reads the loss tensor later.
     epoch_seconds, trained_samples = [], 0
     with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
+        if args.system:
+            log.watch_system(every=2.0)
         for epoch in range(first_epoch, args.epochs + 1):
             trained.train()
             started = time.perf_counter()

@@ -216,6 +216,11 @@ class VisdomLogger:
             raise RuntimeError("VisdomLogger is closed; open a new one to keep logging")
         self._writer.put(event)
 
+    def watch_system(self, every=2.0):
+        """Log CPU %, RSS and CUDA memory/utilization every `every` s from a background thread."""
+        from vizlab.system import SystemWatcher
+        return SystemWatcher(self, every) if self.active else None
+
 
 # ----------------------------------------------------------------------------- call-site checks
 
