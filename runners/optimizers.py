@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from vizlab import runner_kit
+from vizlab import checkpoint, runner_kit
 
 # name -> (optimizer class, settings). Each gets a learning rate that suits it on this problem;
 # one shared lr would make the comparison about the lr rather than the method.
@@ -70,6 +70,7 @@ def build_parser():
     parser.add_argument("--points", type=int, default=400, help="training points per spiral")
     parser.add_argument("--hidden", type=int, default=32, help="hidden units per layer")
     runner_kit.add_log_every(parser, 2, "send the losses every N steps")
+    checkpoint.add_options(parser)
     return parser
 
 
@@ -127,12 +128,12 @@ def main(argv=None):
     if device.type == "cpu":
         torch.set_num_threads(1)
     try:
-        return compare(args, device)
+        return compare(args, device, parser)
     finally:
         torch.set_num_threads(threads)
 
 
-def compare(args, device):
+def compare(args, device, parser):
     runner_kit.seed_everything(args.seed)
 
     data = torch.Generator().manual_seed(args.seed)
@@ -148,6 +149,12 @@ def compare(args, device):
         runs[name] = {"model": model, "optimizer": cls(model.parameters(), **settings),
                       "settings": settings, "losses": [], "seconds": 0.0}
 
+    ckpt = checkpoint.Checkpoint(parser, args, "optimizers", {n: r["model"] for n, r in runs.items()},
+                                 {n: r["optimizer"] for n, r in runs.items()}, every=args.log_every)
+    first_step = ckpt.resume(start=0)
+    for name, run in runs.items():   # a resumed run keeps each optimizer's loss history and time
+        run.update(ckpt.extra.get(name, {}))
+
     def closure_for(run):
         def closure():
             run["optimizer"].zero_grad()
@@ -156,8 +163,8 @@ def compare(args, device):
             return loss
         return closure
 
-    with runner_kit.open_logger(args) as log:
-        for step in runner_kit.progress(range(args.epochs + 1), args, desc="optimizers"):
+    with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
+        for step in runner_kit.progress(range(first_step, args.epochs + 1), args, desc="optimizers"):
             losses = {}
             for name, run in runs.items():
                 started = time.perf_counter()
@@ -178,6 +185,8 @@ def compare(args, device):
                          dash=["dash" if n in DASHED else "solid" for n in losses])
             elif step % args.log_every == 0 or step == args.epochs:
                 log.scalars("loss", step, losses)
+            if step < args.epochs:   # the last step only measures: a resumed run redoes it
+                ckpt.save(step, log, **{n: {"losses": r["losses"], "seconds": r["seconds"]} for n, r in runs.items()})
 
         rows = []
         for name, run in runs.items():
