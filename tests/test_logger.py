@@ -227,11 +227,11 @@ def test_long_trace_is_decimated_keeping_extremes_while_journal_keeps_all(open_l
 
 
 def test_one_request_per_window_per_flush_not_per_point(open_logger, viz, monkeypatch):
-    from vizlab import connection as transport
+    from vizlab import connection
 
     posts = []
-    real_post = transport.Connection.post
-    monkeypatch.setattr(transport.Connection, "post",
+    real_post = connection.Connection.post
+    monkeypatch.setattr(connection.Connection, "post",
                         lambda self, endpoint, msg: posts.append(endpoint) or real_post(self, endpoint, msg))
     log = open_logger("lg_coalesce", interval=60)  # the sender only runs when flushed
     log.scalar("a", 0, 0.0)
