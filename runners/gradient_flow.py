@@ -35,11 +35,19 @@ def build_parser():
 
 
 def deep_mlp(activation, depth, hidden):
-    """Flatten, then `depth` Linear layers with `activation` between them (none on the logits)."""
+    """Flatten, then `depth` Linear layers with `activation` between them (none on the logits).
+
+    He (kaiming) initialization for every network: it keeps a ReLU network's signal the same size
+    through all layers. PyTorch's default init shrinks it at each layer, so at depth 8 even ReLU
+    would learn nothing and the comparison would show the init, not the activation.
+    """
     sizes = [28 * 28] + [hidden] * (depth - 1) + [10]
     layers = [nn.Flatten()]
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
-        layers.append(nn.Linear(n_in, n_out))
+        linear = nn.Linear(n_in, n_out)
+        nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")
+        nn.init.zeros_(linear.bias)
+        layers.append(linear)
         if i < depth - 1:
             layers.append(ACTIVATIONS[activation]())
     return nn.Sequential(*layers)
