@@ -17,8 +17,8 @@ from visdom.utils.server_utils import stringify
 
 from test_browser import browser  # noqa: F401  (fixture: headless Chromium)
 from test_visdom03 import python03  # noqa: F401  (fixture: the visdom 0.3 interpreter)
+from support import browser as vb
 from vizlab import VisdomLogger, VisdomServer, fast_append
-from vizlab import browser as vb
 from vizlab.fast_append import PaneText, _Unsupported, fast_update_packet
 
 
