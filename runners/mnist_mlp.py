@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vizlab import training
+from vizlab.compiled import CompiledSGDTrainer
 from vizlab.data import MNIST_MEAN, MNIST_STD, MNISTUnavailable, default_data_dir, load_mnist, shuffled_batches
 from vizlab.models import MLP
 
@@ -38,6 +39,9 @@ def build_parser():
                         help="append the training loss every N steps")
     parser.add_argument("--samples", type=int, choices=range(8, 65), metavar="{8..64}", default=48,
                         help="test images shown in the samples grid")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the training step; on CUDA run it as one CUDA graph per step "
+                             "(one process only; drops a short last batch)")
     return parser
 
 
@@ -61,6 +65,8 @@ def main(argv=None):
     preset = PRESETS[args.preset]
     args.lr = preset["lr"] if args.lr is None else args.lr
     rank, world_size, device = training.init_distributed(args.device, parser)
+    if args.compile and world_size > 1:
+        parser.error("--compile runs in one process for now; drop --compile or start one process")
     training.seed_everything(args.seed)
     say = print if rank == 0 and not args.quiet else (lambda *a, **k: None)
 
@@ -76,6 +82,9 @@ def main(argv=None):
     per_rank_batch = max(1, args.batch_size // world_size)
     samples_per_epoch = len(train_x) - len(train_x) % world_size  # over all ranks
     steps_per_epoch = -(-(samples_per_epoch // world_size) // per_rank_batch)
+    if args.compile:  # fixed shapes: full batches only
+        steps_per_epoch = len(train_x) // per_rank_batch
+        samples_per_epoch = steps_per_epoch * per_rank_batch
     # Every rank draws the same permutation from its own generator and keeps its shard of it.
     shuffle = torch.Generator(device=device).manual_seed(args.seed)
 
@@ -91,6 +100,11 @@ def main(argv=None):
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=preset["momentum"])
     schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs * steps_per_epoch)
                 if preset["cosine"] else None)
+    started = time.perf_counter()
+    compiled = (CompiledSGDTrainer(model, train_x, train_y, per_rank_batch, steps_per_epoch, args.lr,
+                                   preset["momentum"], args.epochs * steps_per_epoch, preset["cosine"])
+                if args.compile else None)  # the same SGD and schedule, as one compiled step
+    compile_seconds = time.perf_counter() - started
 
     # Log scale: on a linear one everything after epoch 1 sits on the floor and the test loss
     # creeping up late in training is invisible.
@@ -99,20 +113,27 @@ def main(argv=None):
 
     # 4. Train; the hot loop never waits for the device: the logger reads the loss tensor later.
     epoch_seconds, trained_samples = [], 0
+    run_started = time.perf_counter()
     with training.open_logger(args) as log:
         for epoch in range(1, args.epochs + 1):
             trained.train()
             started = time.perf_counter()
             batches = shuffled_batches(len(train_x), per_rank_batch, shuffle, rank, world_size)
+            if compiled:
+                batches = batches[:steps_per_epoch]
+                compiled.new_epoch(batches)
             bar = training.progress(batches, args, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
                                     leave=False, disable=rank != 0 or args.quiet)
             for step, idx in enumerate(bar, start=1):
-                loss = criterion(trained(train_x[idx]), train_y[idx])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                if schedule:
-                    schedule.step()
+                if compiled:
+                    loss = compiled.step()
+                else:
+                    loss = criterion(trained(train_x[idx]), train_y[idx])
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    if schedule:
+                        schedule.step()
                 if step % args.log_every == 0:
                     log.scalar("loss", epoch - 1 + step / steps_per_epoch, loss.detach(), trace="train",
                                **loss_opts)
@@ -147,14 +168,17 @@ def main(argv=None):
     metrics = {"test_accuracy": correct / count, "test_loss": test_loss, "epochs": args.epochs,
                "seconds_per_epoch": sum(epoch_seconds) / len(epoch_seconds),
                "samples_per_second": trained_samples / sum(epoch_seconds),
-               "device": str(device), "world_size": world_size, "preset": args.preset}
+               "device": str(device), "world_size": world_size, "preset": args.preset,
+               "backend": torch.distributed.get_backend() if torch.distributed.is_initialized() else None,
+               "compile": args.compile, "compile_seconds": compile_seconds,
+               "run_seconds": time.perf_counter() - run_started}
     if rank == 0:
         training.write_metrics(args.metrics_out, metrics)
         print(f"mnist_mlp: test accuracy {100 * metrics['test_accuracy']:.2f} % (loss {test_loss:.4f}) "
               f"after {args.epochs} epochs, {args.preset} preset, {metrics['seconds_per_epoch']:.2f} s/epoch, "
               f"{metrics['samples_per_second']:,.0f} samples/s on {device} x{world_size}; "
               f"windows: {training.env_url(args)}")
-    if world_size > 1:
+    if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
     return metrics
 
