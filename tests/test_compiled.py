@@ -75,7 +75,7 @@ def test_logging_cuda_losses_every_step_never_syncs_the_training_thread(tmp_path
     training_thread, syncs = threading.get_ident(), []
 
     def count(message, *args, **kwargs):  # warnings from every thread land here; keep this thread's
-        if "synchronizing" in str(message) and threading.get_ident() == training_thread:
+        if "called a synchronizing CUDA operation" in str(message) and threading.get_ident() == training_thread:
             syncs.append(str(message))
 
     with VisdomLogger(env="compiled_sync", journal=str(tmp_path / "sync.jsonl"), send=False) as log, \
