@@ -137,9 +137,9 @@ def run_runner(device, options, args, port, tmp, index):
 
 def compare_runner(device, args, port, tmp):
     """Median metrics per variant; variants interleaved, order reversed every other repeat."""
-    runs = {name: [] for name in VARIANTS}
+    runs = {name: [] for name in VARIANTS if args.quick is False or "live" not in VARIANTS[name]}
     for repeat in range(args.repeats):
-        names = list(VARIANTS) if repeat % 2 == 0 else list(reversed(VARIANTS))
+        names = list(runs) if repeat % 2 == 0 else list(reversed(runs))
         for name in names:
             metrics = run_runner(device, VARIANTS[name], args, port, tmp, f"{device.type}-{repeat}-{len(runs[name])}")
             runs[name].append(metrics)
@@ -158,7 +158,7 @@ def print_runner_table(results, args, load_before):
     print("|---|---|---|---|---|---|---|---|---|")
     for device, rows in results.items():
         for name, r in rows.items():
-            base = rows["compiled" if name.startswith("compiled") else "eager"]
+            base = rows["compiled" if name.startswith("compiled") else "eager"]  # live vs --no-visdom
             cost = (f"{100 * (r['seconds_per_epoch'] / base['seconds_per_epoch'] - 1):+.1f} % s/epoch, "
                     f"{100 * (r['run_seconds'] / base['run_seconds'] - 1):+.1f} % run" if "live" in name else "")
             print(f"| {device} | {name} | {r['seconds_per_epoch']:.4f} | {r['samples_per_second']:,.0f} "
@@ -178,6 +178,7 @@ def main(argv=None):
     parser.add_argument("--skip-runner", action="store_true", help="skip the eager/compiled/logging table")
     parser.add_argument("--runner-epochs", type=int, default=10, help="epochs per runner process")
     parser.add_argument("--repeats", type=int, default=3, help="runner processes per variant and device")
+    parser.add_argument("--quick", action="store_true", help="runner table without the live-server variants")
     parser.add_argument("--runner-devices", default=None,
                         help="comma-separated devices for the runner table (None: every available one)")
     args = parser.parse_args(argv)

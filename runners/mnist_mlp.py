@@ -4,6 +4,7 @@
 logits, SGD lr 0.01); the default `sound` preset drops that last ReLU, which can stall training,
 and uses SGD with momentum and a cosine learning-rate decay (>= 98 % test accuracy in 10 epochs).
 Scale out with `torchrun --nproc_per_node=N runners/mnist_mlp.py` (DistributedDataParallel).
+`--compile` compiles the training step (vizlab/compiled.py); on a GPU each step is one CUDA graph replay.
 """
 
 import time
