@@ -4,6 +4,7 @@
 logits, SGD lr 0.01); the default `sound` preset drops that last ReLU, which can stall training,
 and uses SGD with momentum and a cosine learning-rate decay (>= 98 % test accuracy in 10 epochs).
 Scale out with `torchrun --nproc_per_node=N runners/mnist_mlp.py` (DistributedDataParallel).
+`--compile` compiles the training step (vizlab/compiled.py); on a GPU each step is one CUDA graph replay.
 """
 
 import time
@@ -13,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vizlab import checkpoint, distributed, runner_kit
+from vizlab.compiled import CompiledSGDTrainer
 from vizlab.data import MNIST_MEAN, MNIST_STD, MNISTUnavailable, default_data_dir, load_mnist, shuffled_batches
 from vizlab.models import MLP
 
@@ -39,6 +41,9 @@ def build_parser():
                         help="test images shown in the samples grid")
     checkpoint.add_options(parser)
     parser.add_argument("--system", action="store_true", help="show CPU, memory and GPU panes (default: off)")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile the training step; on CUDA run it as one CUDA graph per step "
+                             "(one process only; drops a short last batch)")
     return parser
 
 
@@ -62,6 +67,11 @@ def main(argv=None):
     preset = PRESETS[args.preset]
     args.lr = preset["lr"] if args.lr is None else args.lr
     rank, world_size, device = distributed.init_distributed(args.device, parser)
+    if args.compile and world_size > 1:
+        parser.error("--compile runs in one process for now; drop --compile or start one process")
+    if args.compile and (args.checkpoint or args.resume):
+        parser.error("--compile keeps its optimizer state inside the compiled step, which checkpoints "
+                     "do not hold yet; drop --compile or --checkpoint/--resume")
     runner_kit.seed_everything(args.seed)
     say = print if rank == 0 and not args.quiet else (lambda *a, **k: None)
 
@@ -77,6 +87,9 @@ def main(argv=None):
     per_rank_batch = max(1, args.batch_size // world_size)
     samples_per_epoch = len(train_x) - len(train_x) % world_size  # over all ranks
     steps_per_epoch = -(-(samples_per_epoch // world_size) // per_rank_batch)
+    if args.compile:  # fixed shapes: full batches only
+        steps_per_epoch = len(train_x) // per_rank_batch
+        samples_per_epoch = steps_per_epoch * per_rank_batch
     # Every rank draws the same permutation from its own generator and keeps its shard of it.
     shuffle = torch.Generator(device=device).manual_seed(args.seed)
 
@@ -94,6 +107,11 @@ def main(argv=None):
                 if preset["cosine"] else None)
     ckpt = checkpoint.Checkpoint(parser, args, "mnist_mlp", model, optimizer, schedule, generators=[shuffle])
     first_epoch = ckpt.resume()
+    started = time.perf_counter()
+    compiled = (CompiledSGDTrainer(model, train_x, train_y, per_rank_batch, steps_per_epoch, args.lr,
+                                   preset["momentum"], args.epochs * steps_per_epoch, preset["cosine"])
+                if args.compile else None)  # the same SGD and schedule, as one compiled step
+    compile_seconds = time.perf_counter() - started
 
     # Log scale: on a linear one everything after epoch 1 sits on the floor and the test loss
     # creeping up late in training is invisible.
@@ -102,6 +120,7 @@ def main(argv=None):
 
     # 4. Train; the hot loop never waits for the device: the logger reads the loss tensor later.
     epoch_seconds, trained_samples = [], 0
+    run_started = time.perf_counter()
     with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
         if args.system:
             log.watch_system(every=2.0)
@@ -109,15 +128,21 @@ def main(argv=None):
             trained.train()
             started = time.perf_counter()
             batches = shuffled_batches(len(train_x), per_rank_batch, shuffle, rank, world_size)
+            if compiled:
+                batches = batches[:steps_per_epoch]
+                compiled.new_epoch(batches)
             bar = runner_kit.progress(batches, args, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
                                     leave=False, disable=rank != 0 or args.quiet)
             for step, idx in enumerate(bar, start=1):
-                loss = criterion(trained(train_x[idx]), train_y[idx])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                if schedule:
-                    schedule.step()
+                if compiled:
+                    loss = compiled.step()
+                else:
+                    loss = criterion(trained(train_x[idx]), train_y[idx])
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    if schedule:
+                        schedule.step()
                 if step % args.log_every == 0:
                     log.scalar("loss", epoch - 1 + step / steps_per_epoch, loss.detach(), trace="train",
                                **loss_opts)
@@ -153,13 +178,16 @@ def main(argv=None):
     metrics = {"test_accuracy": correct / count, "test_loss": test_loss, "epochs": args.epochs,
                "seconds_per_epoch": sum(epoch_seconds) / len(epoch_seconds),
                "samples_per_second": trained_samples / sum(epoch_seconds),
-               "device": str(device), "world_size": world_size, "preset": args.preset}
+               "device": str(device), "world_size": world_size, "preset": args.preset,
+               "backend": torch.distributed.get_backend() if torch.distributed.is_initialized() else None,
+               "compile": args.compile, "compile_seconds": compile_seconds,
+               "run_seconds": time.perf_counter() - run_started}
     if rank == 0:
         runner_kit.finish("mnist_mlp", args, metrics,
                           f"test accuracy {100 * metrics['test_accuracy']:.2f} % (loss {test_loss:.4f}) after "
                           f"{args.epochs} epochs, {args.preset} preset, {metrics['seconds_per_epoch']:.2f} s/epoch, "
                           f"{metrics['samples_per_second']:,.0f} samples/s on {device} x{world_size}")
-    if world_size > 1:
+    if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
     return metrics
 

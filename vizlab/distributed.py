@@ -14,7 +14,8 @@ def init_distributed(device_spec, parser=None):
     and talks over nccl on GPUs, gloo on CPUs. Without torchrun: (0, 1, pick_device(...)).
     """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
-    if world_size == 1:
+    # Under torchrun even one process joins the group, so `--nproc_per_node=1` tests the nccl/gloo set-up.
+    if world_size == 1 and "TORCHELASTIC_RUN_ID" not in os.environ:
         return 0, 1, pick_device(device_spec, parser)
     import torch.distributed as dist
 
