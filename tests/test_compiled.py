@@ -50,6 +50,14 @@ def test_compile_refuses_several_processes(monkeypatch, capsys):
     assert "--compile runs in one process" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("option", ["--checkpoint", "--resume"])
+def test_compile_refuses_checkpoints_it_could_not_resume_exactly(option, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        mnist_mlp.main(["--compile", "--no-visdom", option, str(tmp_path / "c.pt")])
+    assert stop.value.code == 2
+    assert "drop --compile or --checkpoint/--resume" in capsys.readouterr().err
+
+
 @cuda
 def test_values_logged_under_cuda_graphs_equal_the_eager_runs_step_by_step(tmp_path, mnist_root):
     eager, eager_losses = run(tmp_path, "eager", "--device", "cuda", "--data-dir", str(mnist_root), "--epochs", "3")

@@ -4,6 +4,7 @@ sizes, the settings pane. Every check reads the windows back from a real Visdom 
 import json
 
 import pytest
+import torch
 
 from vizlab.runners import (activations, himmelblau, linear_regression, logistic_regression, mnist_mlp,
                             optimizers, softmax_entropy)
@@ -11,6 +12,9 @@ from vizlab.runners import (activations, himmelblau, linear_regression, logistic
 # Visdom's grid at a 1400 px browser window holds about 1270 px of panes (10 px apart) in a row
 # (measured on the screenshots in docs/img).
 ROW_PX = 1270
+
+# What --device auto picks here: the GPU where there is one.
+AUTO_DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def run(module, server, env, tmp_path, *extra):
@@ -58,7 +62,7 @@ def test_linear_regression_dashboard(visdom_server, viz, tmp_path):
     assert loss["showlegend"] is False  # one trace: the legend's room goes to the plot
 
     settings = wins["hparams"]["content"]
-    assert "<b>device</b></td><td>cpu</td>" in settings  # the device used, not 'auto'
+    assert f"<b>device</b></td><td>{AUTO_DEVICE}</td>" in settings  # the device used, not 'auto'
     for plumbing in ("journal", "port", "server", "no_visdom", "metrics_out", "quiet", str(tmp_path)):
         assert plumbing not in settings
     # Sized to its table: 4 rows, short values.
@@ -76,7 +80,7 @@ def test_logistic_regression_dashboard(visdom_server, viz, tmp_path):
     assert lines(wins["probability"])["threshold 0.5"]["color"] == "#ff0000"  # red, as in the lesson
     assert layout(wins["loss"])["showlegend"] is False
     settings = wins["hparams"]["content"]
-    assert "<b>refresh_every</b>" in settings and "<b>device</b></td><td>cpu</td>" in settings
+    assert "<b>refresh_every</b>" in settings and f"<b>device</b></td><td>{AUTO_DEVICE}</td>" in settings
 
 
 def test_mnist_dashboard_titles_units_and_order(visdom_server, viz, tmp_path, mnist_root):

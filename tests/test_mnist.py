@@ -24,7 +24,7 @@ def test_one_epoch_of_the_default_preset_reaches_95_percent(tmp_path, mnist_root
                              + ["--data-dir", str(mnist_root), "--epochs", "1"])
 
     assert metrics["test_accuracy"] >= 0.95
-    assert METRIC_KEYS <= set(metrics) and metrics["device"] == "cpu" and metrics["epochs"] == 1
+    assert METRIC_KEYS <= set(metrics) and metrics["device"] == ("cuda" if torch.cuda.is_available() else "cpu") and metrics["epochs"] == 1
     assert metrics["samples_per_second"] == pytest.approx(60000 / metrics["seconds_per_epoch"])
     assert json.loads((tmp_path / "metrics.json").read_text()) == metrics
 
