@@ -32,9 +32,11 @@ $(STAMP): setup.py setup.cfg constraints.txt
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-# Visdom's UI files from npm (cached in ~/.cache/vizlab/npm), so its server never goes online.
+# Visdom's UI files from npm (cached in ~/.cache/vizlab/npm), so its server never goes online;
+# for $(VENV03) too: visdom 0.3 asks for other files (its own build.py's list).
 setup: $(STAMP) setup-visdom03
 	$(VIZLAB) assets install
+	@if test -x $(VENV03)/bin/python; then $(VIZLAB) assets install --python $(VENV03)/bin/python; fi
 
 # Only what visdom 0.3's server imports (--no-deps skips scipy, networkx, openTSNE: 120 MB, not 350).
 # visdom itself without the pins: constraints.txt pins the 0.2.4 client of $(VENV).

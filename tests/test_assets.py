@@ -13,11 +13,14 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from vizlab.assets import ASSETS, VERSION_FILE, visdom_version
+from vizlab.assets import VERSION_FILE, assets_for, visdom_dir_of, visdom_version
 from vizlab.cli import main
 from vizlab.server import free_port
 
-ASSET_PATHS = [rel for rel, _, _ in ASSETS]
+ASSETS = assets_for()
+ASSET_PATHS = [rel for rel, *_ in ASSETS]
+REPO = Path(__file__).resolve().parent.parent
+PYTHON03 = os.environ.get("VIZLAB_VISDOM03_PYTHON") or str(REPO / ".venv-visdom03" / "bin" / "python")
 
 
 def vizlab(*args, env=None):
@@ -95,7 +98,7 @@ def test_status_install_from_dir_offline_and_idempotent(asset_source, bare_visdo
     done = vizlab("assets", "install", "--from", str(asset_source), "--static-dir", str(static),
                   env=offline_env)
     assert done.returncode == 0, done.stderr
-    assert f"all {len(ASSETS)} files present" in done.stdout
+    assert f"all {len(ASSETS)} files of visdom {visdom_version()} present" in done.stdout
     assert (static / VERSION_FILE).read_text() == visdom_version()
     for rel in ASSET_PATHS:
         assert (static / rel).read_bytes() == (asset_source / rel).read_bytes(), rel
@@ -117,7 +120,7 @@ def test_status_install_from_dir_offline_and_idempotent(asset_source, bare_visdo
     assert kept.stat().st_mtime_ns == kept_mtime
 
     code, out, _ = cli("assets", "install", "--static-dir", str(static))
-    assert code == 0 and f"all {len(ASSETS)} files present" in out
+    assert code == 0 and f"all {len(ASSETS)} files of visdom {visdom_version()} present" in out
 
 
 def test_a_stale_version_file_counts_as_missing(asset_source, bare_visdom, cli):
@@ -186,22 +189,18 @@ class _References(HTMLParser):
         self.found += [value for name, value in attrs if name in ("src", "href") and value]
 
 
-def test_plain_visdom_server_starts_offline_and_serves_every_file(asset_source, bare_visdom,
-                                                                   offline_env, tmp_path):
-    site, static = bare_visdom
-    done = vizlab("assets", "install", "--from", str(asset_source), "--static-dir", str(static),
-                  env=offline_env)
-    assert done.returncode == 0, done.stderr
+def serve_offline_and_fetch_every_file(python, site, static, offline_env, tmp_path, not_served=()):
+    """Plain `python -m visdom.server` from the visdom copy in `site`, downloads impossible:
+    it must start, serve `/` and every file the page references with 200, and try no download."""
     # Proves the server below uses this copy of visdom, not the venv's.
     (static / "vizlab-sentinel.txt").write_text("copy")
-
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path / "visdom.log"
     env = dict(offline_env, PYTHONPATH=str(site))
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "visdom.server", "-bind_local", "-port", str(port),
+            [python, "-m", "visdom.server", "-bind_local", "-port", str(port),
              "-env_path", str(tmp_path / "env")],
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
     session = requests.Session()
@@ -224,6 +223,8 @@ def test_plain_visdom_server_starts_offline_and_serves_every_file(asset_source, 
         assert len(references) >= 15 and any("plotly-plotly.min.js" in r for r in references)
         for ref in references:
             assert ref.startswith(url + "/"), f"the page loads {ref} from another host"
+            if ref in [urljoin(url + "/", path) for path in not_served]:
+                continue
             reply = session.get(ref, timeout=10)
             assert reply.status_code == 200, f"{ref}: {reply.status_code}"
     finally:
@@ -232,3 +233,61 @@ def test_plain_visdom_server_starts_offline_and_serves_every_file(asset_source, 
     output = log_path.read_text()
     assert "Downloading scripts" not in output
     assert "while downloading" not in output and "Traceback" not in output
+
+
+def test_plain_visdom_server_starts_offline_and_serves_every_file(asset_source, bare_visdom,
+                                                                   offline_env, tmp_path):
+    site, static = bare_visdom
+    done = vizlab("assets", "install", "--from", str(asset_source), "--static-dir", str(static),
+                  env=offline_env)
+    assert done.returncode == 0, done.stderr
+    serve_offline_and_fetch_every_file(sys.executable, site, static, offline_env, tmp_path)
+
+
+@pytest.fixture
+def visdom03_copy(tmp_path):
+    """A private copy of visdom 0.3's package (from .venv-visdom03) without UI files, and its
+    interpreter. Skips where that venv is missing (`make setup` builds it where python3.12 exists)."""
+    if not os.access(PYTHON03, os.X_OK):
+        pytest.skip(f"no visdom 0.3 venv at {PYTHON03}: run `make setup` on a machine with python3.12")
+    source = visdom_dir_of(PYTHON03)
+    assert visdom_version(source).startswith("0.3"), f"{PYTHON03} has visdom {visdom_version(source)}"
+    site = tmp_path / "site03"
+    shutil.copytree(source, site / "visdom", ignore=shutil.ignore_patterns("__pycache__"))
+    static = site / "visdom" / "static"
+    for rel in [rel for rel, *_ in assets_for(source)] + [VERSION_FILE]:
+        (static / rel).unlink(missing_ok=True)
+    return PYTHON03, site, static
+
+
+def test_visdom03_download_install_from_and_serve_offline(visdom03_copy, offline_env, tmp_path, cli):
+    """visdom 0.3 asks for other files than 0.2.4 (MathJax 3, newer grid CSS): all come from
+    its own build.py, and its plain server then starts with downloads impossible."""
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed: `apt-get install npm` to run the npm download test")
+    python, site, static = visdom03_copy
+    wanted = [rel for rel, *_ in assets_for(site / "visdom")]
+    assert "js/mathjax/3.2.2/es5/tex-mml-svg.js" in wanted and not any("2.7.5" in r for r in wanted)
+
+    code, out, _ = cli("assets", "status", "--static-dir", str(static))
+    assert code == 1 and "js/mathjax/3.2.2/es5/tex-mml-svg.js" in out and "visdom 0.3" in out
+
+    source = tmp_path / "assets03"
+    code, out, err = cli("assets", "download", str(source), "--visdom-dir", str(site / "visdom"))
+    assert code == 0, err
+    assert b'"3.2.2"' in (source / "js/mathjax/3.2.2/es5/tex-mml-svg.js").read_bytes()  # its VERSION
+    done = vizlab("assets", "install", "--from", str(source), "--static-dir", str(static), env=offline_env)
+    assert done.returncode == 0, done.stderr
+    assert f"all {len(wanted)} files of visdom 0.3" in done.stdout
+    assert cli("assets", "status", "--static-dir", str(static))[0] == 0
+
+    # A stale version.built: visdom 0.3 would re-download everything, so status must say so.
+    (static / VERSION_FILE).write_text("0.2.4")
+    code, out, _ = cli("assets", "status", "--static-dir", str(static))
+    assert code == 1 and VERSION_FILE in out
+    assert cli("assets", "install", "--static-dir", str(static))[0] == 0
+
+    # 0.3 links a favicon.png that it neither ships nor downloads (404 online too; 0.2.4 answers
+    # any unknown path with the page).
+    serve_offline_and_fetch_every_file(python, site, static, offline_env, tmp_path,
+                                       not_served=["favicon.png"])

@@ -16,7 +16,7 @@ import pytest
 import requests
 from visdom import Visdom
 
-from vizlab.assets import ASSETS, VERSION_FILE
+from vizlab.assets import VERSION_FILE, assets_for
 from vizlab.cli import main
 from vizlab.server import ensure_server, free_port, is_visdom, state_paths, stop_detached
 
@@ -245,7 +245,7 @@ def test_warns_when_ui_files_are_missing(home, tmp_path):
 
     site = tmp_path / "site"
     shutil.copytree(Path(visdom.__file__).parent, site / "visdom")
-    for rel in [rel for rel, _, _ in ASSETS] + [VERSION_FILE]:
+    for rel in [rel for rel, *_ in assets_for()] + [VERSION_FILE]:
         (site / "visdom" / "static" / rel).unlink(missing_ok=True)
     port = free_port()
     home.append(port)

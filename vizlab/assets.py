@@ -2,13 +2,19 @@
 
 `python -m visdom.server` downloads ~30 files from public CDNs at every start and crashes
 offline. It skips the download when every file exists in `visdom/static/` and
-`static/version.built` holds `visdom.__version__`. This module puts exactly those files there,
-from the npm registry (`npm pack`, cached per user) or from a folder prepared on a connected
-machine (`vizlab assets download DIR`, then `vizlab assets install --from DIR`).
+`static/version.built` holds `visdom.__version__`. The list of files differs between visdom
+versions (0.3 wants MathJax 3, newer react-grid-layout CSS, ...), so this module reads it from the
+target visdom's own `server/build.py` (parsed, never imported: importing visdom imports torch) and
+maps each URL to a file in an npm package. The files come from the npm registry (`npm pack`,
+cached per user), from a folder prepared on a connected machine (`vizlab assets download DIR`,
+then `vizlab assets install --from DIR`), or, without npm, from the CDN URLs themselves.
 """
 
+import ast
 import importlib.util
 import os
+import posixpath
+import re
 import shutil
 import subprocess
 import tarfile
@@ -17,52 +23,21 @@ from pathlib import Path
 
 from vizlab.errors import UserError
 
-BOOTSTRAP = "bootstrap@3.3.7"
-MATHJAX = "mathjax@2.7.5"
-LAYOUT_BIN_PACKER = "layout-bin-packer@1.4.0"
-
-# (path in visdom/static, npm package@version, path inside the tarball's top folder).
-# The list visdom 0.2.4's own downloader fetches (visdom/server/build.py, download_scripts).
-ASSETS = [
-    ("js/jquery.min.js", "jquery@3.1.1", "dist/jquery.min.js"),
-    ("js/bootstrap.min.js", BOOTSTRAP, "dist/js/bootstrap.min.js"),
-    ("css/bootstrap.min.css", BOOTSTRAP, "dist/css/bootstrap.min.css"),
-    ("fonts/glyphicons-halflings-regular.eot", BOOTSTRAP, "dist/fonts/glyphicons-halflings-regular.eot"),
-    ("fonts/glyphicons-halflings-regular.woff2", BOOTSTRAP, "dist/fonts/glyphicons-halflings-regular.woff2"),
-    ("fonts/glyphicons-halflings-regular.woff", BOOTSTRAP, "dist/fonts/glyphicons-halflings-regular.woff"),
-    ("fonts/glyphicons-halflings-regular.ttf", BOOTSTRAP, "dist/fonts/glyphicons-halflings-regular.ttf"),
-    # Visdom's downloader keeps the URL fragment in the file name.
-    ("fonts/glyphicons-halflings-regular.svg#glyphicons_halflingsregular", BOOTSTRAP,
-     "dist/fonts/glyphicons-halflings-regular.svg"),
-    ("js/react-react.min.js", "react@16.2.0", "umd/react.production.min.js"),
-    ("js/react-dom.min.js", "react-dom@16.2.0", "umd/react-dom.production.min.js"),
-    ("js/react-modal.min.js", "react-modal@3.1.10", "dist/react-modal.min.js"),
-    # Byte-identical to plotly.js@2.11.1's dist/plotly.min.js, in a 3 MB tarball instead of 21 MB.
-    ("js/plotly-plotly.min.js", "plotly.js-dist-min@2.11.1", "plotly.min.js"),
-    ("js/sjcl.js", "sjcl@1.0.7", "sjcl.js"),
-    ("js/layout_bin_packer.js", LAYOUT_BIN_PACKER, "dist/layout-bin-packer.js"),
-    ("js/layout-bin-packer.js.map", LAYOUT_BIN_PACKER, "dist/layout-bin-packer.js.map"),
-    ("js/d3.v3.min.js", "d3@3.5.17", "d3.min.js"),
-    ("js/d3-selection-multi.v1.js", "d3-selection-multi@1.0.1", "build/d3-selection-multi.js"),
-    ("js/saveSvgAsPng.js", "save-svg-as-png@1.4.17", "lib/saveSvgAsPng.js"),
-    ("css/react-resizable-styles.css", "react-resizable@1.4.6", "css/styles.css"),
-    ("css/react-grid-layout-styles.css", "react-grid-layout@0.16.3", "css/styles.css"),
-    ("fonts/classnames", "classnames@2.2.5", "index.js"),
-] + [
-    (f"js/mathjax/2.7.5/{name}", MATHJAX, name)
-    for name in [
-        "MathJax.js",
-        "config/Safe.js",
-        "config/TeX-AMS-MML_HTMLorMML.js",
-        "extensions/Safe.js",
-        "jax/output/SVG/config.js",
-        "jax/output/SVG/jax.js",
-        "jax/output/SVG/fonts/TeX/fontdata.js",
-        "jax/output/SVG/fonts/TeX/Size1/Regular/Main.js",
-    ]
-]
-
 VERSION_FILE = "version.built"
+
+# CDN URLs that are not `https://unpkg.com/NAME@VERSION/PATH`: (regex, npm spec, path in tarball);
+# \1 / \2 are filled from the match.
+CDN_TO_NPM = [
+    # Byte-identical to plotly.js's dist/plotly.min.js, in a 3 MB tarball instead of 21 MB.
+    (r"https?://cdn\.plot\.ly/plotly-([\d.]+)\.min\.js", r"plotly.js-dist-min@\1", "plotly.min.js"),
+    (r"https?://d3js\.org/d3\.v3\.min\.js", "d3@3.5.17", "d3.min.js"),
+    (r"https?://d3js\.org/d3-selection-multi\.v1\.js", "d3-selection-multi@1.0.1",
+     "build/d3-selection-multi.js"),
+    (r"https?://cdnjs\.cloudflare\.com/ajax/libs/mathjax/([\d.]+)/([^?#]+).*", r"mathjax@\1", r"\2"),
+]
+UNPKG = re.compile(r"https?://unpkg\.com/((?:@[^/]+/)?[^@/]+@[^/]+)(?:/([^?#]*))?")
+# unpkg serves a package's main file for a URL without a path.
+UNPKG_MAIN = {"classnames": "index.js"}
 
 
 class AssetError(UserError):
@@ -77,10 +52,34 @@ def _visdom_dir():
     return Path(spec.origin).parent
 
 
-def visdom_version():
+def visdom_dir_of(python):
+    """The visdom package folder of another interpreter (e.g. a Python 3.12 venv with visdom 0.3)."""
+    code = "import importlib.util as u; s = u.find_spec('visdom'); print(s.origin if s else '')"
+    try:
+        done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
+    except OSError as exc:
+        raise AssetError(f"cannot run {python}: {exc}") from None
+    if done.returncode != 0 or not done.stdout.strip():
+        raise AssetError(f"{python} has no visdom installed: `{python} -m pip install visdom`")
+    return Path(done.stdout.strip()).parent
+
+
+def resolve_visdom_dir(visdom_dir=None, python=None, static_dir=None):
+    """The visdom package whose download list counts: named, another interpreter's, the one owning
+    `static_dir`, else this interpreter's."""
+    if visdom_dir:
+        return Path(visdom_dir)
+    if python:
+        return visdom_dir_of(python)
+    if static_dir and (Path(static_dir).parent / "server" / "build.py").is_file():
+        return Path(static_dir).parent
+    return _visdom_dir()
+
+
+def visdom_version(visdom_dir=None):
     """visdom.__version__, read the way visdom reads it (its VERSION file)."""
     try:
-        return (_visdom_dir() / "VERSION").read_text().strip()
+        return (Path(visdom_dir or _visdom_dir()) / "VERSION").read_text().strip()
     except OSError:
         return "no_version_file"
 
@@ -95,14 +94,83 @@ def default_cache_dir():
     return Path(base) / "vizlab" / "npm"
 
 
-def missing_files(static_dir):
-    """Static paths that are absent or empty, plus version.built if it lacks the visdom version."""
+def _literal(node, names):
+    """Value of a constant expression of build.py: literals, known names, `%` and `+`."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return names[node.id]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mod, ast.Add)):
+        left, right = _literal(node.left, names), _literal(node.right, names)
+        return left % right if isinstance(node.op, ast.Mod) else left + right
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_literal(e, names) for e in node.elts]
+    if isinstance(node, ast.Dict):
+        return {_literal(k, names): _literal(v, names) for k, v in zip(node.keys, node.values)}
+    raise ValueError(ast.dump(node))
+
+
+def download_list(visdom_dir):
+    """[(path in static/, URL)] that this visdom's `download_scripts` fetches (its server/build.py)."""
+    build = Path(visdom_dir) / "server" / "build.py"
+    try:
+        tree = ast.parse(build.read_text())
+        func = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "download_scripts")
+    except (OSError, SyntaxError, StopIteration) as exc:
+        raise AssetError(f"cannot read visdom's download list from {build} ({exc}); "
+                         "reinstall visdom (`pip install --force-reinstall visdom`)") from None
+    names = {}
+    for node in func.body:  # top-level constant assignments only (b, ext_files, cdnjs_url, ...)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                names[node.targets[0].id] = _literal(node.value, names)
+            except (ValueError, KeyError, TypeError):
+                pass
+    if not {"ext_files", "cdnjs_url", "mathjax_path"} <= names.keys() or VERSION_FILE not in build.read_text():
+        raise AssetError(f"{build} is not laid out as vizlab expects (visdom {visdom_version(visdom_dir)}); "
+                         "use a visdom vizlab supports (0.2.4 or 0.3.x)")
+    files = []
+    for url, name in names["ext_files"].items():
+        # build.py's rule for the sub-folder.
+        sub = "js" if name.endswith((".js", ".js.map")) else "css" if name.endswith(".css") else "fonts"
+        files.append((f"{sub}/{name}", url))
+    mathjax_dir = posixpath.join(*names["cdnjs_url"].split("/")[-3:])  # e.g. "mathjax/3.2.2/"
+    for path in names["mathjax_path"]:
+        folder, _, name = path.rpartition("/")
+        files.append((posixpath.join("js", mathjax_dir, folder, name.split("?")[0]), names["cdnjs_url"] + path))
+    return files
+
+
+def npm_source(url):
+    """(npm package@version, path inside its tarball) holding the file served at `url`."""
+    hit = UNPKG.fullmatch(url.split("#")[0])
+    if hit:
+        spec, path = hit.groups()
+        return spec, path or UNPKG_MAIN.get(spec.rsplit("@", 1)[0])
+    for pattern, spec, member in CDN_TO_NPM:
+        hit = re.fullmatch(pattern, url)
+        if hit:
+            return hit.expand(spec), hit.expand(member)
+    raise AssetError(f"vizlab does not know which npm package holds {url}; "
+                     "add it to CDN_TO_NPM in vizlab/assets.py")
+
+
+def assets_for(visdom_dir=None):
+    """[(path in static/, npm spec, path in tarball, URL)] for the given (default: installed) visdom."""
+    return [(rel, *npm_source(url), url) for rel, url in download_list(visdom_dir or _visdom_dir())]
+
+
+def missing_files(static_dir, visdom_dir=None):
+    """Static paths that are absent or empty, plus version.built if visdom would not trust it."""
     static_dir = Path(static_dir)
-    missing = [rel for rel, _, _ in ASSETS
+    visdom_dir = visdom_dir or resolve_visdom_dir(static_dir=static_dir)
+    missing = [rel for rel, _ in download_list(visdom_dir)
                if not (static_dir / rel).is_file() or (static_dir / rel).stat().st_size == 0]
     built = static_dir / VERSION_FILE
-    # A wrong version.built makes visdom's server re-download everything at start.
-    if not built.is_file() or built.read_text().strip() != visdom_version():
+    version = visdom_version(visdom_dir)
+    # build.py's rule: a version.built other than visdom.__version__ makes the server re-download
+    # everything at start (a visdom without a VERSION file never does).
+    if version != "no_version_file" and (not built.is_file() or built.read_text().strip() != version):
         missing.append(VERSION_FILE)
     return missing
 
@@ -157,10 +225,10 @@ def fetch_tarballs(specs, cache_dir):
 def extract_from_npm(dest_dir, wanted, cache_dir):
     """Write each (static path, spec, member) of `wanted` under dest_dir, one pass per tarball."""
     dest_dir = Path(dest_dir)
-    tarballs = fetch_tarballs([spec for _, spec, _ in wanted], cache_dir)
+    tarballs = fetch_tarballs([spec for _, spec, _, _ in wanted], cache_dir)
     for spec, tarball in sorted(tarballs.items()):
         by_member = {}  # member -> static paths it provides
-        for rel, s, member in wanted:
+        for rel, s, member, _ in wanted:
             if s == spec:
                 by_member.setdefault(member, []).append(rel)
         with tarfile.open(tarball, "r:gz") as tar:
@@ -178,37 +246,39 @@ def extract_from_npm(dest_dir, wanted, cache_dir):
 
 def copy_from_dir(source_dir, dest_dir, wanted):
     source_dir = Path(source_dir)
-    absent = [rel for rel, _, _ in wanted if not (source_dir / rel).is_file()]
+    absent = [rel for rel, *_ in wanted if not (source_dir / rel).is_file()]
     if absent:
         raise AssetError(f"{source_dir} lacks {len(absent)} file(s): {', '.join(absent)}\n"
                          f"Prepare it on a connected machine with `vizlab assets download {source_dir}`.")
-    for rel, _, _ in wanted:
+    for rel, *_ in wanted:
         _write_atomic(Path(dest_dir) / rel, (source_dir / rel).read_bytes())
 
 
-def download_with_visdom(dest_dir, wanted):
-    """Visdom's own CDN downloader, for online machines without npm (into a temp dir, then copied)."""
+def download_from_cdns(dest_dir, wanted):
+    """The URLs visdom itself would fetch, for online machines without npm."""
     import requests
 
-    try:  # Visdom's downloader crashes with a traceback when offline: probe first.
-        requests.head("https://unpkg.com/", timeout=5)
-    except requests.RequestException as exc:
-        raise AssetError(f"the CDNs visdom downloads from are unreachable ({type(exc).__name__})")
-    from visdom.server.build import download_scripts
+    for rel, _, _, url in wanted:
+        try:
+            reply = requests.get(url, timeout=30, headers={"User-Agent": "vizlab"})
+            reply.raise_for_status()
+        except requests.RequestException as exc:
+            raise AssetError(f"the CDNs visdom downloads from are unreachable ({type(exc).__name__} "
+                             f"for {url})") from None
+        _write_atomic(Path(dest_dir) / rel, reply.content)
 
-    with tempfile.TemporaryDirectory(prefix="vizlab-visdom-dl-") as tmp:
-        download_scripts(install_dir=tmp)
-        copy_from_dir(Path(tmp) / "static", dest_dir, wanted)
 
-
-def install(static_dir=None, source_dir=None, cache_dir=None):
-    """Make `static_dir` complete; returns the number of files written."""
-    static_dir = Path(static_dir or default_static_dir())
+def install(static_dir=None, source_dir=None, cache_dir=None, visdom_dir=None, python=None):
+    """Make the static folder of the target visdom complete; returns the number of files written."""
+    visdom_dir = resolve_visdom_dir(visdom_dir, python, static_dir)
+    static_dir = Path(static_dir or visdom_dir / "static")
     cache_dir = cache_dir or default_cache_dir()
-    missing = set(missing_files(static_dir))
-    wanted = [a for a in ASSETS if a[0] in missing]
+    assets = assets_for(visdom_dir)
+    version = visdom_version(visdom_dir)
+    missing = set(missing_files(static_dir, visdom_dir))
+    wanted = [a for a in assets if a[0] in missing]
     if not missing:
-        print(f"all {len(ASSETS)} files present in {static_dir}")
+        print(f"all {len(assets)} files of visdom {version} present in {static_dir}")
         return 0
     if wanted:
         if source_dir:
@@ -217,7 +287,7 @@ def install(static_dir=None, source_dir=None, cache_dir=None):
             extract_from_npm(static_dir, wanted, cache_dir)
         else:
             try:
-                download_with_visdom(static_dir, wanted)
+                download_from_cdns(static_dir, wanted)
             except AssetError as exc:
                 raise AssetError(
                     f"cannot fetch Visdom's UI files: npm is not installed and {exc}.\n"
@@ -226,44 +296,61 @@ def install(static_dir=None, source_dir=None, cache_dir=None):
                     "`vizlab assets install --from DIR`."
                 ) from None
     # Written last: with it, visdom's server trusts the folder and never downloads.
-    _write_atomic(static_dir / VERSION_FILE, visdom_version().encode())
-    print(f"installed {len(wanted)} file(s) into {static_dir}; all {len(ASSETS)} files present")
+    if version != "no_version_file":
+        _write_atomic(static_dir / VERSION_FILE, version.encode())
+    print(f"installed {len(wanted)} file(s) into {static_dir}; "
+          f"all {len(assets)} files of visdom {version} present")
     return len(wanted)
 
 
-def download(dest_dir, cache_dir=None):
-    """Fetch every asset from npm into `dest_dir` (same layout as static/), for `install --from`."""
-    extract_from_npm(dest_dir, ASSETS, cache_dir or default_cache_dir())
-    print(f"wrote {len(ASSETS)} files into {dest_dir}\n"
-          f"on the offline machine: vizlab assets install --from {dest_dir}")
+def download(dest_dir, cache_dir=None, visdom_dir=None, python=None):
+    """Fetch every asset of the target visdom from npm into `dest_dir` (static/ layout), for `install --from`."""
+    visdom_dir = resolve_visdom_dir(visdom_dir, python)
+    assets = assets_for(visdom_dir)
+    extract_from_npm(dest_dir, assets, cache_dir or default_cache_dir())
+    print(f"wrote {len(assets)} files of visdom {visdom_version(visdom_dir)} into {dest_dir}\n"
+          f"on the offline machine (same visdom version): vizlab assets install --from {dest_dir}")
+
+
+def _add_target(parser):
+    """Which visdom's download list counts (visdom versions ask for different files)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--python", metavar="PY", default=None,
+                       help="the visdom of this interpreter, e.g. .venv-visdom03/bin/python "
+                            "(default: the visdom owning --static-dir, else this interpreter's)")
+    group.add_argument("--visdom-dir", metavar="DIR", default=None,
+                       help="the visdom package folder (site-packages/visdom) (default: as --python)")
 
 
 def add_parser(subparsers):
     p = subparsers.add_parser("assets", help="install Visdom's UI files so its server runs offline")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     cache_help = "where npm tarballs are cached (default: %(default)s)"
-    static_help = "visdom's static folder to fill (default: the installed visdom package's static/)"
+    static_help = "visdom's static folder to fill (default: the target visdom package's static/)"
 
     inst = actions.add_parser("install", help="put every UI file into visdom's static folder")
     inst.add_argument("--from", dest="source_dir", metavar="DIR", default=None,
                       help="copy from DIR made by `vizlab assets download DIR` (default: fetch with npm)")
     inst.add_argument("--static-dir", metavar="DIR", default=None, help=static_help)
     inst.add_argument("--cache-dir", metavar="DIR", default=str(default_cache_dir()), help=cache_help)
+    _add_target(inst)
     inst.set_defaults(func=_run_install)
 
     down = actions.add_parser("download", help="fetch every UI file from npm into DIR (for air-gapped machines)")
     down.add_argument("dir", metavar="DIR", help="folder to fill, same layout as visdom's static/ (no default)")
     down.add_argument("--cache-dir", metavar="DIR", default=str(default_cache_dir()), help=cache_help)
+    _add_target(down)
     down.set_defaults(func=_run_download)
 
     stat = actions.add_parser("status", help="list missing UI files; exit 1 if any are missing")
     stat.add_argument("--static-dir", metavar="DIR", default=None, help=static_help)
+    _add_target(stat)
     stat.set_defaults(func=_run_status)
 
 
 def _run_install(args):
     try:
-        install(args.static_dir, args.source_dir, args.cache_dir)
+        install(args.static_dir, args.source_dir, args.cache_dir, args.visdom_dir, args.python)
     except OSError as exc:   # a path the user named cannot be read or written
         raise AssetError(str(exc)) from None
     return 0
@@ -271,20 +358,24 @@ def _run_install(args):
 
 def _run_download(args):
     try:
-        download(args.dir, args.cache_dir)
+        download(args.dir, args.cache_dir, args.visdom_dir, args.python)
     except OSError as exc:
         raise AssetError(str(exc)) from None
     return 0
 
 
 def _run_status(args):
-    static_dir = Path(args.static_dir or default_static_dir())
-    missing = missing_files(static_dir)
+    visdom_dir = resolve_visdom_dir(args.visdom_dir, args.python, args.static_dir)
+    static_dir = Path(args.static_dir or visdom_dir / "static")
+    missing = missing_files(static_dir, visdom_dir)
     if not missing:
-        print(f"all {len(ASSETS)} files present in {static_dir}")
+        print(f"all {len(download_list(visdom_dir))} files of visdom {visdom_version(visdom_dir)} "
+              f"present in {static_dir}")
         return 0
-    print(f"{len(missing)} missing in {static_dir}:")
+    print(f"{len(missing)} missing in {static_dir} (visdom {visdom_version(visdom_dir)}):")
     for rel in missing:
         print(f"  {rel}")
-    print("fix: vizlab assets install" + (f" --static-dir {args.static_dir}" if args.static_dir else ""))
+    target = "".join(f" --{k.replace('_', '-')} {v}" for k, v in
+                     [("static_dir", args.static_dir), ("python", args.python), ("visdom_dir", args.visdom_dir)] if v)
+    print("fix: vizlab assets install" + target)
     return 1
