@@ -17,7 +17,7 @@ import time
 from vizlab import journal as journal_mod
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UserError
-from vizlab.windows import Windows, layout_of
+from vizlab.windows import Windows, layout_of, pane_opts
 
 # Plotly's ten default colours: one per run.
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -107,8 +107,7 @@ def line_window(name, runs, names):
     layout = layout_of(dict(opts, showlegend=True))
     for axis in ("xaxis", "yaxis"):
         layout[axis].pop("range", None)   # fit every run, not one run's fixed range
-    pane = {k: opts[k] for k in ("title", "width", "height") if opts.get(k) is not None}
-    return {"data": data, "layout": layout, "win": name, "opts": pane}
+    return {"data": data, "layout": layout, "win": name, "opts": pane_opts(opts)}
 
 
 def image_windows(runs, names):
@@ -138,12 +137,10 @@ def runs_table(runs, names, settings, differing):
         cells = "".join(f"<td style='padding:2px 8px'>{html.escape(s.get(key, '-'))}</td>" for s in settings)
         rows.append(f"<tr{mark}><td>{html.escape(key)}</td>{cells}</tr>")
     for name in sorted({w for run in runs for w, win in run.model.windows.items() if win.kind == "lines"}):
-        traces = sorted({t for run in runs for t in getattr(run.model.windows.get(name), "traces", {})})
-        for trace in traces:
-            cells = "".join(
-                f"<td style='padding:2px 8px'>"
-                f"{last_value(run.model.windows[name].traces[trace]) if trace in getattr(run.model.windows.get(name), 'traces', {}) else '-'}"
-                f"</td>" for run in runs)
+        per_run = [run.model.windows[name].traces if name in run.model.windows else {} for run in runs]
+        for trace in sorted({t for traces in per_run for t in traces}):
+            cells = "".join(f"<td style='padding:2px 8px'>"
+                            f"{last_value(traces[trace]) if trace in traces else '-'}</td>" for traces in per_run)
             rows.append(f"<tr><td>final {html.escape(name)} {html.escape(trace)}</td>{cells}</tr>")
     table = f"<table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
     return {"data": [{"content": table, "type": "text"}], "win": "runs",

@@ -297,7 +297,7 @@ class Windows:
                 t.take_new()
                 data.append(trace_dict(n, *t.shown(), win.opts))
             return "events", {"data": data, "layout": layout_of(win.opts), "win": name,
-                              "eid": self.env, "opts": _pane_opts(win.opts)}, ticket
+                              "eid": self.env, "opts": pane_opts(win.opts)}, ticket
         # Append: one entry per trace in window order; traces with nothing new send empty lists,
         # which the server skips. No "layout" key: a server that lost the window then answers
         # with an error instead of silently creating a window holding only these points.
@@ -333,5 +333,6 @@ def _gap(value):
     return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
 
 
-def _pane_opts(opts):
+def pane_opts(opts):
+    """The pane's own options (title and size), as Visdom's /events takes them."""
     return {k: opts[k] for k in ("title", "width", "height") if opts.get(k) is not None}
