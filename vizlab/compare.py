@@ -11,20 +11,17 @@ image of each run goes beside the others, and a `runs` table lists settings and 
 import html
 import json
 import os
-import re
 import time
 
 from vizlab import journal as journal_mod
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UserError
+from vizlab.palette import color
+from vizlab.settings_table import read_settings
 from vizlab.windows import Windows, layout_of, pane_opts
 
-# Plotly's ten default colours: one per run.
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 DASHES = ["solid", "dash", "dot", "dashdot"]           # one per trace name
 SETTINGS_WIN = "hparams"                               # where the runners log their settings
-ROW = re.compile(r"<tr><td[^>]*>(?:<b>)?(.*?)(?:</b>)?</td><td[^>]*>(.*?)</td></tr>", re.S)
 MAX_POINTS = 10_000
 
 
@@ -68,9 +65,7 @@ class Run:
         if win is None or win.kind != "message":
             return {}
         content = win.message["data"][0].get("content")
-        if not isinstance(content, str):
-            return {}
-        return {html.unescape(k): html.unescape(v) for k, v in ROW.findall(content)}
+        return read_settings(content) if isinstance(content, str) else {}
 
 
 def name_runs(runs):
@@ -102,7 +97,7 @@ def line_window(name, runs, names):
             xs, ys = trace.shown()
             label = run_name if len(trace_names) == 1 else f"{run_name} {trace_name}"
             data.append({"x": xs, "y": ys, "name": label, "type": "scatter", "mode": "lines",
-                         "line": {"color": PALETTE[i % len(PALETTE)],
+                         "line": {"color": color(i),
                                   "dash": DASHES[trace_names.index(trace_name) % len(DASHES)]}})
     layout = layout_of(dict(opts, showlegend=True))
     for axis in ("xaxis", "yaxis"):
@@ -129,7 +124,7 @@ def last_value(trace):
 
 def runs_table(runs, names, settings, differing):
     """Settings (differences in bold on yellow) and each trace's final value, one column per run."""
-    head = "".join(f"<th style='padding:2px 8px;color:{PALETTE[i % len(PALETTE)]}'>{html.escape(n)}</th>"
+    head = "".join(f"<th style='padding:2px 8px;color:{color(i)}'>{html.escape(n)}</th>"
                    for i, n in enumerate(names))
     rows = []
     for key in sorted({k for s in settings for k in s}):

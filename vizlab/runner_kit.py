@@ -4,7 +4,6 @@ The distributed (torchrun) helpers are in vizlab.distributed.
 """
 
 import argparse
-import html
 import json
 import os
 import random
@@ -15,6 +14,7 @@ import torch
 from tqdm import tqdm
 
 from vizlab.logger import VisdomLogger
+from vizlab.settings_table import log_settings
 
 
 TRAINS_NOTHING = object()   # runner_parser(epochs=TRAINS_NOTHING): no --epochs and no --lr
@@ -127,9 +127,4 @@ def log_hparams(log, args, **extra):
     """
     rows = {k: v for k, v in vars(args).items() if k not in PLUMBING}
     rows.update(extra)
-    cells = "".join(f"<tr><td style='padding-right:12px'><b>{html.escape(k)}</b></td>"
-                    f"<td>{html.escape(str(v))}</td></tr>" for k, v in rows.items())
-    # Visdom's text pane: about 8 px a character, 20 px a row, plus its title bar.
-    chars = max(len(k) + len(str(v)) for k, v in rows.items())
-    log.text("hparams", f"<table>{cells}</table>", title="settings",
-             width=min(420, 40 + 8 * chars), height=30 + 20 * len(rows))
+    log_settings(log, "hparams", {None: rows})

@@ -20,8 +20,9 @@ from datetime import datetime
 import numpy as np
 import torch
 
-from vizlab.integrations import settings_html, visdom_address, window_name
+from vizlab.integrations import visdom_address, window_name
 from vizlab.logger import VisdomLogger
+from vizlab.settings_table import log_settings
 
 TEXT_KEEP = 50          # text entries shown per tag (the journal keeps all)
 HISTOGRAM_STEPS = 200   # steps kept per histogram heatmap (older ones thinned out)
@@ -76,7 +77,6 @@ class SummaryWriter:
         journal = os.path.join(self.log_dir, f"vizlab{filename_suffix}.jsonl")
         self.logger = VisdomLogger(env=env, server=server, port=port, journal=journal)
         self._steps = {}         # tag -> last step, for global_step=None
-        self._styled = set()     # windows whose title/labels were sent
         self._texts = {}         # tag -> [(step, text)], newest last
         self._histograms = {}    # tag -> [(step, bin edges, cumulative counts)]
 
@@ -98,11 +98,7 @@ class SummaryWriter:
                       {str(k): v for k, v in tag_scalar_dict.items()})
 
     def _scalars(self, window, step, values):
-        if window in self._styled:
-            self.logger.scalars(window, step, values)
-        else:
-            self._styled.add(window)
-            self.logger.scalars(window, step, values, title=window, xlabel="step", ylabel=window)
+        self.logger.scalars(window, step, values)   # titled and labelled by the window model's defaults
 
     def _step(self, tag, global_step):
         if global_step is None:
@@ -166,8 +162,8 @@ class SummaryWriter:
                 raise ValueError(f"add_hparams: value of {key!r} is {type(value).__name__}; "
                                  "use int, float, str, bool or a one-element tensor")
         metrics = {k: v.item() if isinstance(v, torch.Tensor) else v for k, v in metric_dict.items()}
-        self.logger.text("hparams", settings_html({"hyperparameters": hparam_dict, "metrics": metrics}),
-                         title=f"hparams{f' ({run_name})' if run_name else ''}")
+        log_settings(self.logger, "hparams", {"hyperparameters": hparam_dict, "metrics": metrics},
+                     title=f"hparams{f' ({run_name})' if run_name else ''}")
 
     # ------------------------------------------------------------------ lifetime
 

@@ -2,7 +2,6 @@
 Trainer) stream to Visdom through VisdomLogger. This package imports none of those frameworks;
 each adapter module imports its own."""
 
-import html
 import os
 
 NUMBERS = (int, float)
@@ -37,13 +36,3 @@ def window_name(name):
     """A Visdom window id from any tag: '/' is not allowed there (ids end up in URLs and files)."""
     name = name.replace("/", "_").replace("\\", "_").replace("..", "_").strip()
     return name or "value"
-
-
-def settings_html(sections):
-    """{section: {key: value}} -> one HTML table per section, for a Visdom text pane."""
-    parts = []
-    for title, values in sections.items():
-        rows = "".join(f"<tr><td style=\"padding-right:1em\"><b>{html.escape(str(k))}</b></td><td>{html.escape(str(v))}</td></tr>"
-                       for k, v in values.items())
-        parts.append(f"<h4>{html.escape(str(title))}</h4><table>{rows}</table>")
-    return "".join(parts)

@@ -14,8 +14,9 @@ from lightning.fabric.utilities.logger import _convert_params, _flatten_dict
 from lightning.pytorch.loggers.logger import Logger, rank_zero_experiment
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
-from vizlab.integrations import END_WAIT, settings_html, split_phase, visdom_address, window_name
+from vizlab.integrations import END_WAIT, split_phase, visdom_address, window_name
 from vizlab.logger import VisdomLogger
+from vizlab.settings_table import log_settings
 
 PHASES = ("train", "val", "test")
 
@@ -41,7 +42,6 @@ class VizlabLogger(Logger):
         self._server, self._port = visdom_address(server, port)
         self._journal, self._logger_kwargs = journal, logger_kwargs
         self._experiment = None
-        self._styled = set()
         self._hparams = {}
 
     @property
@@ -69,14 +69,12 @@ class VizlabLogger(Logger):
             window, trace = metric_window(name)
             windows.setdefault(window, {})[trace] = value
         for window, values in windows.items():
-            opts = {} if window in self._styled else {"title": window, "xlabel": "step", "ylabel": window}
-            self._styled.add(window)
-            self.experiment.scalars(window, step, values, **opts)
+            self.experiment.scalars(window, step, values)
 
     @rank_zero_only
     def log_hyperparams(self, params, *args, **kwargs):
         self._hparams.update(_flatten_dict(_convert_params(params)))
-        self.experiment.text("settings", settings_html({"hyperparameters": self._hparams}))
+        log_settings(self.experiment, "settings", {"hyperparameters": self._hparams})
 
     def save(self):
         """Nothing to do: Lightning calls this after every log_metrics, and the VisdomLogger

@@ -12,8 +12,9 @@ import os
 
 from transformers import TrainerCallback
 
-from vizlab.integrations import END_WAIT, NUMBERS, settings_html, split_phase, visdom_address, window_name
+from vizlab.integrations import END_WAIT, NUMBERS, split_phase, visdom_address, window_name
 from vizlab.logger import VisdomLogger
+from vizlab.settings_table import log_settings
 
 PHASES = ("eval", "test")
 # Logged once by Trainer at the end: run totals, not points of a curve.
@@ -35,7 +36,6 @@ class VizlabCallback(TrainerCallback):
         self.env, self.journal, self.logger_kwargs = env, journal, logger_kwargs
         self.server, self.port = visdom_address(server, port)
         self.logger = None   # opened at train begin (or the first log), closed by close() or at exit
-        self._styled = set()
 
     def _open(self, args):
         if self.logger is None:
@@ -53,7 +53,7 @@ class VizlabCallback(TrainerCallback):
         if config is not None:
             sections[f"model config ({type(config).__name__})"] = {
                 k: v for k, v in config.to_dict().items() if v is not None and not k.startswith("_")}
-        self._open(args).text("settings", settings_html(sections))
+        log_settings(self._open(args), "settings", sections)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs:
@@ -70,11 +70,10 @@ class VizlabCallback(TrainerCallback):
                 window, trace = metric_window(key)
                 windows.setdefault(window, {})[trace] = value
         for window, values in windows.items():
-            opts = {} if window in self._styled else {"title": window, "xlabel": "step", "ylabel": window}
-            self._styled.add(window)
-            logger.scalars(window, state.global_step, values, **opts)
+            logger.scalars(window, state.global_step, values)
         if summary:
-            logger.text("summary", settings_html({f"training summary (step {state.global_step})": summary}))
+            log_settings(logger, "summary", {f"training summary (step {state.global_step})": summary},
+                         title="summary")
 
     def on_train_end(self, args, state, control, **kwargs):
         # Flush, not close: trainer.evaluate() after trainer.train() (the usual script) logs on, and
