@@ -13,9 +13,10 @@ from torch import nn
 from vizlab import checkpoint, runner_kit
 from vizlab.data import MNISTUnavailable, default_data_dir, load_mnist, shuffled_batches
 from vizlab.gradients import GradientNorms
+from vizlab.palette import GREEN, ORANGE, RED
 
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
-COLORS = {"sigmoid": (214, 39, 40), "tanh": (255, 127, 14), "relu": (44, 160, 44)}
+COLORS = {"sigmoid": RED, "tanh": ORANGE, "relu": GREEN}
 
 
 def build_parser():
@@ -90,15 +91,19 @@ def main(argv=None):
     start = ckpt.resume()
 
     # 4. Train the three side by side on the same batches; the norms are tensors the logger reads later.
-    loss_opts = dict(title="training loss per activation", xlabel="epoch", ylabel="cross-entropy",
-                     linecolor=[COLORS[n] for n in models], width=420, height=360)
     epoch_norms = {name: [] for name in models}   # first layer's norm at each record of the epoch
     first_epoch = ckpt.extra.get("first_epoch", {})
     with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
+        # The page, in order: the lesson's point (one gradient pane per network), loss, accuracy, settings.
         watchers = {name: GradientNorms(
             model, log, every=args.log_every, win=f"gradients_{name}", x=lambda s: s / steps_per_epoch,
             title=f"{name}: gradient norm per layer (log scale)", xlabel="epoch", width=420, height=360)
             for name, model in models.items()}
+        log.window("loss", title="training loss per activation", xlabel="epoch", ylabel="cross-entropy",
+                   linecolor=COLORS, width=420, height=360)
+        log.window("accuracy", title="test accuracy (%)", xlabel="epoch", ylabel="%", linecolor=COLORS,
+                   width=420, height=360)
+        runner_kit.log_hparams(log, args, device=device)
         for watcher in watchers.values():   # a resumed run goes on counting steps where it stopped
             watcher.step = (start - 1) * steps_per_epoch
         for epoch in range(start, args.epochs + 1):
@@ -113,7 +118,7 @@ def main(argv=None):
                     optimizers[name].step()
                     losses[name] = loss.detach()
                 if step % args.log_every == 0:
-                    log.scalars("loss", epoch - 1 + step / steps_per_epoch, losses, **loss_opts)
+                    log.scalars("loss", epoch - 1 + step / steps_per_epoch, losses)
                     for name, watcher in watchers.items():
                         epoch_norms[name].append(watcher.last["layer 1"])
             # One read per epoch: the mean first-layer norm over the epoch's records.
@@ -121,10 +126,8 @@ def main(argv=None):
             epoch_norms = {name: [] for name in models}
             if epoch == 1:
                 first_epoch = means
-                runner_kit.log_hparams(log, args, device=device)
             acc = {name: accuracy(model, test_x, test_y).item() for name, model in models.items()}
-            log.scalars("accuracy", epoch, {n: 100 * a for n, a in acc.items()}, title="test accuracy (%)",
-                        xlabel="epoch", ylabel="%", linecolor=[COLORS[n] for n in acc], width=420, height=360)
+            log.scalars("accuracy", epoch, {n: 100 * a for n, a in acc.items()})
             if not args.quiet:
                 print(f"epoch {epoch}: first-layer gradient norm " +
                       ", ".join(f"{n} {v:.2e}" for n, v in means.items()) +

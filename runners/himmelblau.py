@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import torch
 
-from vizlab import checkpoint, runner_kit
+from vizlab import checkpoint, palette, runner_kit
 
 MINIMA = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]
 CORNERS = [(-6.0, 6.0), (6.0, 6.0), (-6.0, -6.0), (6.0, -6.0)]
@@ -90,9 +90,9 @@ def path_traces(names, path):
             for i, (name, color) in enumerate(zip(names, PATH_COLORS))]
 
 
-# Plotly's first colours, the ones the `f` window gives its traces: each path has the colour of
-# its f curve, so the `f` window's legend names the paths and this small pane needs none.
-PATH_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+# Each path has the colour of its f curve, so the `f` window's legend names the paths and this
+# small pane needs none.
+PATH_COLORS = palette.COLORS[:len(CORNERS)]
 PATH_LAYOUT = {"title": "path over log10(1 + f), ★ minima", "showlegend": False,
                "xaxis": {"range": [-6, 6], "title": "x"}, "yaxis": {"range": [-6, 6], "title": "y"},
                "margin": {"l": 50, "r": 20, "t": 50, "b": 50}}
@@ -103,6 +103,15 @@ F_FLOOR = 1e-12
 F_OPTS = {"title": "f(x, y) against step", "xlabel": "step", "ytype": "log", "width": 480, "height": 420,
           "ylabel": f"f, log scale (f < {F_FLOOR:g} drawn at {F_FLOOR:g})",
           "layoutopts": {"plotly": {"legend": {"x": 0.55, "y": 0.98}}}}
+
+
+def declare_windows(log, names):
+    """The page, in order: the picture of the paths, then f against step."""
+    log.window("path", kind="figure", **PATH_PANE)
+    # One start: its name goes in the title and the legend's room goes to the plot.
+    title = F_OPTS["title"] if len(names) > 1 else f"{F_OPTS['title']}, {names[0]}"
+    log.window("f", **dict(F_OPTS, title=title, legend=len(names) > 1,
+                           linecolor=dict(zip(names, PATH_COLORS))))
 
 
 def nearest_minimum(x, y):
@@ -129,13 +138,10 @@ def main(argv=None):
     ckpt = checkpoint.Checkpoint(parser, args, "himmelblau", xy, optimizer, every=args.log_every)
     first_step = ckpt.resume(start=0)
     path = ckpt.extra.get("path", path)
-    # One start: its name goes in the title and the legend's room goes to the plot.
-    f_opts = dict(F_OPTS, legend=len(names) > 1,
-                  title=F_OPTS["title"] if len(names) > 1 else f"{F_OPTS['title']}, {names[0]}")
     with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
-        # The picture first: windows take their places on the page in the order first logged.
-        if first_step == 0:   # (a resumed run has it already)
-            log.figure("path", background + path_traces(names, path), PATH_LAYOUT, **PATH_PANE)
+        declare_windows(log, names)
+        if first_step == 0:   # the start on the contours at once (a resumed run has its path)
+            log.figure("path", background + path_traces(names, path), PATH_LAYOUT)
         for step in runner_kit.progress(range(first_step, args.epochs + 1), args, desc="himmelblau"):
             f = himmelblau(xy[:, 0], xy[:, 1])  # f at the current point, before this step
             last = step == args.epochs
@@ -144,15 +150,15 @@ def main(argv=None):
                 # f reaches exactly 0 (near step 6.5k from (0, 0)), which a log axis cannot show.
                 f_shown = f_now.clamp_min(F_FLOOR)
                 if step == 0:  # replace any old window, so appends start fresh
-                    log.line("f", [0], {n: f_shown[i:i + 1] for i, n in enumerate(names)}, **f_opts)
+                    log.line("f", [0], {n: f_shown[i:i + 1] for i, n in enumerate(names)})
                 else:
-                    log.scalars("f", step, {n: f_shown[i] for i, n in enumerate(names)}, **f_opts)
+                    log.scalars("f", step, {n: f_shown[i] for i, n in enumerate(names)})
                     path.append(xy.detach().clone())
                 if not torch.isfinite(f_now).all():
                     sys.exit(f"himmelblau: f is {f_now.tolist()} at step {step}: {args.optimizer} "
                              f"with lr {args.lr:g} diverged; try a smaller --lr")
             if step % args.draw_every == 0 or last:
-                log.figure("path", background + path_traces(names, path), PATH_LAYOUT, **PATH_PANE)
+                log.figure("path", background + path_traces(names, path), PATH_LAYOUT)
             if last:  # the last step only measures, so f and the path end at the final point
                 break
             optimizer.zero_grad()

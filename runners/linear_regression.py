@@ -9,12 +9,22 @@ from torch import nn
 
 from vizlab import checkpoint, runner_kit
 from vizlab.models import LinearRegression
+from vizlab.palette import BLUE, ORANGE
 
 # Each target dashed in its parameter's colour, so the pairs read at a glance.
-BLUE, ORANGE = (31, 119, 180), (255, 127, 14)  # Plotly's first two
-PARAMS_STYLE = {"linecolor": [BLUE, ORANGE, BLUE, ORANGE], "dash": ["solid", "solid", "dash", "dash"]}
+PARAMS_STYLE = {"linecolor": {"weight": BLUE, "bias": ORANGE, "weight target": BLUE, "bias target": ORANGE},
+                "dash": {"weight": "solid", "bias": "solid", "weight target": "dash", "bias target": "dash"}}
 # Three points along a rising line leave the top-left corner empty: the legend goes there.
 LEGEND_INSIDE = {"plotly": {"legend": {"x": 0.02, "y": 0.98}}}
+
+
+def declare_windows(log):
+    """The page, in order: the lesson's point (w -> 2, b -> 0) first, then the fit and the loss."""
+    log.window("params", title="weight → 2, bias → 0 (dashed: targets)", xlabel="epoch", ylabel="value",
+               width=420, height=330, **PARAMS_STYLE)
+    log.window("fit", xlabel="x", ylabel="y", markers=True, width=340, height=330, layoutopts=LEGEND_INSIDE)
+    log.window("loss", title="training loss (MSE, summed)", xlabel="epoch", ylabel="MSE (log scale)",
+               ytype="log", legend=False, width=340, height=330)
 
 
 def main(argv=None):
@@ -37,6 +47,8 @@ def main(argv=None):
 
     # 4. Train: forward, loss, zero_grad, backward, step; then show where it stands.
     with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
+        declare_windows(log)
+        runner_kit.log_hparams(log, args, device=device)
         bar = runner_kit.progress(range(first_epoch, args.epochs + 1), args, desc="linear_regression", unit="epoch")
         for epoch in bar:
             loss = criterion(model(x), y)
@@ -46,21 +58,11 @@ def main(argv=None):
 
             # Three data points: syncing to read w and b costs nothing next to the logging.
             weight, bias = model.linear.weight.item(), model.linear.bias.item()
-            # Windows appear in the order first logged: the lesson's point (w -> 2, b -> 0) first.
-            log.scalars("params", epoch, {"weight": weight, "bias": bias,
-                                          "weight target": 2.0, "bias target": 0.0},
-                        title="weight → 2, bias → 0 (dashed: targets)", xlabel="epoch", ylabel="value",
-                        width=420, height=330, **PARAMS_STYLE)
+            log.scalars("params", epoch, {"weight": weight, "bias": bias, "weight target": 2.0, "bias target": 0.0})
             log.line("fit", x.flatten().tolist(),
-                     {"data (y = 2x)": y.flatten().tolist(),
-                      "fit": (weight * x + bias).flatten().tolist()},
-                     title=f"data y = 2x and the fit after epoch {epoch}", xlabel="x", ylabel="y",
-                     markers=True, width=340, height=330, layoutopts=LEGEND_INSIDE)
-            log.scalar("loss", epoch, loss.item(), trace="train", title="training loss (MSE, summed)",
-                       xlabel="epoch", ylabel="MSE (log scale)", ytype="log", legend=False,
-                       width=340, height=330)
-            if epoch == 1:  # after the plots, so they take the first places on the page
-                runner_kit.log_hparams(log, args, device=device)
+                     {"data (y = 2x)": y.flatten().tolist(), "fit": (weight * x + bias).flatten().tolist()},
+                     title=f"data y = 2x and the fit after epoch {epoch}")
+            log.scalar("loss", epoch, loss.item(), trace="train")
             bar.set_postfix(loss=f"{loss.item():.4f}", w=f"{weight:.3f}", b=f"{bias:.3f}")
             ckpt.save(epoch, log)
 

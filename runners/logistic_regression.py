@@ -10,12 +10,22 @@ from torch import nn
 
 from vizlab import checkpoint, runner_kit
 from vizlab.models import LogisticRegression
+from vizlab.palette import BLUE, RED
 
 # The lesson draws the 0.5 decision threshold as a red line; the legend sits in the empty
 # bottom right, where P(pass) is near 1.
-PROBABILITY_STYLE = {"linecolor": [(31, 119, 180), (255, 0, 0)], "dash": ["solid", "dash"],
+PROBABILITY_STYLE = {"linecolor": {"P(pass)": BLUE, "threshold 0.5": RED},
+                     "dash": {"P(pass)": "solid", "threshold 0.5": "dash"},
                      "layoutopts": {"plotly": {"legend": {"x": 0.98, "xanchor": "right",
                                                           "y": 0.05, "yanchor": "bottom"}}}}
+
+
+def declare_windows(log):
+    """The page, in order: the lesson's figure first, then the loss."""
+    log.window("probability", xlabel="hours studied", ylabel="P(pass)", ytickmin=0, ytickmax=1,
+               width=440, height=330, **PROBABILITY_STYLE)
+    log.window("loss", title="training loss (BCE, summed)", xlabel="epoch", ylabel="BCE", legend=False,
+               width=400, height=330)
 
 
 def main(argv=None):
@@ -42,6 +52,8 @@ def main(argv=None):
 
     # 4. Train.
     with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
+        declare_windows(log)
+        runner_kit.log_hparams(log, args, device=device)
         bar = runner_kit.progress(range(first_epoch, args.epochs + 1), args, desc="logistic_regression", unit="epoch")
         for epoch in bar:
             loss = criterion(model(x), y)
@@ -50,20 +62,15 @@ def main(argv=None):
             optimizer.step()
 
             last = epoch == args.epochs
-            # Windows appear in the order first logged: the lesson's figure first.
             if epoch % args.refresh_every == 0 or epoch == 1 or last:
                 with torch.no_grad():
                     p_pass = model(hours).flatten().tolist()
                 log.line("probability", hours.flatten().tolist(),
                          {"P(pass)": p_pass, "threshold 0.5": [0.5] * len(p_pass)},
-                         title=f"P(pass) after epoch {epoch}", xlabel="hours studied", ylabel="P(pass)",
-                         ytickmin=0, ytickmax=1, width=440, height=330, **PROBABILITY_STYLE)
+                         title=f"P(pass) after epoch {epoch}")
             if epoch % args.log_every == 0 or epoch == 1 or last:
-                log.scalar("loss", epoch, loss.item(), trace="train", title="training loss (BCE, summed)",
-                           xlabel="epoch", ylabel="BCE", legend=False, width=400, height=330)
+                log.scalar("loss", epoch, loss.item(), trace="train")
                 bar.set_postfix(loss=f"{loss.item():.4f}")
-            if epoch == 1:  # after the plots, so they take the first places on the page
-                runner_kit.log_hparams(log, args, device=device)
             ckpt.save(epoch, log)
 
         with torch.no_grad():

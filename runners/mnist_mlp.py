@@ -61,6 +61,21 @@ def evaluate(model, x, y, rank, world_size, chunk=5000):
     return loss_sum / count, int(correct), int(count)
 
 
+def declare_windows(log, log_every, test_images):
+    """The page, in order: the loss and the digits on the first row, then the figures."""
+    # Log scale: on a linear one everything after epoch 1 sits on the floor and the test loss
+    # creeping up late in training is invisible.
+    log.window("loss", title=f"cross-entropy loss (train every {log_every} steps, val per epoch)",
+               xlabel="epoch", ylabel="cross-entropy (log scale)", ytype="log", width=530, height=550)
+    log.window("samples", kind="images")
+    # The trace keeps its name `val` (as in the loss window); the title says which images.
+    log.window("accuracy", title=f"test accuracy (%) on the {test_images} test images", xlabel="epoch",
+               ylabel="test accuracy (%)", legend=False, width=420, height=300)
+    # From 0, so a slow epoch on a busy machine shows its real size, not a cliff.
+    log.window("throughput", title="training throughput (samples/s)", xlabel="epoch", legend=False,
+               width=420, height=300, layoutopts={"plotly": {"yaxis": {"title": "samples/s", "rangemode": "tozero"}}})
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -113,15 +128,12 @@ def main(argv=None):
                 if args.compile else None)  # the same SGD and schedule, as one compiled step
     compile_seconds = time.perf_counter() - started
 
-    # Log scale: on a linear one everything after epoch 1 sits on the floor and the test loss
-    # creeping up late in training is invisible.
-    loss_opts = dict(title=f"cross-entropy loss (train every {args.log_every} steps, val per epoch)",
-                     xlabel="epoch", ylabel="cross-entropy (log scale)", ytype="log", width=530, height=550)
-
     # 4. Train; the hot loop never waits for the device: the logger reads the loss tensor later.
     epoch_seconds, trained_samples = [], 0
     run_started = time.perf_counter()
     with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
+        declare_windows(log, args.log_every, len(test_x))
+        runner_kit.log_hparams(log, args, device=device, world_size=world_size)
         if args.system:
             log.watch_system(every=2.0)
         for epoch in range(first_epoch, args.epochs + 1):
@@ -144,8 +156,7 @@ def main(argv=None):
                     if schedule:
                         schedule.step()
                 if step % args.log_every == 0:
-                    log.scalar("loss", epoch - 1 + step / steps_per_epoch, loss.detach(), trace="train",
-                               **loss_opts)
+                    log.scalar("loss", epoch - 1 + step / steps_per_epoch, loss.detach(), trace="train")
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             epoch_seconds.append(time.perf_counter() - started)
@@ -153,24 +164,13 @@ def main(argv=None):
 
             test_loss, correct, count = evaluate(model, test_x, test_y, rank, world_size)
             throughput = samples_per_epoch / epoch_seconds[-1]
-            # Windows appear in the order first logged: loss, the digits, then the figures.
-            log.scalar("loss", epoch, test_loss, trace="val", **loss_opts)
+            log.scalar("loss", epoch, test_loss, trace="val")
             with torch.no_grad():
                 predicted = model(sample_x).argmax(1)
             log.images("samples", sample_x, labels=sample_y, preds=predicted, nrow=8,
-                       title=f"epoch {epoch}: predicted (true), mistakes marked",
-                       mean=MNIST_MEAN, std=MNIST_STD)
-            # The trace keeps its name `val` (as in the loss window); the title says which images.
-            log.scalar("accuracy", epoch, 100.0 * correct / count, trace="val",
-                       title=f"test accuracy (%) on the {count} test images", xlabel="epoch",
-                       ylabel="test accuracy (%)",
-                       legend=False, width=420, height=300)
-            # From 0, so a slow epoch on a busy machine shows its real size, not a cliff.
-            log.scalar("throughput", epoch, throughput, trace="train", title="training throughput (samples/s)",
-                       xlabel="epoch", legend=False, width=420, height=300,
-                       layoutopts={"plotly": {"yaxis": {"title": "samples/s", "rangemode": "tozero"}}})
-            if epoch == 1:  # after the plots, so they take the first places on the page
-                runner_kit.log_hparams(log, args, device=device, world_size=world_size)
+                       title=f"epoch {epoch}: predicted (true), mistakes marked", mean=MNIST_MEAN, std=MNIST_STD)
+            log.scalar("accuracy", epoch, 100.0 * correct / count, trace="val")
+            log.scalar("throughput", epoch, throughput, trace="train")
             say(f"epoch {epoch}/{args.epochs}: test loss {test_loss:.4f}, accuracy {correct}/{count} "
                 f"({100.0 * correct / count:.2f} %), {epoch_seconds[-1]:.2f} s, {throughput:,.0f} samples/s")
             ckpt.save(epoch, log)

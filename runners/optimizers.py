@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from vizlab import checkpoint, runner_kit
+from vizlab import checkpoint, palette, runner_kit
 
 # name -> (optimizer class, settings). Each gets a learning rate that suits it on this problem;
 # one shared lr would make the comparison about the lr rather than the method.
@@ -40,10 +40,7 @@ OPTIMIZERS = {
 # One colour per optimizer, the same in every run and subset (Plotly's ten repeat after ten, so
 # sgd and lbfgs both came out blue). Curves that coincide get a dash: asgd runs on top of sgd, and
 # adamw on top of adam, on this problem.
-COLORS = {"sgd": (31, 119, 180), "sgd_momentum": (255, 127, 14), "adagrad": (44, 160, 44),
-          "adadelta": (214, 39, 40), "rmsprop": (148, 103, 189), "adam": (140, 86, 75),
-          "adamw": (227, 119, 194), "adamax": (127, 127, 127), "asgd": (188, 189, 34),
-          "rprop": (23, 190, 207), "lbfgs": (0, 0, 0)}
+COLORS = dict(zip(OPTIMIZERS, palette.COLORS + (palette.BLACK,)))
 DASHED = {"asgd", "adamw"}
 
 
@@ -105,7 +102,7 @@ def comparison_html(rows, steps):
     header = ("<tr><th>line</th><th>optimizer</th><th>settings</th><th>loss at 0</th>"
               f"<th>loss at {steps}</th><th>test accuracy</th><th>seconds</th></tr>")
     body = "".join(
-        f"<tr><td style='color:rgb{COLORS[r['optimizer']]}'>{'╍╍╍' if r['optimizer'] in DASHED else '━━━'}</td>"
+        f"<tr><td style='color:{COLORS[r['optimizer']]}'>{'╍╍╍' if r['optimizer'] in DASHED else '━━━'}</td>"
         f"<td>{r['optimizer']}</td><td>{settings_text(r['settings'])}</td><td>{r['start_loss']:.4f}</td>"
         f"<td>{r['final_loss']:.4f}</td><td>{100 * r['test_accuracy']:.1f} %</td>"
         f"<td>{r['seconds']:.2f}</td></tr>" for r in sorted(rows, key=lambda r: r["final_loss"]))
@@ -164,6 +161,11 @@ def compare(args, device, parser):
         return closure
 
     with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
+        # The page, in order: the curves, then the table (written at the end).
+        log.window("loss", title="training loss of each optimizer", xlabel="full-batch step",
+                   ylabel="cross-entropy", width=520, height=440, linecolor=COLORS,
+                   dash={n: "dash" if n in DASHED else "solid" for n in OPTIMIZERS})
+        log.window("comparison", kind="text", title="optimizers compared", width=720, height=440)
         for step in runner_kit.progress(range(first_step, args.epochs + 1), args, desc="optimizers"):
             losses = {}
             for name, run in runs.items():
@@ -178,11 +180,7 @@ def compare(args, device, parser):
                 losses[name] = loss.detach()
                 run["losses"].append(losses[name])
             if step == 0:  # replace any old window; every trace starts at the same loss
-                log.line("loss", [0], {n: v.reshape(1) for n, v in losses.items()},
-                         title="training loss of each optimizer", xlabel="full-batch step",
-                         ylabel="cross-entropy", width=520, height=440,
-                         linecolor=[COLORS[n] for n in losses],
-                         dash=["dash" if n in DASHED else "solid" for n in losses])
+                log.line("loss", [0], {n: v.reshape(1) for n, v in losses.items()})
             elif step % args.log_every == 0 or step == args.epochs:
                 log.scalars("loss", step, losses)
             if step < args.epochs:   # the last step only measures: a resumed run redoes it
@@ -198,8 +196,7 @@ def compare(args, device, parser):
             rows.append({"optimizer": name, "settings": run["settings"], "start_loss": losses[0],
                          "final_loss": losses[-1], "test_accuracy": accuracy,
                          "seconds": run["seconds"]})
-        log.text("comparison", comparison_html(rows, args.epochs), title="optimizers compared",
-                 width=720, height=440)
+        log.text("comparison", comparison_html(rows, args.epochs))
 
     metrics = {"steps": args.epochs, "optimizers": {r["optimizer"]: r for r in rows}}
     best = min(rows, key=lambda r: r["final_loss"])

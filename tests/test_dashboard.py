@@ -6,6 +6,7 @@ import json
 import pytest
 import torch
 
+from vizlab import palette
 from vizlab.runners import (activations, himmelblau, linear_regression, logistic_regression, mnist_mlp,
                             optimizers, softmax_entropy)
 
@@ -77,7 +78,7 @@ def test_logistic_regression_dashboard(visdom_server, viz, tmp_path):
     assert list(wins) == ["probability", "loss", "hparams"]
     probability = layout(wins["probability"])
     assert probability["title"] == "P(pass) after epoch 100"
-    assert lines(wins["probability"])["threshold 0.5"]["color"] == "#ff0000"  # red, as in the lesson
+    assert lines(wins["probability"])["threshold 0.5"]["color"] == palette.RED  # red, as in the lesson
     assert layout(wins["loss"])["showlegend"] is False
     settings = wins["hparams"]["content"]
     assert "<b>refresh_every</b>" in settings and f"<b>device</b></td><td>{AUTO_DEVICE}</td>" in settings

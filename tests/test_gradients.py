@@ -13,9 +13,13 @@ from vizlab.runners import gradient_flow
 
 class FakeLog:
     def __init__(self):
-        self.calls = []
+        self.calls, self.declared = [], {}
+
+    def window(self, win, **opts):
+        self.declared[win] = opts
 
     def scalars(self, win, x, values, **opts):
+        assert not opts, "declared once with window(), not on every call"
         self.calls.append((win, x, values))
 
 
@@ -40,6 +44,7 @@ def test_norms_match_autograd_every_n_steps_without_reading_the_device():
             model(torch.randn(2, 4))  # an eval forward is not a training step
             model.train()
     assert len(log.calls) == 2 and watch.layer_names == {"layer 1": "0", "layer 2": "2"}
+    assert log.declared["g"]["ytype"] == "log"   # one declaration, then option-free calls
     watch.remove()
     model(torch.randn(5, 4)).sum().backward()
     assert len(log.calls) == 2

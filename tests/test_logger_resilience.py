@@ -127,7 +127,7 @@ BAD_CALLS = [
     (lambda log: log.scalars("ok", 0, [1.0]), TypeError, "values"),
     (lambda log: log.scalars("ok", 0, {"a": 1.0, "b": 2.0}, linecolor=[(255, 0, 0)]), ValueError, "linecolor"),
     (lambda log: log.scalar("ok", 0, 1.0, linecolor=(256, 0, 0)), ValueError, "linecolor"),
-    (lambda log: log.scalar("ok", 0, 1.0, linecolor="red"), TypeError, "linecolor"),
+    (lambda log: log.scalar("ok", 0, 1.0, linecolor="red"), ValueError, "#rrggbb"),
     (lambda log: log.scalar("ok", 0, 1.0, dash="dashed"), ValueError, "dash"),
     (lambda log: log.line("ok", [0, 1], {"a": [1, 2], "b": [2, 1]}, dash=["dot"]), ValueError, "dash"),
     (lambda log: log.images("img", torch.rand(2, 1, 8, 8), dash="dot"), ValueError, "dash"),

@@ -32,8 +32,9 @@ class GradientNorms:
             raise ValueError(f"{type(model).__name__} has no layer with a trainable `weight` to watch")
         self.log, self.every, self.win = log, every, win
         self.x = x or (lambda step: step)
-        self.opts = dict(dict(title=title or "gradient norm per layer (‖∂loss/∂W‖, log scale)",
-                              xlabel="step", ylabel="L2 norm (log scale)", ytype="log"), **opts)
+        if log is not None:
+            log.window(win, **dict(dict(title=title or "gradient norm per layer (‖∂loss/∂W‖, log scale)",
+                                        xlabel="step", ylabel="L2 norm (log scale)", ytype="log"), **opts))
         self.names = [f"layer {i}" for i in range(1, len(layers) + 1)]
         self.layer_names = dict(zip(self.names, (name for name, _ in layers)))
         self.step, self.last, self._pending = 0, {}, {}
@@ -54,7 +55,7 @@ class GradientNorms:
             if len(self._pending) == len(self.names):
                 self.last, self._pending = dict(sorted(self._pending.items(), key=self._order)), {}
                 if self.log is not None:
-                    self.log.scalars(self.win, self.x(self.step), self.last, **self.opts)
+                    self.log.scalars(self.win, self.x(self.step), self.last)
         return hook
 
     def _order(self, item):

@@ -6,7 +6,8 @@ Records (one JSON object per line):
     {"op": "scalars", "win": ..., "x": ..., "y": {trace: value}, "opts": {...}}
     {"op": "points", "win": ..., "x": [...], "y": {trace: [...]}}   # a batch of scalars calls
     {"op": "line", "win": ..., "x": [...], "y": {name: [...]}, "opts": {...}}
-    {"op": "image", "win": ..., "src": "data:image/png;base64,...", "opts": {...}}
+    {"op": "window", "win": ..., "kind": "line"|"images"|"text"|"figure", "opts": {...}}   # declared
+    {"op": "image", "win": ..., "src": "data:image/png;base64,...", "size": [w, h], "opts": {...}}
     {"op": "text", "win": ..., "html": ..., "opts": {...}}
     {"op": "figure", "win": ..., "traces": [...], "layout": {...}, "opts": {...}}
 NaN and infinities are written as the strings "nan", "inf", "-inf" so every line is strict JSON.

@@ -8,16 +8,16 @@ server trouble never reaches the caller; a caller faster than the journal waits 
 """
 
 import atexit
-import math
-import numbers as _numbers
+import json
 import os
 import threading
 import time
 
-import numpy as np
 import torch
 
 from vizlab import journal as journal_mod
+from vizlab.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, check_trace,
+                           image_batch, label_list, norm_stats, plain, scalar_value, sequence)
 from vizlab.journal import check_name
 from vizlab.connection import Connection
 from vizlab.notices import Notices, say
@@ -26,18 +26,6 @@ from vizlab.sender import Sender
 from vizlab.windows import Windows
 from vizlab.writer import JournalThread
 
-LINE_OPTS = {"title": str, "xlabel": str, "ylabel": str, "xtype": str, "ytype": str,
-             "xtickmin": _numbers.Real, "xtickmax": _numbers.Real, "ytickmin": _numbers.Real,
-             "ytickmax": _numbers.Real, "legend": (bool, list, tuple), "showlegend": bool,
-             "width": _numbers.Real, "height": _numbers.Real, "markers": bool,
-             "markersize": _numbers.Real, "fillarea": bool, "webgl": bool, "layoutopts": dict,
-             "marginleft": _numbers.Real, "marginright": _numbers.Real,
-             "margintop": _numbers.Real, "marginbottom": _numbers.Real,
-             "linecolor": (list, tuple, np.ndarray), "dash": (str, list, tuple, np.ndarray)}
-DASHES = ("solid", "dash", "dashdot", "dot")
-PANE_OPTS = {"title": str, "width": _numbers.Real, "height": _numbers.Real}
-IMAGE_OPTS = dict(PANE_OPTS, caption=str)
-PLAIN_NUMBERS = (int, float)
 CLOSE_DOWN_GRACE = 2.0   # seconds close() waits for a server that refuses connections
 
 
@@ -59,6 +47,7 @@ class VisdomLogger:
         self.active = rank == 0 or all_ranks   # under torch.distributed only rank 0 logs by default
         self.dropped = 0                       # kept for compatibility: calls are never dropped
         self._names = set()                    # window names already validated
+        self._declared = {}                    # window -> its declaration, written once
         self._closed, self._final = not self.active, True
         if not self.active:
             self.journal_path = None
@@ -71,6 +60,8 @@ class VisdomLogger:
                 journal_mod.truncate(path, resume_from)
                 for record in journal_mod.read(path, expand=False):
                     model.apply(record)     # the live windows continue where the checkpoint was
+                self._declared = {name: _declaration(r["kind"], r.get("opts", {}))
+                                  for name, r in model.declared.items()}
             writer = journal_mod.Journal(path)
             say(f"journal: {writer.path}" + (f" (resumed at byte {resume_from})" if resume_from else ""))
             start = {"op": "start", "env": env, "max_points": max_points, "time": time.time()}
@@ -86,6 +77,18 @@ class VisdomLogger:
             self._sender.start()
         self._writer.start()
         atexit.register(self.close)
+
+    def window(self, win, kind="line", **opts):
+        """Declare window `win` once: its kind (line, images, text, figure) and options, so that
+        calls to it need none. Windows take their places on the page in the order declared."""
+        check_name("win", win)
+        if kind not in KINDS:
+            raise ValueError(f"kind={kind!r}: use one of {', '.join(map(repr, KINDS))}")
+        opts = check_opts(opts, KINDS[kind])
+        self._names.add(win)
+        if self._declared.get(win) != _declaration(kind, opts):   # a resumed run declares again
+            self._declared[win] = _declaration(kind, opts)
+            self._put(("window", win, kind, opts))
 
     def scalar(self, win, x, y, trace="value", **opts):
         """Append point (x, y) to trace `trace` of line window `win`."""
@@ -125,7 +128,7 @@ class VisdomLogger:
         if not isinstance(nrow, int) or isinstance(nrow, bool) or nrow < 1:
             raise ValueError(f"nrow={nrow!r}: use a positive integer (default 8)")
         mean, std = norm_stats("mean", mean, images.shape[1]), norm_stats("std", std, images.shape[1])
-        opts = check_opts(dict(opts, title=title if title is not None else win), IMAGE_OPTS)
+        opts = check_opts(opts if title is None else dict(opts, title=title), IMAGE_OPTS)
         # make_grid here, on the caller's thread and device: a torch op on the sender thread would
         # start a second OpenMP pool competing with training (see vizlab.render).
         grid, tile_h, tile_w, columns = layout_grid(images, nrow, mean, std)
@@ -135,7 +138,7 @@ class VisdomLogger:
         check_name("win", win)
         if not isinstance(html, str):
             raise TypeError(f"html must be a str, got {type(html).__name__}")
-        self._put(("text", win, html, check_opts(dict({"title": win}, **opts), PANE_OPTS)))
+        self._put(("text", win, html, check_opts(opts, PANE_OPTS)))
 
     def figure(self, win, traces, layout=None, **opts):
         """Replace window `win` with raw Plotly traces (list of dicts) and layout (dict);
@@ -222,159 +225,14 @@ class VisdomLogger:
         return SystemWatcher(self, every) if self.active else None
 
 
-# ----------------------------------------------------------------------------- call-site checks
+def _declaration(kind, opts):
+    return json.dumps([kind, opts], sort_keys=True, default=str)   # as the journal has it
 
 
 def _rank():
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank()
     return 0
-
-
-def check_trace(name):
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"trace names must be non-empty strings, got {name!r}")
-    return name
-
-
-def scalar_value(arg, value):
-    """Validate one number without reading a tensor's value (no device sync on this thread)."""
-    if type(value) in PLAIN_NUMBERS:
-        if arg == "x" and not math.isfinite(value):
-            raise ValueError(f"x={value}: x must be finite")
-        return value
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1 or value.is_complex():
-            raise ValueError(f"{arg}: expected a number or one-element tensor, got a tensor of "
-                             f"shape {tuple(value.shape)}")
-        if type(value) is torch.Tensor and value.is_cpu:
-            return value.item()   # no device to wait for: reading is cheaper than a snapshot
-        # clone: a snapshot (no device sync here), so a later in-place update cannot change it
-        return value.detach().clone()
-    if isinstance(value, (np.generic, np.ndarray)) and value.size == 1 and value.dtype.kind in "iuf":
-        return value.item()
-    if isinstance(value, _numbers.Real) and not isinstance(value, bool):
-        return float(value)
-    raise TypeError(f"{arg}: expected a number (int, float, NumPy number or one-element tensor), "
-                    f"got {type(value).__name__}")
-
-
-def sequence(arg, values, length=None):
-    """A 1-D sequence of numbers (list, array, tensor), copied so later changes don't leak in."""
-    if isinstance(values, torch.Tensor):
-        values = values.detach().clone()
-    elif isinstance(values, (list, tuple, np.ndarray)):
-        values = np.array(values, copy=True) if len(values) else np.zeros(0)
-    else:
-        raise TypeError(f"{arg} must be a list, array or tensor of numbers, got {type(values).__name__}")
-    if isinstance(values, np.ndarray) and values.dtype.kind not in "iuf":
-        raise TypeError(f"{arg} must hold numbers, got {values.dtype} values")
-    if values.ndim != 1 or len(values) == 0:
-        raise ValueError(f"{arg} must be one-dimensional and non-empty, got shape {tuple(values.shape)}")
-    if length is not None and len(values) != length:
-        raise ValueError(f"{arg} has {len(values)} values but x has {length}")
-    return values
-
-
-def image_batch(images):
-    if isinstance(images, np.ndarray):
-        images = torch.from_numpy(np.ascontiguousarray(images))   # layout_grid makes a new tensor
-    elif not isinstance(images, torch.Tensor):
-        raise TypeError(f"images must be a tensor or array of shape (N,1|3,H,W), got {type(images).__name__}")
-    if images.ndim != 4 or images.shape[1] not in (1, 3) or 0 in images.shape:
-        raise ValueError(f"images must have shape (N, 1 or 3, H, W), got {tuple(images.shape)}")
-    if not (images.dtype == torch.uint8 or images.is_floating_point()):
-        raise TypeError(f"images must be float (0..1 or normalized, with mean/std) or uint8, got {images.dtype}")
-    return images.detach()
-
-
-def label_list(arg, labels, n):
-    if labels is None:
-        return None
-    if isinstance(labels, torch.Tensor):
-        labels = labels.detach().clone().reshape(-1)
-    elif isinstance(labels, (list, tuple, np.ndarray)):
-        labels = labels.reshape(-1).tolist() if isinstance(labels, np.ndarray) else list(labels)
-    else:
-        raise TypeError(f"{arg} must be a sequence or tensor with one entry per image, got {type(labels).__name__}")
-    if len(labels) != n:
-        raise ValueError(f"{arg} has {len(labels)} entries but there are {n} images")
-    return labels
-
-
-def norm_stats(arg, value, channels):
-    if value is None:
-        return None
-    values = np.asarray(value, dtype=float).reshape(-1)
-    if len(values) not in (1, channels) or not np.isfinite(values).all():
-        raise ValueError(f"{arg}={value!r}: give one finite number or one per channel ({channels})")
-    if arg == "std" and (values <= 0).any():
-        raise ValueError(f"std={value!r}: must be positive")
-    return values.tolist()
-
-
-def check_opts(opts, allowed, traces=None):
-    """Unknown opts or wrong types raise here, at the call site, naming the option."""
-    for key, value in opts.items():
-        kind = allowed.get(key)
-        if kind is None:
-            raise ValueError(f"unknown option {key}=...; supported here: {', '.join(sorted(allowed))}")
-        if not isinstance(value, kind) or (kind is _numbers.Real and isinstance(value, bool)):
-            raise TypeError(f"option {key}={value!r} has the wrong type")
-    for axis in ("xtype", "ytype"):
-        if opts.get(axis, "linear") not in ("linear", "log"):
-            raise ValueError(f"option {axis}={opts[axis]!r}: use 'linear' or 'log'")
-    legend = opts.get("legend")
-    if isinstance(legend, (list, tuple)):
-        if traces is not None and sorted(map(str, legend)) != sorted(traces):
-            raise ValueError(f"legend={list(legend)!r} does not match the trace names {sorted(traces)}; "
-                             "traces are named by trace=/the dict keys, legend=True/False shows/hides them")
-        opts = dict(opts, legend=True)
-    if "legend" in opts:
-        opts = dict(opts, showlegend=opts.pop("legend"))
-    if "linecolor" in opts or "dash" in opts:
-        opts = trace_styles(opts, list(traces or ()))
-    return opts
-
-
-def trace_styles(opts, traces):
-    """Visdom's linecolor (RGB rows) and dash (names), one per trace of this call in order, or one
-    for all -> {trace: '#rrggbb'} and {trace: 'dash'}, so a later call can style another trace."""
-    opts = dict(opts)
-    expected = f"one for all traces or one per trace ({len(traces)}: {', '.join(traces)})"
-    if "linecolor" in opts:
-        colors = np.asarray(opts["linecolor"])
-        if colors.shape == (3,):
-            colors = np.tile(colors, (len(traces), 1))
-        if (colors.shape != (len(traces), 3) or colors.dtype.kind not in "iuf"
-                or not ((colors >= 0) & (colors <= 255) & (colors == np.floor(colors))).all()):
-            raise ValueError(f"option linecolor={opts['linecolor']!r}: give RGB triples of integers "
-                             f"0-255, e.g. (255, 0, 0), {expected}")
-        opts["linecolor"] = {t: "#%02x%02x%02x" % tuple(int(c) for c in rgb) for t, rgb in zip(traces, colors)}
-    if "dash" in opts:
-        dashes = opts["dash"]
-        dashes = [dashes] * len(traces) if isinstance(dashes, str) else np.asarray(dashes).reshape(-1).tolist()
-        if len(dashes) != len(traces) or not all(d in DASHES for d in dashes):
-            raise ValueError(f"option dash={opts['dash']!r}: use {', '.join(map(repr, DASHES))}, {expected}")
-        opts["dash"] = dict(zip(traces, dashes))
-    return opts
-
-
-def plain(arg, value):
-    """JSON-ready copy of Plotly data: arrays/tensors -> lists, NaN/Inf -> None (a gap)."""
-    if isinstance(value, dict):
-        return {str(k): plain(arg, v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(arg, v) for v in value]
-    if isinstance(value, torch.Tensor):
-        return plain(arg, value.detach().cpu().tolist())
-    if isinstance(value, (np.ndarray, np.generic)):
-        return plain(arg, value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    raise TypeError(f"{arg}: {type(value).__name__} is not JSON data (use numbers, strings, lists, dicts)")
 
 
 def report(log, delivered):

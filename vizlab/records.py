@@ -106,16 +106,17 @@ class Converter:
 
             _, _, grid, (tile_h, tile_w, columns), labels, preds, opts = event
             grid = draw_labels(grid, tile_h, tile_w, columns, _labels(labels), _labels(preds))
-            opts = dict(opts)
-            opts.setdefault("width", int(grid.shape[1]))
-            opts.setdefault("height", int(grid.shape[0]))
-            record = {"op": "image", "win": win, "src": png_data_url(grid)}
+            record = {"op": "image", "win": win, "src": png_data_url(grid),
+                      "size": [int(grid.shape[1]), int(grid.shape[0])]}
         elif op == "text":
             _, _, html, opts = event
             record = {"op": op, "win": win, "html": html}
         elif op == "figure":
             _, _, traces, layout, opts = event
             record = {"op": op, "win": win, "traces": traces, "layout": layout}
+        elif op == "window":
+            _, _, kind, opts = event
+            record = {"op": op, "win": win, "kind": kind}
         else:
             raise ValueError(f"unknown event {op!r}")
         if opts:

@@ -27,6 +27,10 @@ class SystemWatcher:
         psutil.cpu_percent(None)
         self._cuda = _cuda()
         self._nvml = _nvml_handle() if self._cuda else None
+        log.window("system_cpu", title="CPU %", xlabel="seconds", ylabel="%")
+        log.window("system_memory", title="memory (MiB)", xlabel="seconds", ylabel="MiB")
+        if self._nvml:
+            log.window("system_gpu", title="GPU utilization %", xlabel="seconds", ylabel="%")
         self._start = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="vizlab-system", daemon=True)
@@ -45,19 +49,16 @@ class SystemWatcher:
 
     def sample(self):
         x = round(time.monotonic() - self._start, 3)
-        opts = {"xlabel": "seconds"}
         self.log.scalars("system_cpu", x, {"process": self._process.cpu_percent(None),
-                                           "machine": psutil.cpu_percent(None)},
-                         title="CPU %", ylabel="%", **opts)
+                                           "machine": psutil.cpu_percent(None)})
         memory = {"process RSS": self._process.memory_info().rss / MB}
         if self._cuda:
             memory["cuda allocated"] = self._cuda.memory_allocated() / MB
             memory["cuda reserved"] = self._cuda.memory_reserved() / MB
-        self.log.scalars("system_memory", x, memory, title="memory (MiB)", ylabel="MiB", **opts)
+        self.log.scalars("system_memory", x, memory)
         if self._nvml:
             nvml, handle = self._nvml
-            self.log.scalar("system_gpu", x, nvml.nvmlDeviceGetUtilizationRates(handle).gpu,
-                            trace="utilization", title="GPU utilization %", ylabel="%", **opts)
+            self.log.scalar("system_gpu", x, nvml.nvmlDeviceGetUtilizationRates(handle).gpu, trace="utilization")
 
 
 def _cuda():

@@ -4,7 +4,9 @@ Pure (no threads, no I/O) and shared by the live logger and `vizlab replay`, so 
 exactly the windows the live run built. Line traces keep every point up to `max_points`; past
 that a trace keeps buckets of a fixed x-stride (doubled when there are too many) holding the
 minimum and maximum of each bucket, so the whole run stays in view and a one-step spike anywhere
-stays visible. Other windows keep their last message.
+stays visible. Other windows keep their last message. A "window" record declares a window's
+options once (under each call's own) and places it on the page: a declared window is created at
+once, empty, so the page shows the windows in the order they were declared.
 """
 
 import math
@@ -211,9 +213,11 @@ class Windows:
         self.env = env
         self.max_points = max_points
         self.windows = {}
+        self.declared = {}        # name -> its "window" record
 
     def reset(self):
         self.windows.clear()
+        self.declared.clear()
 
     # --- applying journal records
     def apply(self, record):
@@ -227,23 +231,40 @@ class Windows:
                              record.get("opts", {}))
         elif op == "points":
             self._add_points(record["win"], record["x"], record["y"], record.get("opts", {}))
+        elif op == "window":
+            self.declared[record["win"]] = record
+            self._declare(record["win"], record.get("kind", "line"), record.get("opts", {}))
         elif op == "line":
-            win = self._line_window(record["win"], dict({"xlabel": "x"}, **record.get("opts", {})),
-                                    fresh=True)
+            win = self._line_window(record["win"], record.get("opts", {}), fresh=True, xlabel="x")
             for name, ys in record["y"].items():
                 trace = win.traces[name] = Trace(self.max_points)
                 for x, y in zip(record["x"], ys):
                     trace.add(x, _gap(y))
             win.touch(whole=True)
         else:
-            self.windows[record["win"]] = win = Window("message", record.get("opts", {}))
-            win.message = self._message_of(record)
+            message = self._message_of(record)
+            self.windows[record["win"]] = win = Window("message", message["opts"])
+            win.message = message
 
-    def _line_window(self, name, opts, fresh=False):
+    def _declare(self, name, kind, opts):
+        win = self.windows.get(name)
+        if kind == "line":
+            self._line_window(name, opts)   # new: no traces yet, an empty plot holds the place
+        elif win is None:
+            # A blank pane holds the window's place on the page until its first content.
+            self.windows[name] = win = Window("message", {})
+            win.message = {"data": [{"content": "", "type": "text"}],
+                           "opts": pane_opts(self._opts(name, {"title": name}, {}))}
+
+    def _opts(self, name, defaults, opts):
+        """A window's options: its defaults, under what was declared, under this call's own."""
+        return merge_opts(merge_opts(defaults, self.declared.get(name, {}).get("opts", {})), opts)
+
+    def _line_window(self, name, opts, fresh=False, xlabel="step"):
         win = self.windows.get(name)
         if win is None or win.kind != "lines" or fresh:
-            defaults = {"title": name, "xlabel": "step", "ylabel": name, "showlegend": True}
-            win = self.windows[name] = Window("lines", dict(defaults, **opts))
+            defaults = {"title": name, "xlabel": xlabel, "ylabel": name, "showlegend": True}
+            win = self.windows[name] = Window("lines", self._opts(name, defaults, opts))
         elif opts:
             merged = merge_opts(win.opts, opts)
             if merged != win.opts:    # new title/labels/styles: resend the whole window
@@ -266,16 +287,20 @@ class Windows:
         win.touch(whole=whole or not win.on_server)
 
     def _message_of(self, record):
-        op, opts = record["op"], dict(record.get("opts", {}))
+        op, name = record["op"], record["win"]
+        defaults = {"title": name}
+        if op == "image":   # the grid's own size, unless declared or given
+            defaults.update(zip(("width", "height"), record.get("size", ())))
+        elif op == "figure":
+            title = (record.get("layout") or {}).get("title")
+            defaults["title"] = title if isinstance(title, str) else name
+        opts = self._opts(name, defaults, record.get("opts", {}))
         if op == "image":
             data = [{"content": {"src": record["src"], "caption": opts.get("caption")}, "type": "image"}]
         elif op == "text":
             data = [{"content": record["html"], "type": "text"}]
         elif op == "figure":
-            layout = record.get("layout") or {}
-            title = layout.get("title")
-            opts.setdefault("title", title if isinstance(title, str) else record["win"])
-            return {"data": record["traces"], "layout": layout, "opts": opts}
+            return {"data": record["traces"], "layout": record.get("layout") or {}, "opts": opts}
         else:
             raise ValueError(f"unknown journal record op {op!r}")
         return {"data": data, "opts": opts}
