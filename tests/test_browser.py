@@ -14,10 +14,12 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image
 from visdom import Visdom
 
 from support import browser as vb
+from vizlab import VisdomLogger
 from vizlab.render import PADDING, tile_scale
 from vizlab.server import VisdomServer
 
@@ -169,6 +171,36 @@ def test_loss_pane_grows_live_without_reload(browser, server, mnist_root, tmp_pa
         if runner.poll() is None:
             runner.kill()
             runner.wait()
+        page.close()
+
+
+@pytest.mark.browser
+def test_declared_panes_hold_their_places_until_data_comes(browser, server, tmp_path):
+    env = "browser_declared"
+    Visdom(server="http://127.0.0.1", port=server.port, env=env, use_incoming_socket=False)
+    page, problems = vb.open_dashboard(browser, server.url, env)
+    page.evaluate("window.vizlabNoReload = true")
+    try:
+        with VisdomLogger(env=env, port=server.port, journal=str(tmp_path / "j.jsonl")) as log:
+            log.window("loss", title="loss, declared", width=400, height=300)
+            log.window("samples", kind="images")
+            log.window("notes", kind="text", title="notes", width=300, height=200)
+            assert log.flush(timeout=30)
+            empty = vb.wait_for_ids(page, ["loss", "samples", "notes"])
+            # Left to right in the declared order, the plot already titled, nothing drawn yet.
+            assert sorted(empty, key=lambda w: (empty[w]["box"]["y"], empty[w]["box"]["x"])) == \
+                ["loss", "samples", "notes"]
+            assert empty["loss"]["plot_title"] == "loss, declared" and vb.total_points(empty["loss"]) == 0
+
+            for step in range(50):
+                log.scalar("loss", step, 1.0 / (step + 1), trace="train")
+            log.images("samples", torch.rand(4, 1, 28, 28), nrow=4)
+            assert log.flush(timeout=30)
+        assert vb.wait_for_points(page, "loss", 49) == 50
+        shown = vb.wait_for_panes(page, ["samples"])["samples"]
+        assert len(shown["images"]) == 1 and shown["images"][0]["width"] > 0   # the image replaced the blank
+        assert page.evaluate("window.vizlabNoReload") is True and problems.messages() == []
+    finally:
         page.close()
 
 

@@ -34,6 +34,7 @@ def log_a_run(log):
     log.window("loss", **LOSS)                      # the same again (a resumed run): not repeated
     log.text("notes", "<b>logged before any loss point</b>")
     log.scalar("undeclared", 0, 1.0)
+    assert log.flush(timeout=30)                    # the declared windows go out empty first
     for step in range(1, 301):
         log.scalar("loss", step, 1.0 / step, trace="train")
     log.scalar("loss", 300, 0.5, trace="val")
@@ -83,7 +84,8 @@ def test_declaration_under_each_calls_own_options():
     model.apply({"op": "text", "win": "first logged", "html": "x"})
     assert model.changed() == ["fit", "img", "first logged"]   # the order the sender creates them in
     endpoint, empty, _ = model.request("fit")
-    assert endpoint == "events" and empty["data"] == [] and empty["layout"]["title"] == "declared"
+    assert endpoint == "events" and empty["layout"]["title"] == "declared"
+    assert [(t["x"], t["showlegend"]) for t in empty["data"]] == [([], False)]   # one empty, unnamed trace
     assert model.request("img")[1]["opts"] == {"title": "img", "width": 50}   # a blank pane holds the place
 
     model.apply({"op": "line", "win": "fit", "x": [0, 1], "y": {"a": [1, 2]}, "opts": {"title": "epoch 3"}})

@@ -127,3 +127,15 @@ def test_replay_onto_a_fresh_server_equals_the_live_run(python03, tmp_path):
 def test_a_missing_interpreter_is_a_clear_error(tmp_path):
     with pytest.raises(ServerError, match="no Python at .*nope.*make setup"):
         VisdomServer(python=str(tmp_path / "nope" / "python"), env_path=tmp_path / "env").start()
+
+
+def test_declared_windows_on_a_03_server(server03, tmp_path):
+    """Declared windows go out empty first (an empty plot, a blank pane), in the declared order."""
+    from visdom import Visdom
+    import test_declared_windows as declared
+
+    with VisdomLogger(env="v3_declared", port=server03.port, journal=str(tmp_path / "j.jsonl")) as log:
+        declared.log_a_run(log)
+        assert log.flush(timeout=30)
+    declared.check_page(Visdom(port=server03.port, raise_exceptions=True, use_incoming_socket=False),
+                        "v3_declared")

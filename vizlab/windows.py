@@ -321,6 +321,8 @@ class Windows:
             for n, t in win.traces.items():
                 t.take_new()
                 data.append(trace_dict(n, *t.shown(), win.opts))
+            if not data:   # declared, no point yet: Visdom needs a trace to make a plot pane
+                data = [dict(trace_dict("", [], [], {}), showlegend=False)]
             return "events", {"data": data, "layout": layout_of(win.opts), "win": name,
                               "eid": self.env, "opts": pane_opts(win.opts)}, ticket
         # Append: one entry per trace in window order; traces with nothing new send empty lists,

@@ -165,6 +165,23 @@ def wait_for_panes(page, window_ids, timeout=30.0):
     return panes(page)
 
 
+_PRESENT_JS = """(ids) => {
+  const panes = (""" + _PANES_JS + """)();
+  return ids.every(id => panes.some(p => p.id === id));
+}"""
+
+
+def wait_for_ids(page, window_ids, timeout=30.0):
+    """Block until a pane exists (drawn or still empty) for every window in `window_ids`."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    try:
+        page.wait_for_function(_PRESENT_JS, arg=list(window_ids), timeout=timeout * 1000, polling=100)
+    except PlaywrightTimeout:
+        raise TimeoutError(f"panes {sorted(window_ids)} not all on the page within {timeout}s; "
+                           f"it shows {sorted(str(k) for k in panes(page))}") from None
+    return panes(page)
+
+
 def open_dashboard(browser, url, env, width=1400, height=1000):
     """New page at `url`/env/`env` with a PageProblems recorder attached; returns (page, problems)."""
     page = browser.new_page(viewport={"width": width, "height": height})
