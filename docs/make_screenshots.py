@@ -81,6 +81,8 @@ def save_small_png(png_bytes, path):
 
 def photograph(browser, url, env, ids, width, path):
     page, problems = vb.open_dashboard(browser, url, env, width=width, height=900)
+    # The grid slides panes into place (200 ms CSS transitions): a picture must not catch them moving.
+    page.add_style_tag(content=".react-grid-item { transition: none !important; }")
     try:
         panes = vb.wait_for_panes(page, ids, timeout=60)
         page.wait_for_load_state("networkidle")
