@@ -140,6 +140,7 @@ def main(argv=None):
     path = ckpt.extra.get("path", path)
     with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
         declare_windows(log, names)
+        runner_kit.log_hparams(log, args, device=device)
         if first_step == 0:   # the start on the contours at once (a resumed run has its path)
             log.figure("path", background + path_traces(names, path), PATH_LAYOUT)
         for step in runner_kit.progress(range(first_step, args.epochs + 1), args, desc="himmelblau"):

@@ -166,6 +166,9 @@ def compare(args, device, parser):
                    ylabel="cross-entropy", width=520, height=440, linecolor=COLORS,
                    dash={n: "dash" if n in DASHED else "solid" for n in OPTIMIZERS})
         log.window("comparison", kind="text", title="optimizers compared", width=720, height=440)
+        chosen = ", ".join(args.optimizers) if len(args.optimizers) < len(OPTIMIZERS) else f"all {len(OPTIMIZERS)}"
+        runner_kit.log_hparams(log, args, device=device, optimizers=chosen,
+                               lr=args.lr if args.lr is not None else "each its own (table)")
         for step in runner_kit.progress(range(first_step, args.epochs + 1), args, desc="optimizers"):
             losses = {}
             for name, run in runs.items():

@@ -119,7 +119,7 @@ def test_optimizers_have_distinct_colours_and_a_padded_table(visdom_server, viz,
     run(optimizers, visdom_server, env, tmp_path, "--epochs", 4)
     wins = windows(viz, env)
 
-    assert list(wins) == ["loss", "comparison"] and fits_one_row(*wins.values())
+    assert list(wins) == ["loss", "comparison", "hparams"] and fits_one_row(wins["loss"], wins["comparison"])
     line = lines(wins["loss"])
     assert len({(s["color"], s["dash"]) for s in line.values()}) == len(line) == 11, \
         "Plotly's 10 default colours repeat"
@@ -137,7 +137,8 @@ def test_himmelblau_draws_f_zero_at_the_floor(visdom_server, viz, tmp_path):
     wins = windows(viz, env)
 
     assert metrics["runs"][0]["f"] == 0
-    assert list(wins) == ["path", "f"]  # the picture first
+    assert list(wins) == ["path", "f", "hparams"]  # the picture first
+    assert fits_one_row(*wins.values()) and "<b>optimizer</b></td><td>adam</td>" in wins["hparams"]["content"]
     assert (wins["path"]["width"], wins["path"]["height"]) == (420, 420)  # square, like its axes
     f = wins["f"]["content"]
     assert f["data"][0]["y"] == pytest.approx([himmelblau.F_FLOOR] * 3)  # steps 0, 50, 100 (float32)

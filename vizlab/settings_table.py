@@ -31,7 +31,8 @@ def pane_size(sections):
     """(width, height) in pixels: Visdom's text pane takes about 8 px a character and 20 px a row
     (a heading 40), plus its title bar."""
     rows = [(k, v) for values in sections.values() for k, v in values.items()]
-    chars = max((len(str(k)) + len(str(v)) for k, v in rows), default=20)
+    # The columns line up: the longest key plus the longest value.
+    chars = max((len(str(k)) for k, _ in rows), default=10) + max((len(str(v)) for _, v in rows), default=10)
     headings = sum(heading is not None for heading in sections)
     return min(420, 40 + 8 * chars), 30 + 20 * len(rows) + 40 * headings
 
