@@ -2,6 +2,11 @@
 
 import importlib
 import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,7 +15,7 @@ from test_runners import has_points, read_window, traces
 from vizlab import checkpoint
 from vizlab import journal as journal_mod
 from vizlab.replay import replay
-from vizlab.runners import linear_regression, mnist_mlp
+from vizlab.runners import linear_regression, logistic_regression, mnist_mlp
 
 
 def run(main, tmp_path, port, env, journal, *extra):
@@ -80,6 +85,36 @@ def test_a_kill_mid_save_leaves_the_previous_checkpoint_whole(tmp_path, monkeypa
     resumed = linear_regression.main(["--no-visdom", "--quiet", "--epochs", "10", "--resume", str(ckpt)])
     straight = linear_regression.main(["--no-visdom", "--quiet", "--epochs", "10",
                                        "--journal", str(tmp_path / "s.jsonl")])
+    assert resumed == straight
+
+
+def test_sigkill_while_saving_leaves_a_checkpoint_that_resumes_exactly(tmp_path):
+    """The real fault: the training process is SIGKILLed the moment a save has begun (PATH.tmp
+    exists), after an earlier save is whole. The checkpoint left behind must load and resume to
+    the straight run's result, and the journal must hold no half line."""
+    ckpt, journal = tmp_path / "lr.pt", tmp_path / "j.jsonl"
+    command = [sys.executable, "-m", "vizlab.runners.logistic_regression", "--no-visdom", "--quiet",
+               "--epochs", "100000", "--refresh-every", "10", "--journal", str(journal),
+               "--checkpoint", str(ckpt)]
+    runner = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tmp, deadline = Path(f"{ckpt}.tmp"), time.monotonic() + 60
+    try:
+        # Busy-wait on purpose: a save of this model takes about a millisecond.
+        while not (ckpt.exists() and tmp.exists()) and runner.poll() is None and time.monotonic() < deadline:
+            pass
+        mid_save = ckpt.exists() and tmp.exists()
+        runner.send_signal(signal.SIGKILL)
+    finally:
+        runner.wait()
+    assert mid_save and runner.returncode == -signal.SIGKILL, "no save was seen under way (PATH.tmp)"
+
+    done = torch.load(ckpt, weights_only=False)["done"]    # whole, whatever the kill interrupted
+    assert journal.read_bytes().endswith(b"\n")
+    epochs = str(done + 20)
+    resumed = logistic_regression.main(["--no-visdom", "--quiet", "--epochs", epochs, "--refresh-every", "10",
+                                        "--resume", str(ckpt)])
+    straight = logistic_regression.main(["--no-visdom", "--quiet", "--epochs", epochs, "--refresh-every", "10",
+                                         "--journal", str(tmp_path / "s.jsonl")])
     assert resumed == straight
 
 
