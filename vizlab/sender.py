@@ -58,6 +58,7 @@ class Sender(threading.Thread):
         give_up_down: return False early once the server has not answered for this many seconds.
         """
         state, deadline = self.state, time.monotonic() + timeout
+        self.writer.wake()   # the journal thread takes the calls now, not at its next interval
         with self._cond:
             self._waiters += 1
             state.verify_asked += 1

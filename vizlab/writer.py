@@ -55,9 +55,13 @@ class JournalThread(threading.Thread):
         self.waited += time.perf_counter() - start
         self.waits += 1
 
+    def wake(self):
+        """Take the queued calls now (someone waits for them), not at the next interval."""
+        self._wake.set()
+
     def wait_written(self, target, timeout):
         """True once the first `target` calls are in the journal (flushed) and the model."""
-        self._wake.set()
+        self.wake()
         with self._done:
             return self._done.wait_for(lambda: self.written >= target or not self.is_alive(),
                                        timeout) and self.written >= target

@@ -1,0 +1,204 @@
+"""Many runs on one server: points/s delivered, flush latency, server CPU and request cost.
+
+Each run is its own process with a VisdomLogger, logging like a training loop: every step the
+training loss and the learning rate, every 10th step a validation loss and an accuracy (3
+windows, 4 traces), paced to --rate points/s in all. A thread in each run calls flush() every
+second and times it: how long until everything logged so far is on the server. All runs load
+torch first and start logging together. The server's own time per request comes from its
+access log (tornado.access: handler time in ms); its CPU from psutil. Run:
+
+    .venv/bin/python benchmarks/server_fanin.py                 # 1, 4, 16, 32 runs; 16 on stock too
+    .venv/bin/python benchmarks/server_fanin.py --soak 600      # 16 runs for 10 min, figures per minute
+"""
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from unittest import mock
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from vizlab import server as vserver  # noqa: E402
+
+ACCESS = re.compile(r"INFO:tornado\.access:\d+ POST /(update|events) \(.*?\) ([\d.]+)ms")
+
+
+# ----------------------------------------------------------------------------- one run (a child)
+
+def run_child(port, env, seconds, rate, journal):
+    from vizlab import VisdomLogger
+
+    log = VisdomLogger(env=env, port=port, journal=journal)
+    latencies, stop = [], threading.Event()
+
+    def measure():   # flush() from a second thread: the loop keeps logging meanwhile
+        while not stop.wait(1.0):
+            started = time.perf_counter()
+            if log.flush(timeout=60):
+                latencies.append((time.time(), time.perf_counter() - started))
+
+    print("ready", flush=True)
+    sys.stdin.readline()               # the parent's go: every run starts together
+    watcher = threading.Thread(target=measure, daemon=True)
+    watcher.start()
+    steps_per_s, points, step = rate / 2.2, 0, 0  # 2 points a step, 2 more every 10th step
+    started = time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        due = int(elapsed * steps_per_s)
+        while step < due:
+            step += 1
+            log.scalar("loss", step, 1.0 / step, trace="train")
+            log.scalar("lr", step, 0.1 * (1 - step / 1e7), trace="lr")
+            points += 2
+            if step % 10 == 0:
+                log.scalar("loss", step, 1.2 / step, trace="val")
+                log.scalar("accuracy", step, 90.0 + step % 7, trace="val")
+                points += 2
+        time.sleep(0.005)
+    stop.set()
+    watcher.join()
+    final = time.perf_counter()
+    delivered = log.flush(timeout=120)
+    done = time.perf_counter()
+    log.close()
+    print(json.dumps({"points": points, "seconds": done - started, "delivered": delivered,
+                      "final_flush_s": done - final, "latencies": latencies}), flush=True)
+
+
+# ----------------------------------------------------------------------------- the parent
+
+def server_times(log_path, since):
+    """Server-side ms per /update and /events request logged after byte `since`."""
+    with open(log_path, "rb") as f:
+        f.seek(since)
+        text = f.read().decode(errors="replace")
+    times = {"update": [], "events": []}
+    for kind, ms in ACCESS.findall(text):
+        times[kind].append(float(ms))
+    return times
+
+
+def start_runs(n, port, seconds, rate, tmp):
+    procs = [subprocess.Popen([sys.executable, __file__, "--child", str(port), f"fanin{i}", str(seconds),
+                               str(rate), os.path.join(tmp, f"run{i}.jsonl")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for i in range(n)]
+    for p in procs:
+        if p.stdout.readline().strip() != "ready":
+            raise RuntimeError("a run failed to start")
+    return procs
+
+
+def level(srv, log_path, n, seconds, rate, tmp):
+    """n runs for `seconds` on server `srv`: one row of figures."""
+    procs = start_runs(n, srv.port, seconds, rate, tmp)
+    server = psutil.Process(srv.process.pid)
+    since, cpu0, t0 = os.path.getsize(log_path), server.cpu_times(), time.perf_counter()
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    results = [json.loads(p.stdout.readlines()[-1]) for p in procs]
+    wall, cpu1 = time.perf_counter() - t0, server.cpu_times()
+    for p in procs:
+        p.wait()
+    flushes = [s for r in results for _, s in r["latencies"]]
+    times = server_times(log_path, since)
+    return {"runs": n, "offered": sum(r["points"] for r in results) / seconds,
+            "delivered": sum(r["points"] for r in results if r["delivered"]) / max(r["seconds"] for r in results),
+            "all_delivered": all(r["delivered"] for r in results),
+            "flush_p50": statistics.median(flushes) if flushes else float("nan"),
+            "flush_max": max(flushes, default=float("nan")),
+            "final_flush_max": max(r["final_flush_s"] for r in results),
+            "server_cpu": 100 * (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / wall,
+            "update_p50": statistics.median(times["update"]) if times["update"] else float("nan"),
+            "update_max": max(times["update"], default=float("nan")),
+            "events_p50": statistics.median(times["events"]) if times["events"] else float("nan"),
+            "requests": len(times["update"]) + len(times["events"]), "results": results}
+
+
+def serve(stock, tmp, python=None):
+    """A server vizlab starts (fast appends) or, with stock, visdom's own append path."""
+    patched = vserver.FAST_APPEND
+    if stock:   # a module whose install() does nothing: visdom's own server
+        patched = Path(tmp) / "stock.py"
+        patched.write_text("def install():\n    pass\n")
+    log_path = os.path.join(tmp, "stock.log" if stock else "vizlab.log")
+    with mock.patch.object(vserver, "FAST_APPEND", patched):
+        srv = vserver.VisdomServer(python=python, env_path=tmp, log_path=log_path).start()
+    return srv, log_path
+
+
+def print_row(name, row):
+    print(f"| {name} | {row['runs']} | {row['offered']:,.0f} | {row['delivered']:,.0f} | "
+          f"{row['flush_p50']:.3f} / {row['flush_max']:.3f} | {row['server_cpu']:.0f} % | "
+          f"{row['update_p50']:.2f} / {row['update_max']:.1f} | {row['events_p50']:.2f} | "
+          f"{'yes' if row['all_delivered'] else 'NO'} |", flush=True)
+
+
+def print_soak(row, log_path):
+    """The flush latency per minute and the server's /update cost per tenth of the run: growth shows."""
+    start = min(t for r in row["results"] for t, _ in r["latencies"][:1])
+    by_minute = {}
+    for r in row["results"]:
+        for t, s in r["latencies"]:
+            by_minute.setdefault(int((t - start) // 60), []).append(s)
+    print("\n| minute | flush p50 / max (s) |\n|---|---|")
+    for minute, values in sorted(by_minute.items()):
+        print(f"| {minute + 1} | {statistics.median(values):.3f} / {max(values):.3f} |")
+    times = server_times(log_path, 0)["update"]
+    tenths = [times[i * len(times) // 10:(i + 1) * len(times) // 10] for i in range(10)]
+    print("server ms per /update, median of each tenth of the run: "
+          + ", ".join(f"{statistics.median(t):.2f}" for t in tenths if t))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--runs", type=int, nargs="+", default=[1, 4, 16, 32], help="concurrent runs per level")
+    parser.add_argument("--seconds", type=float, default=10.0, help="logging time per level")
+    parser.add_argument("--rate", type=float, default=1500.0, help="points/s each run logs (4 traces, 3 windows)")
+    parser.add_argument("--stock-runs", type=int, default=16, help="the level also run on the stock server (0: none)")
+    parser.add_argument("--soak", type=float, default=0.0, help="instead: 16 runs for this many seconds, per minute")
+    parser.add_argument("--python", default=None, help="interpreter of the server (e.g. .venv-visdom03/bin/python)")
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        port, env, seconds, rate, journal = args.child
+        return run_child(int(port), env, float(seconds), float(rate), journal)
+
+    print(f"load average before: {os.getloadavg()}; {os.cpu_count()} cores")
+    print("| server | runs | offered pts/s | delivered pts/s | flush p50 / max (s) | server CPU | "
+          "server ms per /update p50 / max | per /events p50 | all delivered |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.soak:
+            srv, log_path = serve(False, tmp, args.python)
+            try:
+                row = level(srv, log_path, 16, args.soak, args.rate, tmp)
+                print_row(f"vizlab serve, {args.soak:.0f} s", row)
+                print_soak(row, log_path)
+            finally:
+                srv.stop()
+        for stock in (False, True):
+            levels = [] if args.soak else [n for n in args.runs if not stock or n == args.stock_runs]
+            for n in levels:
+                srv, log_path = serve(stock, tmp, args.python)   # a fresh server per level
+                try:
+                    print_row("stock visdom" if stock else "vizlab serve", level(srv, log_path, n, args.seconds,
+                                                                                args.rate, tmp))
+                finally:
+                    srv.stop()
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
