@@ -24,10 +24,14 @@ export VIZLAB_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: setup setup-visdom03 demo test serve stop clean
+.PHONY: setup setup-visdom03 demo test serve stop clean check-python
+
+# A PYTHON given to make must run, be 3.10+, and match the venv's Python: one clear line otherwise.
+check-python:
+	@bash scripts/check_python.sh '$(PYTHON)' '$(VENV)' $(if $(filter file default,$(origin PYTHON)),0,1)
 
 # Reinstalls only when the package metadata or the pins change.
-$(STAMP): setup.py setup.cfg constraints.txt
+$(STAMP): setup.py setup.cfg constraints.txt | check-python
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
