@@ -1,12 +1,15 @@
 """Server cost of one 100-point line append, stock Visdom vs the servers vizlab starts (fast appends).
 
 For each window size, both servers get a fresh one-trace window of that many points, one untimed
-append, then --repeats timed appends of 100 points; the figure is the median round trip of the
-/update POST on loopback (no browser connected), next to that of /win_exists (HTTP alone). Run: .venv/bin/python benchmarks/server_append.py
+append, then --repeats timed appends of 100 points. Two figures, medians: the server's own time
+per /update (tornado's access log: from the request's arrival to the answer) and the round trip
+on loopback (no browser connected), next to that of /win_exists (HTTP alone).
+Run: .venv/bin/python benchmarks/server_append.py   (many runs at once: benchmarks/server_fanin.py)
 """
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -21,6 +24,7 @@ from vizlab import server as vserver  # noqa: E402
 
 
 HTTP = requests.Session()  # keep-alive, as the logger does
+UPDATE_MS = re.compile(r"INFO:tornado\.access:200 POST /update \(.*?\) ([\d.]+)ms")
 
 
 def make_window(url, env, n):
@@ -57,15 +61,23 @@ def measure(port, sizes, repeats):
     return medians
 
 
+def server_ms(log_path, sizes, repeats):
+    """The server's own ms per timed /update, from its access log: {size: median}."""
+    times = [float(ms) for ms in UPDATE_MS.findall(Path(log_path).read_text(errors="replace"))]
+    per_size = 1 + repeats   # one untimed append, then the timed ones
+    return {n: statistics.median(times[i * per_size + 1:(i + 1) * per_size]) for i, n in enumerate(sizes)}
+
+
 def run_server(python, stock, sizes, repeats):
     with tempfile.TemporaryDirectory() as tmp:
-        patched = vserver.FAST_APPEND
+        patched, log_path = vserver.FAST_APPEND, os.path.join(tmp, "server.log")
         if stock:  # a module whose install() does nothing: visdom's own server
             patched = Path(tmp) / "stock.py"
             patched.write_text("def install():\n    pass\n")
         with mock.patch.object(vserver, "FAST_APPEND", patched), \
-                vserver.VisdomServer(python=python, env_path=tmp) as srv:
-            return measure(srv.port, sizes, repeats)
+                vserver.VisdomServer(python=python, env_path=tmp, log_path=log_path) as srv:
+            round_trips = measure(srv.port, sizes, repeats)
+        return round_trips, server_ms(log_path, sizes, repeats)
 
 
 def main():
@@ -79,12 +91,15 @@ def main():
                              "e.g. .venv-visdom03/bin/python for visdom 0.3")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
-    stock = run_server(args.python, True, args.sizes, args.repeats)
-    fast = run_server(args.python, False, args.sizes, args.repeats)
-    print(f"{'window points':>14} {'stock ms':>10} {'vizlab ms':>10} {'ratio':>8}")
+    stock, stock_server = run_server(args.python, True, args.sizes, args.repeats)
+    fast, fast_server = run_server(args.python, False, args.sizes, args.repeats)
+    print("| window points | server ms, stock | server ms, vizlab | ratio | round trip ms, stock | "
+          "round trip ms, vizlab | ratio |")
+    print("|---|---|---|---|---|---|---|")
     for n in args.sizes:
-        print(f"{n:>14,} {stock[n]:>10.2f} {fast[n]:>10.2f} {stock[n] / fast[n]:>7.0f}x")
-    print(f"{'/win_exists':>14} {stock['http']:>10.2f} {fast['http']:>10.2f}   (HTTP round trip alone)")
+        print(f"| {n:,} | {stock_server[n]:.2f} | {fast_server[n]:.2f} | {stock_server[n] / fast_server[n]:.0f}x | "
+              f"{stock[n]:.2f} | {fast[n]:.2f} | {stock[n] / fast[n]:.0f}x |")
+    print(f"| /win_exists (HTTP alone) | | | | {stock['http']:.2f} | {fast['http']:.2f} | |")
     print(f"load average after: {os.getloadavg()}  (medians of {args.repeats} appends of 100 points)")
 
 
