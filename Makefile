@@ -33,7 +33,9 @@ check-python:
 # Reinstalls only when the package metadata or the pins change.
 $(STAMP): setup.py setup.cfg constraints.txt | check-python
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test]' || { echo "make: pip could not install the pinned packages" \
+	  "(constraints.txt) for $$($(PY) -V); see pip's message above. torch and torchvision come from PyPI" \
+	  "or a local index; offline, point PIP_FIND_LINKS at a folder of wheels for this Python" >&2; exit 1; }
 	touch $@
 
 # Visdom's UI files from npm (cached in ~/.cache/vizlab/npm), so its server never goes online;

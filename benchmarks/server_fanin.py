@@ -91,10 +91,11 @@ def server_times(log_path, since):
 def start_runs(n, port, seconds, rate, tmp):
     procs = [subprocess.Popen([sys.executable, __file__, "--child", str(port), f"fanin{i}", str(seconds),
                                str(rate), os.path.join(tmp, f"run{i}.jsonl")],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for i in range(n)]
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              stderr=open(os.path.join(tmp, f"run{i}.err"), "w")) for i in range(n)]
     for p in procs:
         if p.stdout.readline().strip() != "ready":
-            raise RuntimeError("a run failed to start")
+            raise RuntimeError(f"a run failed to start: {Path(tmp, f'run{procs.index(p)}.err').read_text()}")
     return procs
 
 
