@@ -208,8 +208,9 @@ def install():
             raise _Unsupported
         patch = fast_update_packet(p, args, web.get_rand_id(), pane_text)
         pane = pane_text.text(p)
-        # Like visdom: send the smaller of the patch and the whole pane. Only the length matters
-        # here, which key order does not change: plain json.dumps, not visdom's slower stringify.
+        # Like visdom: send the smaller of the patch and the whole pane. Only the lengths are
+        # compared, and either message shows the same: plain json.dumps (differs from visdom's
+        # slower stringify only in writing 2.0 for 2) is close enough to choose.
         if len(pane) <= len(json.dumps(patch, separators=(",", ":"))):
             if flavour == "0.2":
                 web.broadcast(req, p, eid)
