@@ -1,14 +1,13 @@
 """SummaryWriter: torch.utils.tensorboard's writer interface, streaming to Visdom via VisdomLogger.
 
-Code written for TensorBoard changes one import. Mapping (see README "TensorBoard code"):
-    add_scalar("Loss/train", v)       -> window "Loss", trace "train" (first "/" splits window|trace)
-    add_scalar("lr", v)               -> window "lr", trace "lr"
-    add_scalars("Loss", {"a": v, ...}) -> window "Loss", traces "a", ...
-    add_image(s) / add_figure         -> an image pane per tag ("/" -> "_"), titled with the step
-    add_text                          -> a text pane per tag, newest entry first
-    add_histogram                     -> a heatmap pane per tag: value bins (y) against step (x)
-    add_hparams                       -> a text pane "hparams" with both tables
+Code written for TensorBoard changes one import. Every add_* method of torch's writer is here with
+the same arguments (README "TensorBoard code" maps each to its pane). Scalar tags follow the naming
+rule of vizlab.integrations.tag_window: 'Loss/train' and 'train/loss' both give window 'Loss'/'loss'
+with trace 'train'. A tag never silently replaces another: a name already used by another kind of
+pane gets a window of its own, '<name>_<kind>', titled '<tag> (<kind>)'.
 x is the step; global_step=None means the next step of that tag (0 first).
+Like torch's writer, logging after close() reopens (the journal continues); flush() makes the
+journal durable and returns without waiting on the network (flush(timeout=s) also waits for Visdom).
 """
 
 import html
@@ -20,30 +19,19 @@ from datetime import datetime
 import numpy as np
 import torch
 
-from vizlab.integrations import visdom_address, window_name
+from vizlab import tensorboard_panes as panes
+from vizlab.integrations import tag_window, visdom_address, window_name
 from vizlab.logger import VisdomLogger
-from vizlab.settings_table import log_settings
+from vizlab.settings_table import pane_size, settings_html
+from vizlab.tensorboard_custom import Chart, parse_layout
+from vizlab.tensorboard_images import ImageMethods, to_nchw   # noqa: F401 (to_nchw: public helper)
 
 TEXT_KEEP = 50          # text entries shown per tag (the journal keeps all)
 HISTOGRAM_STEPS = 200   # steps kept per histogram heatmap (older ones thinned out)
 HISTOGRAM_ROWS = 40     # value bins of the heatmap
-# Methods of torch's writer with no Visdom counterpart here -> what to use instead.
-NOT_IMPLEMENTED = {
-    "add_graph": "print(model) into add_text, or torchinfo's summary",
-    "add_embedding": "a 2-D projection (e.g. sklearn TSNE) drawn with add_figure",
-    "add_pr_curve": "sklearn.metrics.precision_recall_curve drawn with add_figure",
-    "add_pr_curve_raw": "a precision/recall plot drawn with add_figure",
-    "add_mesh": "a matplotlib 3-D plot with add_figure",
-    "add_audio": "a spectrogram with add_image or add_figure",
-    "add_video": "add_images of selected frames",
-    "add_custom_scalars": "add_scalars or tags sharing a 'Window/' prefix (one window, several traces)",
-    "add_custom_scalars_multilinechart": "add_scalars or tags sharing a 'Window/' prefix",
-    "add_custom_scalars_marginchart": "add_scalars with the bounds as extra traces",
-    "add_onnx_graph": "print the model into add_text",
-    "add_openvino_graph": "print the model into add_text",
-    "add_histogram_raw": "add_histogram with the raw values",
-    "add_tensor": "add_text of the tensor's repr, or add_scalar per element",
-}
+# The VisdomLogger's own calls, answered by the writer too (Lightning's `experiment` is a writer).
+LOGGER_API = ("scalar", "scalars", "line", "images", "text", "figure", "window", "journal_offset",
+              "stats", "watch_system", "journal_path", "env")
 
 
 def default_log_dir(comment=""):
@@ -51,54 +39,83 @@ def default_log_dir(comment=""):
     return os.path.join("runs", datetime.now().strftime("%b%d_%H-%M-%S") + "_" + socket.gethostname() + comment)
 
 
-def split_tag(tag):
-    """'Loss/train' -> ('Loss', 'train'); 'a/b/c' -> ('a', 'b/c'); 'lr' -> ('lr', 'lr')."""
-    if not isinstance(tag, str) or not tag.strip():
-        raise ValueError(f"tag must be a non-empty string, got {tag!r}")
-    window, _, trace = tag.partition("/")
-    if window.strip() and trace.strip():
-        return window_name(window), trace
-    return window_name(tag), tag
+split_tag = tag_window   # the name this module had for it
 
 
-class SummaryWriter:
+class SummaryWriter(ImageMethods):
     """torch.utils.tensorboard.SummaryWriter's methods, same arguments, drawn in Visdom."""
 
     def __init__(self, log_dir=None, comment="", purge_step=None, max_queue=10, flush_secs=120,
-                 filename_suffix="", *, server=None, port=None, env=None):
-        # max_queue / flush_secs are TensorBoard's buffering knobs: the logger sends every 0.5 s
-        # on its own thread anyway, so they are accepted and have no effect.
+                 filename_suffix="", *, server=None, port=None, env=None, journal=None, **logger_options):
+        # max_queue / flush_secs are TensorBoard's buffering knobs: the logger journals every 0.5 s
+        # and sends on its own thread anyway, so they are accepted and have no effect.
         self.log_dir = str(log_dir) if log_dir is not None else default_log_dir(comment)
         if purge_step is not None:
             warnings.warn(f"purge_step={purge_step}: Visdom windows cannot drop points; steps >= "
                           f"{purge_step} logged again are added beside the old ones", stacklevel=2)
-        env = env or window_name(os.path.basename(os.path.normpath(os.path.abspath(self.log_dir))))
-        server, port = visdom_address(server, port)
-        journal = os.path.join(self.log_dir, f"vizlab{filename_suffix}.jsonl")
-        self.logger = VisdomLogger(env=env, server=server, port=port, journal=journal)
+        self.env = env or window_name(os.path.basename(os.path.normpath(os.path.abspath(self.log_dir))))
+        self._server, self._port = visdom_address(server, port)
+        self._journal = os.path.join(self.log_dir, f"vizlab{filename_suffix}.jsonl") if journal is None else journal
+        self._options = logger_options
+        self._logger, self._opened = None, False
         self._steps = {}         # tag -> last step, for global_step=None
-        self._texts = {}         # tag -> [(step, text)], newest last
-        self._histograms = {}    # tag -> [(step, bin edges, cumulative counts)]
+        self._texts = {}         # window -> [(step, html)], newest last
+        self._histograms = {}    # window -> [(step, bin edges, cumulative counts)]
+        self._pr = {}            # window -> [(step, precision, recall)]
+        self._owners = {}        # window -> who has it: "line", or (kind, tag)
+        self._claims = {}        # (kind, tag) -> window
+        self._labels = {}        # window -> the tag, with its kind when it had to be renamed
+        self._routes = {}        # scalar tag -> (window, trace)
+        self._traces = {}        # (window, trace) -> the tag that has it
+        self._charts = []        # add_custom_scalars charts
+        self.logger              # opened now, as torch's writer creates its files at once
+
+    @property
+    def logger(self):
+        """The VisdomLogger; after close() a new one, continuing the same journal and windows."""
+        if self._logger is None:
+            self._logger = self._open()
+            self._opened = True
+        return self._logger
+
+    def _open(self):
+        options = dict(env=self.env, server=self._server, port=self._port, journal=self._journal, **self._options)
+        if self._opened and self._journal and os.path.isfile(self._journal):
+            try:   # resume_from= the journal's end: its windows come back, the run goes on
+                return VisdomLogger(**options, resume_from=os.path.getsize(self._journal))
+            except ValueError as err:
+                warnings.warn(f"could not continue {self._journal} ({err}); windows start afresh", stacklevel=3)
+        return VisdomLogger(**options)
 
     def get_logdir(self):
         return self.log_dir
 
-    # ------------------------------------------------------------------ scalars
+    def __getattr__(self, name):
+        if name in LOGGER_API:
+            return getattr(self.logger, name)
+        raise AttributeError(f"'SummaryWriter' object has no attribute {name!r}")
 
-    def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False,
-                   double_precision=False):
-        window, trace = split_tag(tag)
-        self._scalars(window, self._step(tag, global_step), {trace: scalar_value})
+    # ------------------------------------------------------------------ windows: one per tag and kind
 
-    def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
-        if not isinstance(tag_scalar_dict, dict) or not tag_scalar_dict:
-            raise TypeError(f"add_scalars({main_tag!r}, ...): tag_scalar_dict must be a non-empty dict "
-                            f"of name -> number, got {tag_scalar_dict!r}")
-        self._scalars(window_name(main_tag), self._step(main_tag, global_step),
-                      {str(k): v for k, v in tag_scalar_dict.items()})
+    def _window(self, kind, tag, base=None):
+        """The window for `tag` shown as `kind`; '<base>_<kind>' when another kind or tag has <base>."""
+        win = self._claims.get((kind, tag))
+        if win is not None:
+            return win
+        base = base or window_name(tag)
+        owner = "line" if kind == "scalars" else (kind, tag)
+        win, n = base, 1
+        while self._owners.setdefault(win, owner) != owner:
+            n += 1
+            win = f"{base}_{kind}" + (str(n - 1) if n > 2 else "")
+        self._claims[(kind, tag)] = win
+        self._labels[win] = tag if win == base else f"{tag} ({kind})"
+        if kind == "scalars" and win != base:
+            self.logger.window(win, "line", title=self._labels[win])
+        return win
 
-    def _scalars(self, window, step, values):
-        self.logger.scalars(window, step, values)   # titled and labelled by the window model's defaults
+    def _title(self, win, step=None):
+        return self._labels[win] + ("" if step is None else f" (step {step})")
 
     def _step(self, tag, global_step):
         if global_step is None:
@@ -108,50 +125,71 @@ class SummaryWriter:
         self._steps[tag] = step
         return step
 
-    # ------------------------------------------------------------------ images, figures, text
+    # ------------------------------------------------------------------ scalars
 
-    def add_image(self, tag, img_tensor, global_step=None, walltime=None, dataformats="CHW"):
-        self._images(tag, to_nchw(img_tensor, dataformats, "add_image"), global_step)
+    def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False,
+                   double_precision=False):
+        self.add_metrics({tag: scalar_value}, self._step(tag, global_step))
 
-    def add_images(self, tag, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
-        self._images(tag, to_nchw(img_tensor, dataformats, "add_images"), global_step)
+    def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
+        if not isinstance(tag_scalar_dict, dict) or not tag_scalar_dict:
+            raise TypeError(f"add_scalars({main_tag!r}, ...): tag_scalar_dict must be a non-empty dict "
+                            f"of name -> number, got {tag_scalar_dict!r}")
+        step = self._step(main_tag, global_step)
+        self.add_metrics({f"{main_tag}/{k}": v for k, v in tag_scalar_dict.items()}, step,
+                         route=lambda tag: (window_name(main_tag), tag[len(main_tag) + 1:]))
 
-    def add_figure(self, tag, figure, global_step=None, close=True, walltime=None):
-        """A matplotlib figure (or a list of them), rendered with the headless Agg canvas."""
-        figures = figure if isinstance(figure, (list, tuple)) else [figure]
-        images = [figure_to_array(f, close) for f in figures]
-        if len({im.shape for im in images}) > 1:
-            raise ValueError(f"add_figure({tag!r}): figures in one call must have the same size")
-        self._images(tag, torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2), global_step)
+    def add_metrics(self, metrics, step, route=tag_window):
+        """vizlab's: {tag: number} at one step, each tag to (window, trace) by `route`; the
+        integrations use it with their own naming rules."""
+        windows = {}
+        for tag, value in metrics.items():
+            where = self._routes.get(tag)
+            if where is None:
+                base, trace = route(tag)
+                win = self._window("scalars", base, base)
+                owner = self._traces.setdefault((win, trace), tag)
+                where = self._routes[tag] = (win, trace if owner == tag else tag)
+            windows.setdefault(where[0], {})[where[1]] = value
+            for chart in self._charts:
+                if chart.wants(tag):
+                    chart.add(self.logger, tag, step, value)
+        for win, values in windows.items():
+            self.logger.scalars(win, step, values)   # titled and labelled by the window model's defaults
 
-    def _images(self, tag, images, global_step):
-        step = self._step(tag, global_step)
-        self.logger.images(window_name(tag), images, nrow=min(8, len(images)),
-                           title=f"{tag} (step {step})")
+    def add_custom_scalars(self, layout):
+        for category, title, kind, tags in parse_layout(layout):
+            label = f"{category}: {title}"
+            chart = Chart(self._window("custom", label, window_name(title)), label, kind, tags)
+            self._charts.append(chart)
+            if kind == "Multiline":
+                self.logger.window(chart.win, "line", title=label, xlabel="step")
+
+    def add_custom_scalars_multilinechart(self, tags, category="default", title="untitled"):
+        self.add_custom_scalars({category: {title: ["Multiline", tags]}})
+
+    def add_custom_scalars_marginchart(self, tags, category="default", title="untitled"):
+        self.add_custom_scalars({category: {title: ["Margin", tags]}})
+
+    # ------------------------------------------------------------------ text, tensors, hparams
 
     def add_text(self, tag, text_string, global_step=None, walltime=None):
         if not isinstance(text_string, str):
             raise TypeError(f"add_text({tag!r}): text_string must be a str, got {type(text_string).__name__}")
+        self._entry("text", tag, global_step, f"<pre>{html.escape(text_string)}</pre>")
+
+    def add_tensor(self, tag, tensor, global_step=None, walltime=None):
+        self._entry("tensor", tag, global_step, panes.tensor_html(tensor))
+
+    def _entry(self, kind, tag, global_step, body):
+        """A text pane per tag: its entries, newest first."""
         step = self._step(tag, global_step)
-        entries = self._texts.setdefault(tag, [])
-        entries.append((step, text_string))
+        win = self._window(kind, tag)
+        entries = self._texts.setdefault(win, [])
+        entries.append((step, body))
         del entries[:-TEXT_KEEP]
-        body = "".join(f"<p><b>step {s}</b></p><pre>{html.escape(t)}</pre>" for s, t in reversed(entries))
-        self.logger.text(window_name(tag), body, title=tag)
-
-    # ------------------------------------------------------------------ histograms, hparams
-
-    def add_histogram(self, tag, values, global_step=None, bins="tensorflow", walltime=None, max_bins=None):
-        values = plain_values(values, tag)
-        step = self._step(tag, global_step)
-        nbins = 64 if bins == "tensorflow" else bins   # TensorBoard's own default is about 30-60 buckets
-        counts, edges = np.histogram(values, bins=nbins)
-        history = self._histograms.setdefault(tag, [])
-        history.append((step, edges, np.concatenate([[0], np.cumsum(counts)])))
-        if len(history) > HISTOGRAM_STEPS:
-            history[:] = history[:-1][::2] + history[-1:]   # halve the older steps, keep the latest
-        rows = max_bins or HISTOGRAM_ROWS
-        self.logger.figure(window_name(tag), *histogram_heatmap(tag, history, rows), title=tag)
+        self.logger.text(win, "".join(f"<p><b>step {s}</b></p>{b}" for s, b in reversed(entries)),
+                         title=self._title(win))
 
     def add_hparams(self, hparam_dict, metric_dict, hparam_domain_discrete=None, run_name=None,
                     global_step=None):
@@ -162,17 +200,109 @@ class SummaryWriter:
                 raise ValueError(f"add_hparams: value of {key!r} is {type(value).__name__}; "
                                  "use int, float, str, bool or a one-element tensor")
         metrics = {k: v.item() if isinstance(v, torch.Tensor) else v for k, v in metric_dict.items()}
-        log_settings(self.logger, "hparams", {"hyperparameters": hparam_dict, "metrics": metrics},
-                     title=f"hparams{f' ({run_name})' if run_name else ''}")
+        log_settings_and_results(self.logger, self._window("hparams", "hparams"), hparam_dict, metrics,
+                                 f"hparams{f' ({run_name})' if run_name else ''}")
+
+    # ------------------------------------------------------------------ histograms, PR curves
+
+    def add_histogram(self, tag, values, global_step=None, bins="tensorflow", walltime=None, max_bins=None):
+        values = plain_values(values, tag)
+        nbins = 64 if bins == "tensorflow" else bins   # TensorBoard's own default is about 30-60 buckets
+        counts, edges = np.histogram(values, bins=nbins)
+        self._histogram(tag, global_step, edges, counts, max_bins)
+
+    def add_histogram_raw(self, tag, min, max, num, sum, sum_squares, bucket_limits, bucket_counts,
+                          global_step=None, walltime=None):
+        limits = panes.as_array(bucket_limits).reshape(-1)
+        counts = panes.as_array(bucket_counts).reshape(-1)
+        if limits.size != counts.size or limits.size == 0:
+            raise ValueError(f"add_histogram_raw({tag!r}): bucket_limits and bucket_counts must have the "
+                             f"same non-zero length, got {limits.size} and {counts.size}")
+        # bucket_limits are right edges; the first bucket starts at min (TensorBoard's layout).
+        edges = np.maximum.accumulate(np.clip(np.concatenate([[float(min)], limits]), float(min), float(max)))
+        self._histogram(tag, global_step, edges, counts, None)
+
+    def _histogram(self, tag, global_step, edges, counts, max_bins):
+        step = self._step(tag, global_step)
+        win = self._window("histogram", tag)
+        history = self._histograms.setdefault(win, [])
+        history.append((step, edges, np.concatenate([[0], np.cumsum(counts)])))
+        if len(history) > HISTOGRAM_STEPS:
+            history[:] = history[:-1][::2] + history[-1:]   # halve the older steps, keep the latest
+        self.logger.figure(win, *histogram_heatmap(self._labels[win], history, max_bins or HISTOGRAM_ROWS),
+                           title=self._title(win))
+
+    def add_pr_curve(self, tag, labels, predictions, global_step=None, num_thresholds=127, weights=None,
+                     walltime=None):
+        precision, recall = panes.pr_counts(labels, predictions, num_thresholds, weights)
+        self._pr_curve(tag, global_step, precision, recall)
+
+    def add_pr_curve_raw(self, tag, true_positive_counts, false_positive_counts, true_negative_counts,
+                         false_negative_counts, precision, recall, global_step=None, num_thresholds=127,
+                         weights=None, walltime=None):
+        self._pr_curve(tag, global_step, panes.as_array(precision).reshape(-1), panes.as_array(recall).reshape(-1))
+
+    def _pr_curve(self, tag, global_step, precision, recall):
+        step = self._step(tag, global_step)
+        win = self._window("pr_curve", tag)
+        history = self._pr.setdefault(win, [])
+        history.append((step, precision, recall))
+        del history[:-panes.PR_STEPS_SHOWN]
+        traces, layout = panes.pr_figure(self._labels[win], history)
+        self.logger.figure(win, traces, layout, title=self._title(win, step))
+
+    # ------------------------------------------------------------------ structure, embeddings, meshes
+
+    def add_graph(self, model, input_to_model=None, verbose=False, use_strict_trace=True):
+        """The module tree: each module's output shape (one forward pass) and parameter count."""
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(f"add_graph: model must be a torch.nn.Module, got {type(model).__name__}")
+        shapes = panes.module_outputs(model, input_to_model) if input_to_model is not None else {}
+        self._pane("graph", "graph", panes.graph_html(model, shapes), f"graph: {type(model).__name__}")
+
+    def add_onnx_graph(self, prototxt):
+        self._pane("graph", "onnx", panes.onnx_html(prototxt), f"onnx graph: {os.path.basename(str(prototxt))}")
+
+    def _pane(self, kind, tag, body, title):
+        rows = body.count("<tr>")
+        self.logger.text(self._window(kind, tag), body, title=title, width=640, height=min(640, 90 + 20 * rows))
+
+    def add_embedding(self, mat, metadata=None, label_img=None, global_step=None, tag="default",
+                      metadata_header=None):
+        """A 2-D PCA projection of the rows of `mat`, coloured by their metadata."""
+        labels = panes.metadata_labels(metadata, len(mat), metadata_header)
+        step = self._step(f"embedding:{tag}", global_step)
+        win = self._window("embedding", tag, "embedding" if tag == "default" else window_name(tag))
+        title = f"{self._labels[win]} (step {step}, PCA)"
+        self.logger.figure(win, *panes.embedding_figure(mat, labels, title), title=title)
+
+    def add_mesh(self, tag, vertices, colors=None, faces=None, config_dict=None, global_step=None, walltime=None):
+        step = self._step(tag, global_step)
+        win = self._window("mesh", tag)
+        self.logger.figure(win, *panes.mesh_figure(self._labels[win], vertices, colors, faces, step),
+                           title=self._title(win, step))
 
     # ------------------------------------------------------------------ lifetime
 
-    def flush(self, *, timeout=10):
-        """Wait until everything so far is on the server (True) or in the journal (False)."""
-        return self.logger.flush(timeout)
+    def flush(self, timeout=None):
+        """Make the journal durable (handed to the OS) without waiting on the network, as torch's
+        flush() is a local one. vizlab's flush(timeout=s): also wait up to s for Visdom; True when
+        everything is on the server."""
+        if self._logger is None:
+            return None if timeout is None else True
+        for chart in self._charts:
+            chart.draw(self._logger)
+        if self._logger.journal_path is not None:
+            self._logger.journal_offset()   # waits for the journal thread only
+        return None if timeout is None else self._logger.flush(timeout)
 
     def close(self):
-        self.logger.close()
+        """Deliver within the logger's close_timeout and stop; logging afterwards reopens."""
+        if self._logger is not None:
+            for chart in self._charts:
+                chart.draw(self._logger)
+            self._logger.close()
+            self._logger = None
 
     def __enter__(self):
         return self
@@ -180,48 +310,13 @@ class SummaryWriter:
     def __exit__(self, *exc):
         self.close()
 
-    def __getattr__(self, name):
-        if name in NOT_IMPLEMENTED:
-            def unsupported(*args, **kwargs):
-                raise NotImplementedError(f"vizlab's SummaryWriter has no {name}; use {NOT_IMPLEMENTED[name]}")
-            return unsupported
-        raise AttributeError(f"'SummaryWriter' object has no attribute {name!r}")
 
-
-def to_nchw(img, dataformats, method):
-    """An image (batch) in any of TensorBoard's layouts -> (N, 1|3, H, W) tensor."""
-    if isinstance(img, np.ndarray):
-        img = torch.from_numpy(np.ascontiguousarray(img))
-    if not isinstance(img, torch.Tensor):
-        raise TypeError(f"{method}: img_tensor must be a tensor or NumPy array, got {type(img).__name__}")
-    fmt = dataformats.upper() if isinstance(dataformats, str) else ""
-    if not (set(fmt) <= set("NCHW") and len(set(fmt)) == len(fmt) == img.ndim and {"H", "W"} <= set(fmt)):
-        raise ValueError(f"{method}: dataformats={dataformats!r} does not fit a tensor of shape "
-                         f"{tuple(img.shape)}; use e.g. 'CHW', 'HWC', 'HW' (one image) or 'NCHW', 'NHWC'")
-    img = img.detach().cpu()
-    for axis in "NC":
-        if axis not in fmt:
-            img, fmt = img.unsqueeze(0), axis + fmt
-    img = img.permute(*(fmt.index(a) for a in "NCHW"))
-    if img.shape[1] == 4:
-        img = img[:, :3]   # RGBA: Visdom shows RGB
-    if img.dtype not in (torch.uint8,) and not img.is_floating_point():
-        img = img.float()
-    if img.shape[1] not in (1, 3):
-        raise ValueError(f"{method}: images must have 1, 3 or 4 channels, got {img.shape[1]}")
-    return img
-
-
-def figure_to_array(figure, close):
-    """RGB uint8 (H, W, 3) of a matplotlib figure via the Agg canvas (no display needed)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg   # matplotlib only when used
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    image = np.asarray(canvas.buffer_rgba())[..., :3].copy()
-    if close:
-        import matplotlib.pyplot as plt
-        plt.close(figure)
-    return image
+def log_settings_and_results(log, win, settings, results, title):
+    """Settings as the settings table (read by `vizlab compare`), results below it as a table of
+    their own (not read as settings)."""
+    width, height = pane_size({"hyperparameters": settings, "results": results})
+    body = settings_html({"hyperparameters": settings}) + (panes.results_html(results) if results else "")
+    log.text(win, body, title=title, width=width, height=height + 20)
 
 
 def plain_values(values, tag):

@@ -1,0 +1,286 @@
+"""Renderers for SummaryWriter's richer add_* methods: pure functions from the caller's data to
+what a Visdom pane shows (HTML for text panes, Plotly traces for figures, RGB arrays for images).
+"""
+
+import base64
+import html
+import io
+import wave
+
+import numpy as np
+import torch
+
+from vizlab.palette import BLUE, GREY, color
+
+PR_STEPS_SHOWN = 10   # precision-recall curves drawn per tag (the latest in bold)
+MIN_COUNT = 1e-7      # TensorBoard's floor for the denominators of precision and recall
+
+
+def as_array(values, dtype=float):
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    return np.asarray(values, dtype=dtype)
+
+
+# ------------------------------------------------------------------ add_graph, add_onnx_graph
+
+def shape_of(output):
+    """A module's output as shapes: [4, 10]; a tuple of them; {key: shape} for dict-like outputs."""
+    if isinstance(output, torch.Tensor):
+        return list(output.shape)
+    if isinstance(output, dict):
+        return {k: shape_of(v) for k, v in output.items() if shape_of(v) is not None}
+    if isinstance(output, (tuple, list)):
+        shapes = [shape_of(v) for v in output]
+        return [s for s in shapes if s is not None] or None
+    return None
+
+
+def module_outputs(model, inputs):
+    """{module name: output shape} from one forward pass (no grad, eval mode, modes restored)."""
+    shapes, hooks = {}, []
+
+    def record(name, output):   # returns None: a hook's return value would replace the output
+        shapes.setdefault(name, shape_of(output))
+
+    for name, module in model.named_modules():
+        hooks.append(module.register_forward_hook(lambda _m, _in, out, name=name: record(name, out)))
+    modes = {m: m.training for m in model.modules()}
+    try:
+        model.eval()   # no BatchNorm statistics updated, no dropout drawn by this pass
+        with torch.no_grad():
+            if isinstance(inputs, dict):
+                model(**inputs)
+            elif isinstance(inputs, (tuple, list)):
+                model(*inputs)
+            else:
+                model(inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+        for module, mode in modes.items():
+            module.training = mode
+    return shapes
+
+
+def graph_html(model, shapes):
+    """The module tree as a table: each module's type, output shape and parameter count."""
+    head = "<tr><th align=left>module</th><th align=left>output shape</th><th align=right>parameters</th></tr>"
+    rows = []
+    for name, module in model.named_modules():
+        depth = name.count(".") + 1 if name else 0
+        own = sum(p.numel() for p in module.parameters(recurse=False))
+        total = sum(p.numel() for p in module.parameters())
+        count = f"{total:,}" if own == total else f"{total:,} (own {own:,})"
+        label = f"{html.escape(name.rsplit('.', 1)[-1]) or 'model'}: {html.escape(type(module).__name__)}"
+        shape = shapes.get(name)
+        rows.append(f"<tr><td style='padding-left:{16 * depth}px'>{label}</td>"
+                    f"<td style='padding:0 12px'>{html.escape(str(shape)) if shape is not None else '-'}</td>"
+                    f"<td align=right>{count}</td></tr>")
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    note = "" if shapes else "<p>no input given: output shapes need input_to_model</p>"
+    return (f"<p><b>{html.escape(type(model).__name__)}</b>: {total:,} parameters ({trainable:,} trainable)</p>"
+            f"{note}<table style='font-family:monospace;font-size:12px'>{head}{''.join(rows)}</table>")
+
+
+def onnx_html(path):
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError("add_onnx_graph needs the 'onnx' package to read the model file: "
+                          "pip install onnx (or show the torch model with add_graph)") from None
+    graph = onnx.load(str(path)).graph
+    rows = "".join(f"<tr><td>{html.escape(n.op_type)}</td><td>{html.escape(', '.join(n.input))}</td>"
+                   f"<td>{html.escape(', '.join(n.output))}</td></tr>" for n in graph.node)
+    return (f"<p><b>{html.escape(graph.name or str(path))}</b>: {len(graph.node)} nodes</p>"
+            "<table style='font-family:monospace;font-size:12px'><tr><th align=left>op</th>"
+            f"<th align=left>inputs</th><th align=left>outputs</th></tr>{rows}</table>")
+
+
+# ------------------------------------------------------------------ add_embedding
+
+def pca_2d(mat):
+    """(N, D) -> ((N, 2) coordinates on the first two principal components, variance fractions)."""
+    x = as_array(mat, np.float64).reshape(len(mat), -1)
+    x = x - x.mean(axis=0)
+    _, s, vt = np.linalg.svd(x, full_matrices=False)
+    coords = x @ vt[:2].T
+    if coords.shape[1] < 2:
+        coords = np.pad(coords, ((0, 0), (0, 2 - coords.shape[1])))
+    total = float((s ** 2).sum()) or 1.0
+    return coords, [float(v) / total for v in (s[:2] ** 2)] + [0.0] * (2 - len(s[:2]))
+
+
+def metadata_labels(metadata, n, header):
+    """One label per point: the metadata as given, or its first column when it has several."""
+    if metadata is None:
+        return None
+    labels = [m.item() if isinstance(m, torch.Tensor) else m for m in list(metadata)]
+    if len(labels) != n:
+        raise ValueError(f"add_embedding: metadata has {len(labels)} entries for {n} points")
+    if header and all(isinstance(m, (list, tuple)) for m in labels):
+        labels = [m[0] for m in labels]
+    return [str(m) for m in labels]
+
+
+def embedding_figure(mat, labels, title):
+    coords, explained = pca_2d(mat)
+    groups = {}
+    for i, label in enumerate(labels or ["points"] * len(coords)):
+        groups.setdefault(label, []).append(i)
+    traces = [{"type": "scatter", "mode": "markers", "name": label, "text": [label] * len(idx),
+               "x": coords[idx, 0].round(5).tolist(), "y": coords[idx, 1].round(5).tolist(),
+               "marker": {"size": 7, "color": color(k)}} for k, (label, idx) in enumerate(groups.items())]
+    layout = {"title": title, "showlegend": labels is not None,
+              "xaxis": {"title": f"PC1 ({explained[0]:.0%} of the variance)"},
+              "yaxis": {"title": f"PC2 ({explained[1]:.0%} of the variance)"}}
+    return traces, layout
+
+
+# ------------------------------------------------------------------ add_pr_curve(_raw)
+
+def pr_counts(labels, predictions, num_thresholds, weights):
+    """Precision and recall at num_thresholds thresholds in [0, 1], as TensorBoard computes them."""
+    truth = as_array(labels).reshape(-1) > 0
+    scores = np.clip(as_array(predictions).reshape(-1), 0, 1)
+    if truth.size != scores.size:
+        raise ValueError(f"add_pr_curve: {truth.size} labels for {scores.size} predictions")
+    w = np.ones_like(scores) if weights is None else as_array(weights).reshape(-1) * np.ones_like(scores)
+    buckets = np.floor(scores * (num_thresholds - 1)).astype(np.int64)
+    tp = np.cumsum(np.bincount(buckets, truth * w, num_thresholds)[::-1])[::-1]
+    fp = np.cumsum(np.bincount(buckets, ~truth * w, num_thresholds)[::-1])[::-1]
+    fn = tp[0] - tp
+    return tp / np.maximum(MIN_COUNT, tp + fp), tp / np.maximum(MIN_COUNT, tp + fn)
+
+
+def pr_figure(tag, history):
+    """history: [(step, precision, recall)], oldest first; the latest drawn bold, the others faint."""
+    shown = history[-PR_STEPS_SHOWN:]
+    traces = []
+    for k, (step, precision, recall) in enumerate(shown):
+        latest = k == len(shown) - 1
+        traces.append({"type": "scatter", "mode": "lines", "name": f"step {step}",
+                       "x": np.round(recall, 5).tolist(), "y": np.round(precision, 5).tolist(),
+                       "line": {"color": BLUE if latest else GREY, "width": 3 if latest else 1},
+                       "opacity": 1.0 if latest else 0.45})
+    layout = {"title": f"{tag}: precision-recall (step {shown[-1][0]})",
+              "xaxis": {"title": "recall", "range": [0, 1.02]},
+              "yaxis": {"title": "precision", "range": [0, 1.02]}}
+    return traces, layout
+
+
+# ------------------------------------------------------------------ add_audio, add_video
+
+def wav_data_uri(samples, sample_rate):
+    """(L,), (1, L) or (2, L) floats in [-1, 1] -> 'data:audio/wav;base64,...' (16-bit PCM)."""
+    x = as_array(samples)
+    if x.ndim == 1:
+        x = x[None]
+    if x.ndim != 2 or x.shape[0] not in (1, 2):
+        raise ValueError(f"add_audio: snd_tensor of shape {tuple(x.shape)}; use (L,) or (1, L) "
+                         "(or (2, L) for stereo) with values in [-1, 1]")
+    pcm = (np.clip(np.nan_to_num(x), -1, 1) * 32767).round().astype("<i2").T.tobytes()
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(x.shape[0])
+        wav.setsampwidth(2)
+        wav.setframerate(int(sample_rate))
+        wav.writeframes(pcm)
+    return "data:audio/wav;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def video_frames(video):
+    """(N, T, C, H, W) uint8 or floats in [0, 1] -> T frames (H', W', 3) uint8, the N videos tiled."""
+    v = as_array(video, None)
+    if v.ndim != 5 or v.shape[2] not in (1, 3, 4):
+        raise ValueError(f"add_video: vid_tensor of shape {tuple(v.shape)}; use (N, T, C, H, W) "
+                         "with C = 1, 3 or 4")
+    if v.dtype != np.uint8:
+        v = (np.clip(np.nan_to_num(v.astype(np.float64)), 0, 1) * 255).round().astype(np.uint8)
+    v = np.repeat(v, 3, axis=2) if v.shape[2] == 1 else v[:, :, :3]
+    n, t, c, h, w = v.shape
+    columns = int(np.ceil(np.sqrt(n)))
+    rows = -(-n // columns)
+    grid = np.zeros((t, rows * h, columns * w, 3), np.uint8)
+    for i in range(n):
+        r, k = divmod(i, columns)
+        grid[:, r * h:(r + 1) * h, k * w:(k + 1) * w] = v[i].transpose(0, 2, 3, 1)
+    return list(grid)
+
+
+def gif_data_uri(frames, fps):
+    from PIL import Image
+    images = [Image.fromarray(f) for f in frames]
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
+                   duration=max(20, int(1000 / fps)), loop=0)
+    return "data:image/gif;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+# ------------------------------------------------------------------ add_mesh, add_image_with_boxes
+
+def mesh_figure(tag, vertices, colors, faces, step):
+    """The first mesh of the batch as a Plotly mesh3d (a point cloud when faces is None)."""
+    v = as_array(vertices)
+    v = v[0] if v.ndim == 3 else v
+    if v.ndim != 2 or v.shape[1] != 3:
+        raise ValueError(f"add_mesh: vertices of shape {tuple(as_array(vertices).shape)}; use (B, N, 3)")
+    trace = {"x": v[:, 0].tolist(), "y": v[:, 1].tolist(), "z": v[:, 2].tolist()}
+    rgb = None
+    if colors is not None:
+        c = as_array(colors, np.int64)
+        c = c[0] if c.ndim == 3 else c
+        rgb = [f"rgb({r},{g},{b})" for r, g, b in c[:, :3].tolist()]
+    if faces is None:
+        trace.update(type="scatter3d", mode="markers", marker={"size": 3, "color": rgb or BLUE})
+    else:
+        f = as_array(faces, np.int64)
+        f = f[0] if f.ndim == 3 else f
+        trace.update(type="mesh3d", i=f[:, 0].tolist(), j=f[:, 1].tolist(), k=f[:, 2].tolist())
+        trace.update(vertexcolor=rgb) if rgb else trace.update(color=BLUE)
+    return [trace], {"title": f"{tag} (step {step})", "scene": {"aspectmode": "data"}}
+
+
+def draw_boxes(image_hwc, boxes, labels, rescale):
+    """uint8 (H, W, 3) with each (xmin, ymin, xmax, ymax) box drawn in red, its label on it."""
+    from PIL import Image, ImageDraw
+    picture = Image.fromarray(image_hwc)
+    if rescale != 1:
+        picture = picture.resize((round(picture.width * rescale), round(picture.height * rescale)))
+    draw = ImageDraw.Draw(picture)
+    boxes = as_array(boxes).reshape(-1, 4) * rescale
+    if labels is not None and len(labels) != len(boxes):
+        raise ValueError(f"add_image_with_boxes: {len(labels)} labels for {len(boxes)} boxes")
+    for i, (x0, y0, x1, y1) in enumerate(boxes.tolist()):
+        draw.rectangle([x0, y0, x1, y1], outline=(255, 0, 0), width=2)
+        if labels is not None:
+            left, top, right, bottom = draw.textbbox((x0 + 2, y0 + 1), str(labels[i]))
+            draw.rectangle([left - 1, top - 1, right + 1, bottom + 1], fill=(255, 0, 0))
+            draw.text((x0 + 2, y0 + 1), str(labels[i]), fill=(255, 255, 255))
+    return np.asarray(picture)
+
+
+# ------------------------------------------------------------------ add_tensor, tables
+
+def tensor_html(tensor):
+    x = tensor.detach().cpu() if isinstance(tensor, torch.Tensor) else np.asarray(tensor)
+    array = x.numpy() if isinstance(x, torch.Tensor) else x
+    text = np.array2string(array, threshold=200, precision=4)
+    return f"<p>shape {tuple(array.shape)}, dtype {html.escape(str(x.dtype))}</p><pre>{html.escape(text)}</pre>"
+
+
+def table_html(columns, rows):
+    """A plain HTML table, a header row of <th> cells over the rows."""
+    head = "".join(f"<th align=left style='padding-right:12px'>{html.escape(str(c))}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td style='padding-right:12px'>{html.escape(str(v))}</td>" for v in row)
+                   + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def results_html(metrics):
+    """add_hparams' metrics: results of the run. Each name is a header cell (<th>), so `vizlab
+    compare` (vizlab.settings_table.read_settings) does not read them as settings."""
+    rows = "".join(f"<tr><th align=left style='padding-right:12px'>{html.escape(str(k))}</th>"
+                   f"<td>{html.escape(str(v))}</td></tr>" for k, v in metrics.items())
+    return f"<h4>results</h4><table>{rows}</table>"
