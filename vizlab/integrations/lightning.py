@@ -4,27 +4,42 @@
     trainer = lightning.Trainer(logger=[VizlabLogger(), CSVLogger("logs")])
 
 Mapping: `train_loss`, `train/loss` -> window `loss`, trace `train` (likewise val, test);
-`Loss/extra` -> window `Loss`, trace `extra`; any other name -> its own window and trace.
-x is the step Lightning passes. Hyperparameters -> a text pane `settings`.
+`train_loss_step`, `train_loss_epoch` (self.log(..., on_step=True, on_epoch=True)) -> window
+`loss`, traces `train_step`, `train_epoch`, beside `val`; `Loss/extra` -> window `Loss`, trace
+`extra`; any other name -> its own window and trace. x is the step Lightning passes.
+Hyperparameters -> a text pane `settings` (metrics given to log_hyperparams: a results table).
+`experiment` is a vizlab SummaryWriter of the run: TensorBoardLogger-style
+`self.logger.experiment.add_image(...)` calls work, and so do VisdomLogger's own calls. WandbLogger's
+log_image / log_text / log_table are here too. Files go under log_dir = save_dir/name/version, as
+with TensorBoardLogger: ModelCheckpoint writes log_dir/checkpoints, the journal log_dir/vizlab.jsonl.
 """
 
+import os
 import time
 
+import numpy as np
+import torch
 from lightning.fabric.utilities.logger import _convert_params, _flatten_dict
 from lightning.pytorch.loggers.logger import Logger, rank_zero_experiment
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
-from vizlab.integrations import END_WAIT, split_phase, visdom_address, window_name
-from vizlab.logger import VisdomLogger
-from vizlab.settings_table import log_settings
+from vizlab.integrations import END_WAIT, NUMBERS, split_phase, visdom_address, window_name
+from vizlab.tensorboard import SummaryWriter, log_settings_and_results
+from vizlab.tensorboard_panes import table_html
 
 PHASES = ("train", "val", "test")
+SUFFIXES = ("_step", "_epoch")   # what self.log(..., on_step=True, on_epoch=True) appends
 
 
 def metric_window(name):
-    """'train_loss' -> ('loss', 'train'); 'Loss/a' -> ('Loss', 'a'); 'epoch' -> ('epoch', 'epoch')."""
+    """'train_loss' -> ('loss', 'train'); 'train_loss_step' -> ('loss', 'train_step');
+    'Loss/a' -> ('Loss', 'a'); 'epoch' -> ('epoch', 'epoch')."""
     phased = split_phase(name, PHASES)
     if phased:
+        metric, phase = phased
+        for suffix in SUFFIXES:
+            if metric.endswith(suffix) and len(metric) > len(suffix):
+                return metric[:-len(suffix)], phase + suffix
         return phased
     window, _, trace = name.partition("/")
     if window and trace:
@@ -33,16 +48,18 @@ def metric_window(name):
 
 
 class VizlabLogger(Logger):
-    """Lightning `Logger` whose `experiment` is a VisdomLogger (only rank zero logs)."""
+    """Lightning `Logger` whose `experiment` is a vizlab SummaryWriter (only rank zero logs)."""
 
-    def __init__(self, env=None, server=None, port=None, journal=None, **logger_kwargs):
+    def __init__(self, env=None, server=None, port=None, journal=None, save_dir="lightning_logs",
+                 log_graph=True, **logger_kwargs):
         super().__init__()
         self._version = time.strftime("%Y%m%d-%H%M%S")
         self._env = env or f"lightning_{self._version}"
         self._server, self._port = visdom_address(server, port)
         self._journal, self._logger_kwargs = journal, logger_kwargs
+        self._save_dir, self._log_graph = os.fspath(save_dir), log_graph
         self._experiment = None
-        self._hparams = {}
+        self._hparams, self._metrics = {}, {}
 
     @property
     def name(self):
@@ -53,28 +70,84 @@ class VizlabLogger(Logger):
         return self._version
 
     @property
+    def save_dir(self):
+        return self._save_dir
+
+    @property
+    def root_dir(self):
+        return os.path.join(self._save_dir, self.name)
+
+    @property
+    def log_dir(self):
+        """save_dir/name/version, as TensorBoardLogger's: callbacks put their files here."""
+        return os.path.join(self._save_dir, self.name, self.version)
+
+    @property
     @rank_zero_experiment
     def experiment(self):
-        """The VisdomLogger: log images, text or figures with it directly."""
+        """A SummaryWriter of this run: add_image, add_histogram, ... and VisdomLogger's calls."""
         if self._experiment is None:
-            self._experiment = VisdomLogger(env=self._env, server=self._server, port=self._port,
-                                            journal=self._journal, **self._logger_kwargs)
+            self._experiment = SummaryWriter(self.log_dir, env=self._env, server=self._server, port=self._port,
+                                             journal=self._journal, **self._logger_kwargs)
         return self._experiment
 
     @rank_zero_only
     def log_metrics(self, metrics, step=None):
-        step = 0 if step is None else step
-        windows = {}
-        for name, value in metrics.items():
-            window, trace = metric_window(name)
-            windows.setdefault(window, {})[trace] = value
-        for window, values in windows.items():
-            self.experiment.scalars(window, step, values)
+        self.experiment.add_metrics(metrics, 0 if step is None else step, route=metric_window)
 
     @rank_zero_only
-    def log_hyperparams(self, params, *args, **kwargs):
+    def log_hyperparams(self, params, metrics=None, step=None):
         self._hparams.update(_flatten_dict(_convert_params(params)))
-        log_settings(self.experiment, "settings", {"hyperparameters": self._hparams})
+        self._metrics.update({k: v.item() if isinstance(v, torch.Tensor) else v for k, v in (metrics or {}).items()})
+        log_settings_and_results(self.experiment, self.experiment._window("settings", "settings"),
+                                 self._hparams, self._metrics, "settings")
+
+    @rank_zero_only
+    def log_graph(self, model, input_array=None):
+        """The structure pane: the module tree, with output shapes when an input is known."""
+        if not self._log_graph:
+            return
+        input_array = getattr(model, "example_input_array", None) if input_array is None else input_array
+        if input_array is not None and hasattr(model, "_apply_batch_transfer_handler"):
+            input_array = model._apply_batch_transfer_handler(model._on_before_batch_transfer(input_array))
+        self.experiment.add_graph(model, input_array)
+
+    # ------------------------------------------------------------------ WandbLogger's calls
+
+    @rank_zero_only
+    def log_image(self, key, images, step=None, **kwargs):
+        """Images (tensors CHW, arrays HWC, PIL images or file paths) as one grid; caption=[...]
+        labels the tiles."""
+        if not isinstance(images, (list, tuple)):
+            raise TypeError(f"log_image({key!r}): images must be a list, got {type(images).__name__}")
+        n = len(images)
+        for k, v in kwargs.items():
+            if len(v) != n:
+                raise ValueError(f"log_image({key!r}): expected {n} items in {k}, got {len(v)}")
+        writer = self.experiment
+        step = writer._step(key, step)
+        win = writer._window("image", key)
+        writer.images(win, same_size([rgb_uint8(im, key) for im in images]), labels=kwargs.get("caption"),
+                      nrow=min(8, n), title=writer._title(win, step))
+
+    @rank_zero_only
+    def log_table(self, key, columns=None, data=None, dataframe=None, step=None):
+        """A table pane (the latest table of `key`)."""
+        if dataframe is not None:
+            columns, data = list(dataframe.columns), dataframe.values.tolist()
+        if columns is None or data is None:
+            raise ValueError(f"log_table({key!r}): give columns and data, or dataframe")
+        writer = self.experiment
+        step = writer._step(key, step)
+        win = writer._window("table", key)
+        writer.text(win, table_html(columns, data), title=writer._title(win, step))
+
+    @rank_zero_only
+    def log_text(self, key, columns=None, data=None, dataframe=None, step=None):
+        """WandbLogger's log_text is a table of text: the same pane as log_table."""
+        self.log_table(key, columns, data, dataframe, step)
+
+    # ------------------------------------------------------------------ lifetime
 
     def save(self):
         """Nothing to do: Lightning calls this after every log_metrics, and the VisdomLogger
@@ -90,3 +163,33 @@ class VizlabLogger(Logger):
     def close(self):
         if self._experiment is not None:
             self._experiment.close()
+
+
+def rgb_uint8(image, key):
+    """A tensor (CHW or HW), array (HWC or HW), PIL image or file path -> uint8 (H, W, 3)."""
+    from PIL import Image
+    if isinstance(image, (str, os.PathLike)):
+        image = Image.open(image)
+    if isinstance(image, Image.Image):
+        return np.asarray(image.convert("RGB"))
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu()
+        image = (image.permute(1, 2, 0) if image.ndim == 3 else image).numpy()   # tensors are CHW
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim != 3 or array.shape[2] not in (1, 3, 4) or not isinstance(array.flat[0].item(), NUMBERS):
+        raise ValueError(f"log_image({key!r}): an image of shape {array.shape}; use CHW tensors, "
+                         "HWC arrays, PIL images or file paths")
+    if array.dtype != np.uint8:
+        array = (np.clip(np.nan_to_num(array.astype(np.float64)), 0, 1) * 255).round().astype(np.uint8)
+    return np.repeat(array, 3, axis=2) if array.shape[2] == 1 else array[..., :3]
+
+
+def same_size(arrays):
+    """(N, 3, H, W) uint8 tensor: each image padded (black) to the largest height and width."""
+    h, w = max(a.shape[0] for a in arrays), max(a.shape[1] for a in arrays)
+    batch = np.zeros((len(arrays), h, w, 3), np.uint8)
+    for i, a in enumerate(arrays):
+        batch[i, :a.shape[0], :a.shape[1]] = a
+    return torch.from_numpy(batch).permute(0, 3, 1, 2)
