@@ -93,7 +93,7 @@ def test_beside_csv_logger_train_and_val_share_the_loss_window(visdom_server, tm
     ours = VizlabLogger(env="lt_two", port=port, journal=str(tmp_path / "run.jsonl"))
     csv_logger = CSVLogger(tmp_path / "csv")
     trainer = fit(tmp_path, [ours, csv_logger])
-    assert ours.experiment.flush()
+    assert ours.experiment.flush(timeout=10)
     expected = csv_metrics(csv_logger)
     loss = points(port, "lt_two", "loss")
     assert loss.keys() == {"train", "val"}
@@ -112,7 +112,7 @@ def test_beside_csv_logger_train_and_val_share_the_loss_window(visdom_server, tm
 def test_alone_with_slash_names_and_log_every_n_steps(visdom_server, tmp_path):
     ours = VizlabLogger(env="lt_slash", port=visdom_server.port, journal=str(tmp_path / "run.jsonl"))
     trainer = fit(tmp_path, ours, slash_names=True, every=5)
-    assert ours.experiment.flush()
+    assert ours.experiment.flush(timeout=10)
     loss = points(visdom_server.port, "lt_slash", "loss")
     assert loss.keys() == {"train", "val"}
     assert sorted(loss["train"]) == [s for s in range(trainer.global_step) if (s + 1) % 5 == 0]
@@ -137,6 +137,6 @@ def test_metric_names_map_to_windows_and_traces():
     from vizlab.integrations.lightning import metric_window
     assert metric_window("train_loss") == ("loss", "train")
     assert metric_window("val/acc") == ("acc", "val")
-    assert metric_window("train_loss_epoch") == ("loss_epoch", "train")
+    assert metric_window("train_loss_epoch") == ("loss", "train_epoch")   # beside val_loss
     assert metric_window("Loss/extra") == ("Loss", "extra")
     assert metric_window("epoch") == ("epoch", "epoch")
