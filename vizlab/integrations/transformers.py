@@ -59,14 +59,12 @@ class VizlabCallback(TrainerCallback):
         if not state.is_world_process_zero or not logs:
             return
         logger = self._open(args)
-        evaluation = any(split_phase(key, PHASES) for key in logs)
         windows, summary = {}, {}
         for key, value in logs.items():
             if key in SUMMARY_KEYS:
                 summary[key] = value
             elif isinstance(value, NUMBERS) and not isinstance(value, bool):
-                if key == "epoch" and evaluation:
-                    continue   # the training log at this step already has it
+                # (an evaluation's log has the epoch too: a point, as TensorBoardCallback draws it)
                 window, trace = metric_window(key)
                 windows.setdefault(window, {})[trace] = value
         for window, values in windows.items():
