@@ -20,9 +20,9 @@ import numpy as np
 import torch
 
 from vizlab import tensorboard_panes as panes
+from vizlab.tensorboard_panes import histogram_heatmap, log_settings_and_results, plain_values
 from vizlab.integrations import tag_window, visdom_address, window_name
 from vizlab.logger import VisdomLogger
-from vizlab.settings_table import pane_size, settings_html
 from vizlab.tensorboard_custom import Chart, parse_layout
 from vizlab.tensorboard_images import ImageMethods, to_nchw   # noqa: F401 (to_nchw: public helper)
 
@@ -129,7 +129,12 @@ class SummaryWriter(ImageMethods):
 
     def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False,
                    double_precision=False):
-        self.add_metrics({tag: scalar_value}, self._step(tag, global_step))
+        step = self._step(tag, global_step)
+        where = self._routes.get(tag)
+        if where is None or self._charts:
+            self.add_metrics({tag: scalar_value}, step)
+        else:   # the common call: a tag seen before, straight to the logger's fast path
+            self.logger.scalar(where[0], step, scalar_value, trace=where[1])
 
     def add_scalars(self, main_tag, tag_scalar_dict, global_step=None, walltime=None):
         if not isinstance(tag_scalar_dict, dict) or not tag_scalar_dict:
@@ -309,36 +314,3 @@ class SummaryWriter(ImageMethods):
 
     def __exit__(self, *exc):
         self.close()
-
-
-def log_settings_and_results(log, win, settings, results, title):
-    """Settings as the settings table (read by `vizlab compare`), results below it as a table of
-    their own (not read as settings)."""
-    width, height = pane_size({"hyperparameters": settings, "results": results})
-    body = settings_html({"hyperparameters": settings}) + (panes.results_html(results) if results else "")
-    log.text(win, body, title=title, width=width, height=height + 20)
-
-
-def plain_values(values, tag):
-    if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().double().numpy()
-    values = np.asarray(values, dtype=float).reshape(-1)
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        raise ValueError(f"add_histogram({tag!r}): no finite values to count")
-    return values
-
-
-def histogram_heatmap(tag, history, rows):
-    """Each step's counts re-binned onto one common value grid, so the steps line up."""
-    low = min(edges[0] for _, edges, _ in history)
-    high = max(edges[-1] for _, edges, _ in history)
-    grid = np.linspace(low, high if high > low else low + 1, rows + 1)
-    columns = [np.diff(np.interp(grid, edges, cumulative)) for _, edges, cumulative in history]
-    steps = [step for step, _, _ in history]
-    trace = {"type": "heatmap", "x": steps, "y": ((grid[:-1] + grid[1:]) / 2).tolist(),
-             "z": np.stack(columns, axis=1).round(3).tolist(), "colorscale": "Viridis",
-             "colorbar": {"title": "count"}}
-    layout = {"title": f"{tag} (latest step {steps[-1]})", "xaxis": {"title": "step"},
-              "yaxis": {"title": "value"}}
-    return [trace], layout

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from vizlab.palette import BLUE, GREY, color
+from vizlab.settings_table import pane_size, settings_html
 
 PR_STEPS_SHOWN = 10   # precision-recall curves drawn per tag (the latest in bold)
 MIN_COUNT = 1e-7      # TensorBoard's floor for the denominators of precision and recall
@@ -284,3 +285,38 @@ def results_html(metrics):
     rows = "".join(f"<tr><th align=left style='padding-right:12px'>{html.escape(str(k))}</th>"
                    f"<td>{html.escape(str(v))}</td></tr>" for k, v in metrics.items())
     return f"<h4>results</h4><table>{rows}</table>"
+
+
+# ------------------------------------------------------------------ hparams, histograms
+
+def log_settings_and_results(log, win, settings, results, title):
+    """Settings as the settings table (read by `vizlab compare`), results below it as a table of
+    their own (not read as settings)."""
+    width, height = pane_size({"hyperparameters": settings, "results": results})
+    body = settings_html({"hyperparameters": settings}) + (results_html(results) if results else "")
+    log.text(win, body, title=title, width=width, height=height + 20)
+
+
+def plain_values(values, tag):
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().double().numpy()
+    values = np.asarray(values, dtype=float).reshape(-1)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError(f"add_histogram({tag!r}): no finite values to count")
+    return values
+
+
+def histogram_heatmap(tag, history, rows):
+    """Each step's counts re-binned onto one common value grid, so the steps line up."""
+    low = min(edges[0] for _, edges, _ in history)
+    high = max(edges[-1] for _, edges, _ in history)
+    grid = np.linspace(low, high if high > low else low + 1, rows + 1)
+    columns = [np.diff(np.interp(grid, edges, cumulative)) for _, edges, cumulative in history]
+    steps = [step for step, _, _ in history]
+    trace = {"type": "heatmap", "x": steps, "y": ((grid[:-1] + grid[1:]) / 2).tolist(),
+             "z": np.stack(columns, axis=1).round(3).tolist(), "colorscale": "Viridis",
+             "colorbar": {"title": "count"}}
+    layout = {"title": f"{tag} (latest step {steps[-1]})", "xaxis": {"title": "step"},
+              "yaxis": {"title": "value"}}
+    return [trace], layout

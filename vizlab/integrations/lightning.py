@@ -24,7 +24,8 @@ from lightning.pytorch.loggers.logger import Logger, rank_zero_experiment
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
 from vizlab.integrations import END_WAIT, NUMBERS, split_phase, visdom_address, window_name
-from vizlab.tensorboard import SummaryWriter, log_settings_and_results
+from vizlab.tensorboard import SummaryWriter
+from vizlab.tensorboard_panes import log_settings_and_results
 from vizlab.tensorboard_panes import table_html
 
 PHASES = ("train", "val", "test")
