@@ -8,15 +8,10 @@ docs/make_screenshots.py photographs the runners (that script owns the browser h
 """
 
 import argparse
-import logging
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import make_screenshots as shots   # docs/ is on sys.path when this script runs
-
-from vizlab.server import VisdomServer
 
 ROOT = shots.ROOT
 ENV = "lightning_mnist"
@@ -30,16 +25,9 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=3, help="epochs the example trains")
     p.add_argument("--width", type=int, default=1400, help="browser width in pixels")
     args = p.parse_args(argv)
-    logging.getLogger("visdom").setLevel(logging.ERROR)
-    with shots.vb.open_browser() as browser, tempfile.TemporaryDirectory(prefix="vizlab-shot-") as tmp:
-        with VisdomServer(env_path=Path(tmp) / "env") as server:
-            cmd = [sys.executable, str(ROOT / "examples" / "lightning_mnist.py"), "--port", str(server.port),
-                   "--env", ENV, "--epochs", str(args.epochs)] + (["--data-dir", args.data_dir] if args.data_dir else [])
-            done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, timeout=600)
-            if done.returncode != 0:
-                raise RuntimeError(f"the example failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
-            ids = shots.window_ids(server.port, ENV)
-            shots.photograph(browser, server.url, ENV, ids, args.width, args.out)
+    cmd = [sys.executable, ROOT / "examples" / "lightning_mnist.py", "--port", "{port}", "--env", ENV,
+           "--epochs", args.epochs] + (["--data-dir", args.data_dir] if args.data_dir else [])
+    ids = shots.photograph_script(cmd, ENV, args.width, args.out, timeout=600)
     print(f"{args.out}: {args.out.stat().st_size / 1024:.0f} KiB, windows {ids}")
 
 

@@ -97,6 +97,22 @@ def photograph(browser, url, env, ids, width, path):
         page.close()
 
 
+def photograph_script(cmd, env_name, width, out, environ=None, timeout=900):
+    """Run `cmd` (a script logging to the VISDOM_PORT it is given, or to --port) against a fresh
+    server in a scratch folder, then photograph env `env_name`; returns the window ids."""
+    logging.getLogger("visdom").setLevel(logging.ERROR)
+    with vb.open_browser() as browser, tempfile.TemporaryDirectory(prefix="vizlab-shot-") as tmp:
+        with VisdomServer(env_path=Path(tmp) / "env") as server:
+            cmd = [str(c).replace("{port}", str(server.port)) for c in cmd]
+            environ = dict(environ or os.environ, VISDOM_PORT=str(server.port))
+            done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, env=environ, timeout=timeout)
+            if done.returncode != 0:
+                raise RuntimeError(f"{Path(cmd[1]).name} failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
+            ids = window_ids(server.port, env_name)
+            photograph(browser, server.url, env_name, ids, width, out)
+    return ids
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     logging.getLogger("visdom").setLevel(logging.ERROR)  # its per-client "new session" chatter

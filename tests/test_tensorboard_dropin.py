@@ -117,6 +117,7 @@ def test_every_add_method_shows_its_pane(visdom_server, tmp_path):
     emb = get("embedding")["content"]
     assert [t["name"] for t in emb["data"]] == ["cat", "dog"] and len(emb["data"][0]["x"]) == 20
     assert abs(np.mean(emb["data"][0]["x"]) - np.mean(emb["data"][1]["x"])) > 5   # the clusters apart on PC1
+    assert len(emb["layout"]["images"]) == 40 and emb["layout"]["images"][0]["source"].startswith("data:image/png")
     pr = get("pr")["content"]
     assert [t["name"] for t in pr["data"]] == ["step 0", "step 1", "step 2"]
     assert pr["data"][-1]["line"]["width"] == 3 and len(pr["data"][-1]["x"]) == 127

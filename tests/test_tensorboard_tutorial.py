@@ -27,7 +27,9 @@ def test_the_tutorial_runs_to_the_end_and_every_window_is_there(visdom_server, m
     graph = window(port, name, "graph")["content"]
     for text in ("Net", "conv1: Conv2d", "[4, 6, 24, 24]", "fc3: Linear", "[4, 10]", "44,426"):
         assert text in graph, text
-    embedding = window(port, name, "embedding")["content"]["data"]
+    content = window(port, name, "embedding")["content"]
+    embedding = content["data"]
+    assert len(content["layout"]["images"]) == 100                      # each digit's image on its point
     assert sorted(t["name"] for t in embedding) == sorted(CLASSES)       # coloured by the digit names
     assert sum(len(t["x"]) for t in embedding) == 100
     loss = points(port, name, "training loss")["training loss"]

@@ -274,12 +274,12 @@ class SummaryWriter(ImageMethods):
 
     def add_embedding(self, mat, metadata=None, label_img=None, global_step=None, tag="default",
                       metadata_header=None):
-        """A 2-D PCA projection of the rows of `mat`, coloured by their metadata."""
+        """A 2-D PCA projection of the rows of `mat`, coloured by their metadata, label images on the points."""
         labels = panes.metadata_labels(metadata, len(mat), metadata_header)
         step = self._step(f"embedding:{tag}", global_step)
         win = self._window("embedding", tag, "embedding" if tag == "default" else window_name(tag))
         title = f"{self._labels[win]} (step {step}, PCA)"
-        self.logger.figure(win, *panes.embedding_figure(mat, labels, title), title=title)
+        self.logger.figure(win, *panes.embedding_figure(mat, labels, title, label_img), title=title)
 
     def add_mesh(self, tag, vertices, colors=None, faces=None, config_dict=None, global_step=None, walltime=None):
         step = self._step(tag, global_step)

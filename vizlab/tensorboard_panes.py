@@ -14,6 +14,7 @@ from vizlab.palette import BLUE, GREY, color
 from vizlab.settings_table import pane_size, settings_html
 
 PR_STEPS_SHOWN = 10   # precision-recall curves drawn per tag (the latest in bold)
+LABEL_IMAGES = 500    # label images drawn on an embedding's scatter
 MIN_COUNT = 1e-7      # TensorBoard's floor for the denominators of precision and recall
 
 
@@ -125,7 +126,21 @@ def metadata_labels(metadata, n, header):
     return [str(m) for m in labels]
 
 
-def embedding_figure(mat, labels, title):
+def label_images(label_img, coords):
+    """Plotly layout images: each point's label image (N, C, H, W) drawn at the point (at most
+    LABEL_IMAGES of them), a thirtieth of the plot's extent in size."""
+    from vizlab.render import png_data_url
+    from vizlab.tensorboard_images import hwc_uint8, to_nchw
+    images = to_nchw(label_img, "NCHW", "add_embedding")
+    if len(images) != len(coords):
+        raise ValueError(f"add_embedding: label_img has {len(images)} images for {len(coords)} points")
+    size = float(np.ptp(coords, axis=0).max() or 1.0) / 30
+    return [{"source": png_data_url(hwc_uint8(image)), "xref": "x", "yref": "y", "x": float(x), "y": float(y),
+             "sizex": size, "sizey": size, "xanchor": "center", "yanchor": "middle", "layer": "above"}
+            for image, (x, y) in zip(images[:LABEL_IMAGES], coords[:LABEL_IMAGES].tolist())]
+
+
+def embedding_figure(mat, labels, title, label_img=None):
     coords, explained = pca_2d(mat)
     groups = {}
     for i, label in enumerate(labels or ["points"] * len(coords)):
@@ -136,6 +151,8 @@ def embedding_figure(mat, labels, title):
     layout = {"title": title, "showlegend": labels is not None,
               "xaxis": {"title": f"PC1 ({explained[0]:.0%} of the variance)"},
               "yaxis": {"title": f"PC2 ({explained[1]:.0%} of the variance)"}}
+    if label_img is not None:
+        layout["images"] = label_images(label_img, coords)
     return traces, layout
 
 
