@@ -283,9 +283,9 @@ class SummaryWriter(ImageMethods):
 
     def add_mesh(self, tag, vertices, colors=None, faces=None, config_dict=None, global_step=None, walltime=None):
         step = self._step(tag, global_step)
+        traces, layout = panes.mesh_figure(tag, vertices, colors, faces, step)
         win = self._window("mesh", tag)
-        self.logger.figure(win, *panes.mesh_figure(self._labels[win], vertices, colors, faces, step),
-                           title=self._title(win, step))
+        self.logger.figure(win, traces, dict(layout, title=self._title(win, step)), title=self._title(win, step))
 
     # ------------------------------------------------------------------ lifetime
 

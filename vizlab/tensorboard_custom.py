@@ -14,11 +14,6 @@ MARGIN_POINTS = 1000   # points a margin chart draws (every k-th when there are 
 
 class Chart:
     def __init__(self, win, title, kind, tags):
-        if kind not in ("Multiline", "Margin"):
-            raise ValueError(f"add_custom_scalars: chart {title!r} is {kind!r}; use 'Multiline' or 'Margin'")
-        if kind == "Margin" and len(tags) != 3:
-            raise ValueError(f"add_custom_scalars: margin chart {title!r} needs [value, lower, upper] tags, "
-                             f"got {tags!r}")
         self.win, self.title, self.kind, self.tags = win, title, kind, list(tags)
         self.points = {}     # margin charts: step -> [value, lower, upper]
         self.drawn = 0       # margin points at the last redraw
@@ -62,5 +57,10 @@ def parse_layout(layout):
         for title, spec in entries.items():
             if not (isinstance(spec, (list, tuple)) and len(spec) == 2 and isinstance(spec[1], (list, tuple))):
                 raise ValueError(f"add_custom_scalars: chart {title!r} is {spec!r}; use ['Multiline', [tags]]")
+            if spec[0] not in ("Multiline", "Margin"):
+                raise ValueError(f"add_custom_scalars: chart {title!r} is {spec[0]!r}; use 'Multiline' or 'Margin'")
+            if spec[0] == "Margin" and len(spec[1]) != 3:
+                raise ValueError(f"add_custom_scalars: margin chart {title!r} needs [value, lower, upper] tags, "
+                                 f"got {spec[1]!r}")
             charts.append((category, title, spec[0], spec[1]))
     return charts
