@@ -278,7 +278,7 @@ class SummaryWriter(ImageMethods):
         labels = panes.metadata_labels(metadata, len(mat), metadata_header)
         step = self._step(f"embedding:{tag}", global_step)
         win = self._window("embedding", tag, "embedding" if tag == "default" else window_name(tag))
-        title = f"{self._labels[win]} (step {step}, PCA)"
+        title = f"{'embedding' if win == 'embedding' else self._labels[win]} (step {step}, PCA)"
         self.logger.figure(win, *panes.embedding_figure(mat, labels, title, label_img), title=title)
 
     def add_mesh(self, tag, vertices, colors=None, faces=None, config_dict=None, global_step=None, walltime=None):
