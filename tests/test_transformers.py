@@ -30,7 +30,7 @@ class RandomTokens(torch.utils.data.Dataset):
         return {"input_ids": self.ids[i], "attention_mask": torch.ones(12, dtype=torch.long), "labels": self.labels[i]}
 
 
-def train(tmp_path, callback):
+def train(tmp_path, *callbacks):
     transformers.set_seed(0)
     config = transformers.BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
                                      intermediate_size=32, max_position_embeddings=16, num_labels=2)
@@ -40,7 +40,7 @@ def train(tmp_path, callback):
         use_cpu=True, disable_tqdm=True, seed=0)
     trainer = transformers.Trainer(model=transformers.BertForSequenceClassification(config), args=args,
                                    train_dataset=RandomTokens(160, 1), eval_dataset=RandomTokens(32, 2),
-                                   callbacks=[callback])
+                                   callbacks=list(callbacks))
     trainer.train()
     return trainer
 
