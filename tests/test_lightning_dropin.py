@@ -133,3 +133,14 @@ def test_step_and_epoch_suffixes_join_the_metric_window():
     assert metric_window("train_loss_step") == ("loss", "train_step")
     assert metric_window("train_loss_epoch") == ("loss", "train_epoch")
     assert metric_window("val_acc_epoch") == ("acc", "val_epoch")
+
+
+def test_log_graph_whose_forward_fails_warns_and_shows_the_modules(visdom_server, tmp_path):
+    ours = VizlabLogger(env="lt_graph", port=visdom_server.port, save_dir=tmp_path)
+    model = Styles()
+    with pytest.warns(UserWarning, match="log_graph: the forward pass on the example input failed"):
+        ours.log_graph(model, torch.zeros(2, 5))              # the wrong width for Linear(3, 4)
+    assert ours.experiment.flush(timeout=10)
+    graph = window(visdom_server.port, "lt_graph", "graph")["content"]
+    assert "Linear" in graph and "output shapes need input_to_model" in graph
+    ours.close()

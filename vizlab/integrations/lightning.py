@@ -16,6 +16,7 @@ with TensorBoardLogger: ModelCheckpoint writes log_dir/checkpoints, the journal 
 
 import os
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -111,7 +112,12 @@ class VizlabLogger(Logger):
         input_array = getattr(model, "example_input_array", None) if input_array is None else input_array
         if input_array is not None and hasattr(model, "_apply_batch_transfer_handler"):
             input_array = model._apply_batch_transfer_handler(model._on_before_batch_transfer(input_array))
-        self.experiment.add_graph(model, input_array)
+        try:
+            self.experiment.add_graph(model, input_array)
+        except Exception as err:   # the Trainer calls this at fit start: never stop training for it
+            warnings.warn(f"log_graph: the forward pass on the example input failed ({type(err).__name__}: "
+                          f"{err}); the structure pane shows the modules without output shapes", stacklevel=2)
+            self.experiment.add_graph(model)
 
     # ------------------------------------------------------------------ WandbLogger's calls
 
