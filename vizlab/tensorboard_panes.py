@@ -1,11 +1,9 @@
 """Renderers for SummaryWriter's richer add_* methods: pure functions from the caller's data to
-what a Visdom pane shows (HTML for text panes, Plotly traces for figures, RGB arrays for images).
+what a Visdom pane shows (HTML for text panes, Plotly traces for figures). The image, audio and
+video renderers are in vizlab.tensorboard_images.
 """
 
-import base64
 import html
-import io
-import wave
 
 import numpy as np
 import torch
@@ -188,54 +186,6 @@ def pr_figure(tag, history):
     return traces, layout
 
 
-# ------------------------------------------------------------------ add_audio, add_video
-
-def wav_data_uri(samples, sample_rate):
-    """(L,), (1, L) or (2, L) floats in [-1, 1] -> 'data:audio/wav;base64,...' (16-bit PCM)."""
-    x = as_array(samples)
-    if x.ndim == 1:
-        x = x[None]
-    if x.ndim != 2 or x.shape[0] not in (1, 2):
-        raise ValueError(f"add_audio: snd_tensor of shape {tuple(x.shape)}; use (L,) or (1, L) "
-                         "(or (2, L) for stereo) with values in [-1, 1]")
-    pcm = (np.clip(np.nan_to_num(x), -1, 1) * 32767).round().astype("<i2").T.tobytes()
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as wav:
-        wav.setnchannels(x.shape[0])
-        wav.setsampwidth(2)
-        wav.setframerate(int(sample_rate))
-        wav.writeframes(pcm)
-    return "data:audio/wav;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def video_frames(video):
-    """(N, T, C, H, W) uint8 or floats in [0, 1] -> T frames (H', W', 3) uint8, the N videos tiled."""
-    v = as_array(video, None)
-    if v.ndim != 5 or v.shape[2] not in (1, 3, 4):
-        raise ValueError(f"add_video: vid_tensor of shape {tuple(v.shape)}; use (N, T, C, H, W) "
-                         "with C = 1, 3 or 4")
-    if v.dtype != np.uint8:
-        v = (np.clip(np.nan_to_num(v.astype(np.float64)), 0, 1) * 255).round().astype(np.uint8)
-    v = np.repeat(v, 3, axis=2) if v.shape[2] == 1 else v[:, :, :3]
-    n, t, c, h, w = v.shape
-    columns = int(np.ceil(np.sqrt(n)))
-    rows = -(-n // columns)
-    grid = np.zeros((t, rows * h, columns * w, 3), np.uint8)
-    for i in range(n):
-        r, k = divmod(i, columns)
-        grid[:, r * h:(r + 1) * h, k * w:(k + 1) * w] = v[i].transpose(0, 2, 3, 1)
-    return list(grid)
-
-
-def gif_data_uri(frames, fps):
-    from PIL import Image
-    images = [Image.fromarray(f) for f in frames]
-    buffer = io.BytesIO()
-    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
-                   duration=max(20, int(1000 / fps)), loop=0)
-    return "data:image/gif;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 # ------------------------------------------------------------------ add_mesh, add_image_with_boxes
 
 def mesh_figure(tag, vertices, colors, faces, step):
@@ -258,25 +208,6 @@ def mesh_figure(tag, vertices, colors, faces, step):
         trace.update(type="mesh3d", i=f[:, 0].tolist(), j=f[:, 1].tolist(), k=f[:, 2].tolist())
         trace.update(vertexcolor=rgb) if rgb else trace.update(color=BLUE)
     return [trace], {"title": f"{tag} (step {step})", "scene": {"aspectmode": "data"}}
-
-
-def draw_boxes(image_hwc, boxes, labels, rescale):
-    """uint8 (H, W, 3) with each (xmin, ymin, xmax, ymax) box drawn in red, its label on it."""
-    from PIL import Image, ImageDraw
-    picture = Image.fromarray(image_hwc)
-    if rescale != 1:
-        picture = picture.resize((round(picture.width * rescale), round(picture.height * rescale)))
-    draw = ImageDraw.Draw(picture)
-    boxes = as_array(boxes).reshape(-1, 4) * rescale
-    if labels is not None and len(labels) != len(boxes):
-        raise ValueError(f"add_image_with_boxes: {len(labels)} labels for {len(boxes)} boxes")
-    for i, (x0, y0, x1, y1) in enumerate(boxes.tolist()):
-        draw.rectangle([x0, y0, x1, y1], outline=(255, 0, 0), width=2)
-        if labels is not None:
-            left, top, right, bottom = draw.textbbox((x0 + 2, y0 + 1), str(labels[i]))
-            draw.rectangle([left - 1, top - 1, right + 1, bottom + 1], fill=(255, 0, 0))
-            draw.text((x0 + 2, y0 + 1), str(labels[i]), fill=(255, 255, 255))
-    return np.asarray(picture)
 
 
 # ------------------------------------------------------------------ add_tensor, tables
