@@ -126,6 +126,17 @@ class JournalThread(threading.Thread):
         if not events:
             return
         try:
+            self._handle(events)
+        except Exception as err:   # never die: what this batch lost shows as "unwritten"
+            self.converter.counts["errors"] += 1
+            self.notices.report(f"thread:{type(err).__name__}", f"journal thread error "
+                                f"({type(err).__name__}: {err}) with {len(events)} calls; logging goes on")
+            with self._done:
+                self.written += len(events)
+                self._done.notify_all()
+
+    def _handle(self, events):
+        try:
             records = self.converter.records(events)
         except Exception as err:   # never die: the calls are counted as errors, logging goes on
             records = []
