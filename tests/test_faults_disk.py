@@ -9,6 +9,7 @@ import pytest
 
 from vizlab import VisdomLogger, cli
 from vizlab.journal import JournalUnwritable
+from support.disk import fill
 from support.windows import points
 
 
@@ -26,18 +27,6 @@ def mount_tmpfs(where, options="size=1m"):
 def small_disk(tmp_path):
     yield mount_tmpfs(tmp_path / "disk")
     subprocess.run(["umount", "-l", str(tmp_path / "disk")])
-
-
-def fill(path):
-    """Fill the file system holding `path` to its last byte; the file frees it again."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
-    for size in (65536, 4096, 64, 1):
-        try:
-            while True:
-                os.write(fd, b"\0" * size)
-        except OSError:
-            pass
-    os.close(fd)
 
 
 def lines_and_skipped(path):

@@ -23,6 +23,7 @@ from vizlab import VisdomLogger, VisdomServer
 from vizlab import journal as journal_mod
 from vizlab.records import calls
 from vizlab.replay import replay
+from support.disk import fill
 
 RUN = itertools.count()
 KINDS = ["float", "int", "np32", "np64", "tensor", "decimal"]
@@ -118,17 +119,6 @@ def server_view(win, content):
     if win.kind == "lines":
         return {t["name"]: (t["x"], t["y"]) for t in content["data"] if t["name"] or t["x"]}
     return content["data"] if "layout" in win.message else content
-
-
-def fill(path):
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
-    for size in (65536, 4096, 64, 1):
-        try:
-            while True:
-                os.write(fd, b"\0" * size)
-        except OSError:
-            pass
-    os.close(fd)
 
 
 @pytest.fixture(scope="module")
