@@ -75,7 +75,7 @@ def finding1(tmp):
     except (TypeError, ValueError) as err:
         refused = f"refused at the call ({type(err).__name__})"
     else:
-        refused = "accepted"
+        refused = "accepted (converted at the call)"
     for step in range(20_000):
         log.scalar("loss", step, float(step))
     alive = log._writer.is_alive()
