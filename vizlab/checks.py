@@ -5,6 +5,8 @@ with a message naming the argument and what to do; values are copied so later ch
 import math
 import numbers as _numbers
 import re
+import sys
+from decimal import Decimal
 
 import numpy as np
 import torch
@@ -23,6 +25,8 @@ IMAGE_OPTS = dict(PANE_OPTS, caption=str)
 KINDS = {"line": LINE_OPTS, "images": IMAGE_OPTS, "text": PANE_OPTS, "figure": PANE_OPTS}
 HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 PLAIN_NUMBERS = (int, float)
+FLOAT_MAX = sys.float_info.max   # an x beyond it (10**400) cannot be drawn or compared as a float
+MAX_DEPTH = 64                   # nesting of figure data and options (Plotly's is a few levels)
 
 
 def check_trace(name):
@@ -32,25 +36,35 @@ def check_trace(name):
 
 
 def scalar_value(arg, value):
-    """Validate one number without reading a tensor's value (no device sync on this thread)."""
+    """Validate one number without reading a tensor's value (no device sync on this thread);
+    an x must be finite and within float range, whatever type it came as."""
     if type(value) in PLAIN_NUMBERS:
-        if arg == "x" and not math.isfinite(value):
-            raise ValueError(f"x={value}: x must be finite")
-        return value
+        return _x(value) if arg == "x" else value
     if isinstance(value, torch.Tensor):
         if value.numel() != 1 or value.is_complex():
             raise ValueError(f"{arg}: expected a number or one-element tensor, got a tensor of "
                              f"shape {tuple(value.shape)}")
         if type(value) is torch.Tensor and value.is_cpu:
-            return value.item()   # no device to wait for: reading is cheaper than a snapshot
-        # clone: a snapshot (no device sync here), so a later in-place update cannot change it
+            # no device to wait for: reading is cheaper than a snapshot
+            return _x(value.item()) if arg == "x" else value.item()
+        # clone: a snapshot (no device sync here), so a later in-place update cannot change it;
+        # the journal thread reads it and drops that one call if an x is not finite
         return value.detach().clone()
     if isinstance(value, (np.generic, np.ndarray)) and value.size == 1 and value.dtype.kind in "iuf":
-        return value.item()
-    if isinstance(value, _numbers.Real) and not isinstance(value, bool):
-        return float(value)
-    raise TypeError(f"{arg}: expected a number (int, float, NumPy number or one-element tensor), "
-                    f"got {type(value).__name__}")
+        value = value.item()
+    elif isinstance(value, (_numbers.Real, Decimal)) and not isinstance(value, bool):
+        value = float(value)
+    else:
+        raise TypeError(f"{arg}: expected a number (int, float, NumPy number or one-element tensor), "
+                        f"got {type(value).__name__}")
+    return _x(value) if arg == "x" else value
+
+
+def _x(x):
+    if not -FLOAT_MAX <= x <= FLOAT_MAX:
+        raise ValueError(f"x={short(x)}: x must be a finite number within float range (a step, "
+                         "an epoch or a time)")
+    return x
 
 
 def sequence(arg, values, length=None):
@@ -67,6 +81,9 @@ def sequence(arg, values, length=None):
         raise ValueError(f"{arg} must be one-dimensional and non-empty, got shape {tuple(values.shape)}")
     if length is not None and len(values) != length:
         raise ValueError(f"{arg} has {len(values)} values but x has {length}")
+    if arg == "x" and (isinstance(values, np.ndarray) or values.is_cpu) and \
+            not bool((np if isinstance(values, np.ndarray) else torch).isfinite(values).all()):
+        raise ValueError("x must hold finite numbers only (NaN or Inf found); a gap goes in ys")
     return values
 
 
@@ -108,13 +125,10 @@ def norm_stats(arg, value, channels):
 
 
 def check_opts(opts, allowed, traces=None):
-    """Unknown opts or wrong types raise here, at the call site, naming the option."""
-    for key, value in opts.items():
-        kind = allowed.get(key)
-        if kind is None:
-            raise ValueError(f"unknown option {key}=...; supported here: {', '.join(sorted(allowed))}")
-        if not isinstance(value, kind) or (kind is _numbers.Real and isinstance(value, bool)):
-            raise TypeError(f"option {key}={value!r} has the wrong type")
+    """Unknown opts or wrong types raise here, at the call site, naming the option; the values
+    come back JSON-safe (NumPy, tensors and Decimal as Python numbers), so nothing a background
+    thread writes can fail on them."""
+    opts = {key: option_value(key, value, allowed) for key, value in opts.items()}
     for axis in ("xtype", "ytype"):
         if opts.get(axis, "linear") not in ("linear", "log"):
             raise ValueError(f"option {axis}={opts[axis]!r}: use 'linear' or 'log'")
@@ -129,6 +143,39 @@ def check_opts(opts, allowed, traces=None):
     if "linecolor" in opts or "dash" in opts:
         opts = trace_styles(opts, list(traces or ()))
     return opts
+
+
+def option_value(key, value, allowed):
+    """One option's value, type-checked and made JSON-safe."""
+    kind = allowed.get(key)
+    if kind is None:
+        raise ValueError(f"unknown option {key}=...; supported here: {', '.join(sorted(allowed))}")
+    if isinstance(value, np.bool_) and (kind is bool or kind == (bool, list, tuple)):
+        return bool(value)
+    if kind is _numbers.Real:
+        return real_option(key, value)
+    if not isinstance(value, kind):
+        raise TypeError(f"option {key}={value!r:.80} has the wrong type")
+    if kind is str:
+        return str(value)
+    if kind is dict:
+        return plain(f"option {key}", value, gaps=False)
+    return value
+
+
+def real_option(key, value):
+    """A numeric option (width, ytickmax, ...) -> a finite Python int or float."""
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex():
+        value = value.item()
+    elif isinstance(value, (np.generic, np.ndarray)) and value.size == 1 and value.dtype.kind in "iuf":
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (_numbers.Real, Decimal)):
+        raise TypeError(f"option {key}={value!r:.80} has the wrong type: use a number")
+    if not isinstance(value, int):
+        value = float(value)
+    if not -FLOAT_MAX <= value <= FLOAT_MAX:
+        raise ValueError(f"option {key}={value!r:.40}: use a finite number")
+    return value
 
 
 def trace_styles(opts, traces):
@@ -171,18 +218,31 @@ def _dash(dash, given):
     return dash
 
 
-def plain(arg, value):
-    """JSON-ready copy of Plotly data: arrays/tensors -> lists, NaN/Inf -> None (a gap)."""
+def short(value):
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+
+
+def plain(arg, value, gaps=True, depth=0):
+    """JSON-ready copy of Plotly data: arrays/tensors/Decimal -> lists and numbers, NaN/Inf -> None
+    (a gap; with gaps=False a ValueError); deeper than MAX_DEPTH (a cycle?) is a ValueError."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"{arg}: nested deeper than {MAX_DEPTH} levels (a list or dict that "
+                         "contains itself?); Plotly data is a few levels deep")
     if isinstance(value, dict):
-        return {str(k): plain(arg, v) for k, v in value.items()}
+        return {str(k): plain(arg, v, gaps, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [plain(arg, v) for v in value]
+        return [plain(arg, v, gaps, depth + 1) for v in value]
     if isinstance(value, torch.Tensor):
-        return plain(arg, value.detach().cpu().tolist())
+        return plain(arg, value.detach().cpu().tolist(), gaps, depth + 1)
     if isinstance(value, (np.ndarray, np.generic)):
-        return plain(arg, value.tolist())
+        return plain(arg, value.tolist(), gaps, depth + 1)
+    if isinstance(value, Decimal):
+        value = float(value)
     if isinstance(value, float) and not math.isfinite(value):
-        return None
+        if gaps:
+            return None
+        raise ValueError(f"{arg}: {value} is not a finite number")
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     raise TypeError(f"{arg}: {type(value).__name__} is not JSON data (use numbers, strings, lists, dicts)")

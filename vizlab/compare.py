@@ -6,11 +6,13 @@ first run's axis range. Here each run's journal is read through the logger's win
 one dash style per trace, each run named by the settings that differ between the runs. The last
 image of each run goes beside the others, and a `runs` table lists settings and final values.
 `--follow` keeps reading the journals as they grow, so a comparison of live runs stays live.
+Lines that are not records are skipped and named (exit code 3 then; 0 when every line was read;
+1 when a journal is missing, empty, holds no record at all, or the server is missing).
 """
 
 import html
-import json
 import os
+import sys
 import time
 
 from vizlab import journal as journal_mod
@@ -18,7 +20,7 @@ from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UserError
 from vizlab.palette import color
 from vizlab.settings_table import read_settings
-from vizlab.windows import Windows, layout_of, pane_opts
+from vizlab.windows import Windows, layout_of, pane_opts, trace_dict
 
 DASHES = ["solid", "dash", "dot", "dashdot"]           # one per trace name
 SETTINGS_WIN = "hparams"                               # where the runners log their settings
@@ -36,26 +38,30 @@ class Run:
                             "(default: runs/<env>-<time>.jsonl)")
         self.model = Windows("compare", MAX_POINTS)
         self.offset = 0
-        self.records = 0
+        self.records = 0          # valid records applied
+        self.lines = 0            # lines read
+        self.skipped = []         # (line number, why) of lines that are not records
 
-    def read_new(self):
-        """Apply the records written since the last call; True when anything changed."""
+    def read_new(self, final=True):
+        """Apply the records written since the last call; True when anything changed. Bad lines
+        are skipped and kept in self.skipped; a last line without its newline waits for the next
+        call, unless `final` (the journal is done: it is a torn line)."""
         with open(self.path, "rb") as f:
             f.seek(self.offset)
             data = f.read()
-        end = data.rfind(b"\n") + 1        # a half-written last line waits for the next call
-        for number, line in enumerate(data[:end].splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                if not isinstance(record, dict) or "op" not in record:
-                    raise ValueError("no 'op' field")
-                self.model.apply(record)
-            except (ValueError, KeyError, TypeError) as err:
-                raise UserError(f"{self.path}: not a vizlab journal (line {self.records + number}: "
-                                f"{err}); pass a .jsonl file written by VisdomLogger") from None
-        self.records += data[:end].count(b"\n")
+        end = len(data) if final else data.rfind(b"\n") + 1
+        for number, raw in enumerate(data[:end].splitlines(keepends=True), self.lines + 1):
+            record, why = journal_mod.parse(raw)
+            if record is not None:
+                try:
+                    self.model.apply(record)
+                    self.records += 1
+                    continue
+                except (ValueError, KeyError, TypeError) as err:
+                    why = f"a {record['op']!r} record the window model refuses ({err!r:.60})"
+            if why is not None:
+                self.skipped.append((number, why))
+        self.lines += data[:end].count(b"\n")
         self.offset += end
         return end > 0
 
@@ -99,6 +105,8 @@ def line_window(name, runs, names):
             data.append({"x": xs, "y": ys, "name": label, "type": "scatter", "mode": "lines",
                          "line": {"color": color(i),
                                   "dash": DASHES[trace_names.index(trace_name) % len(DASHES)]}})
+    if not data:   # declared, never a point: Visdom's /events needs a trace (HTTP 500 without)
+        data = [dict(trace_dict("", [], [], {}), showlegend=False)]
     layout = layout_of(dict(opts, showlegend=True))
     for axis in ("xaxis", "yaxis"):
         layout[axis].pop("range", None)   # fit every run, not one run's fixed range
@@ -154,22 +162,38 @@ def messages(runs):
 
 
 def compare(paths, server="http://127.0.0.1", port=8097, env="compare", follow=False,
-            interval=1.0, stop=None):
+            interval=1.0, stop=None, runs=None):
     """Draw the comparison of the journals `paths` in `env`; with follow, redraw as they grow
-    until `stop` (a threading.Event) is set or Ctrl-C. Returns the number of windows drawn."""
+    until `stop` (a threading.Event) is set or Ctrl-C. Returns the number of windows drawn;
+    `runs`, a list, receives the Run objects (their `skipped` lines)."""
     journal_mod.check_name("--env", env)
-    runs = [Run(p) for p in paths]
+    runs = [] if runs is None else runs
+    runs += [Run(p) for p in paths]
     for run in runs:
-        run.read_new()
+        run.read_new(final=not follow)
         if run.records == 0:
+            if run.skipped:
+                raise UserError(f"{run.path}: not a vizlab journal ({journal_mod.skipped_lines(run.skipped)}); "
+                                "pass a .jsonl file written by VisdomLogger")
             raise UserError(f"{run.path}: the journal is empty; it fills once the run logs something")
+        _say_skipped(run, 0)
     connection = Connection.from_environment(server, port)
     sent = _send(connection, env, runs)
     while follow and not (stop is not None and stop.is_set()):
         time.sleep(interval) if stop is None else stop.wait(interval)
-        if any([run.read_new() for run in runs]):
+        before = [len(run.skipped) for run in runs]
+        if any([run.read_new(final=False) for run in runs]):
             sent = _send(connection, env, runs)
+        for run, seen in zip(runs, before):
+            _say_skipped(run, seen)
     return sent
+
+
+def _say_skipped(run, seen):
+    """Name the lines skipped since `seen` of them were named."""
+    if len(run.skipped) > seen:
+        print(f"vizlab compare: {journal_mod.skipped_message(run.path, run.skipped[seen:])}; "
+              "everything else is compared", file=sys.stderr, flush=True)
 
 
 def _send(connection, env, runs):
@@ -200,7 +224,9 @@ def _main(args):
         if args.follow:
             print(f"vizlab compare: following {len(args.journals)} journals into {url}/env/{args.env}; "
                   "Ctrl-C stops", flush=True)
-        windows = compare(args.journals, args.server, args.port, args.env, args.follow, args.interval)
+        runs = []
+        windows = compare(args.journals, args.server, args.port, args.env, args.follow,
+                          args.interval, runs=runs)
     except ValueError as err:            # a bad --env name
         raise UserError(str(err)) from None
     except ServerRefused as err:
@@ -209,4 +235,4 @@ def _main(args):
         raise UserError(f"no Visdom server answers at {url}; start one with `vizlab serve` "
                         "or pass --server/--port") from None
     print(f"vizlab compare: {len(args.journals)} runs -> {windows} windows at {url}/env/{args.env}")
-    return 0
+    return 3 if any(run.skipped for run in runs) else 0

@@ -13,12 +13,17 @@ Records (one JSON object per line):
 NaN and infinities are written as the strings "nan", "inf", "-inf" so every line is strict JSON.
 """
 
+import itertools
 import json
 import math
 import os
 import time
 
 NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+class JournalUnwritable(OSError):
+    """The journal's path cannot be written: raised once, at construction, naming the path."""
 
 
 def check_name(arg, name):
@@ -30,15 +35,10 @@ def check_name(arg, name):
                          "(Visdom stores envs as files); use e.g. 'mnist_train'")
 
 
-def default_path(env, rank=None, directory="runs"):
-    """runs/<env>-<YYYYmmdd-HHMMSS>[-rankN].jsonl, with a counter if that name is taken."""
+def default_path(env, rank=None, directory="runs", n=1):
+    """runs/<env>-<YYYYmmdd-HHMMSS>[-rankN][-n].jsonl (Journal.create takes the first free n)."""
     stem = f"{env}-{time.strftime('%Y%m%d-%H%M%S')}" + (f"-rank{rank}" if rank else "")
-    path = os.path.join(directory, stem + ".jsonl")
-    n = 1
-    while os.path.exists(path):
-        n += 1
-        path = os.path.join(directory, f"{stem}-{n}.jsonl")
-    return path
+    return os.path.join(directory, stem + (f"-{n}" if n > 1 else "") + ".jsonl")
 
 
 def encode_number(value):
@@ -52,27 +52,88 @@ def decode_number(value):
     return NON_FINITE.get(value, value) if isinstance(value, str) else value
 
 
-class Journal:
-    """Append-only JSONL writer; the journal thread is its only user."""
+def encode(record):
+    """One record -> its journal line (bytes); raises TypeError/ValueError for what JSON lacks."""
+    return (json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n").encode()
 
-    def __init__(self, path):
+
+class Journal:
+    """Append-only JSONL file written with os.write, whole lines only; the journal thread is its
+    only user. A write the disk refuses leaves the file ending on its last whole line."""
+
+    def __init__(self, path, exclusive=False):
         self.path = os.path.abspath(path)
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        self._file = open(self.path, "a", encoding="utf-8")
+        self._fd = _open(self.path, exclusive)
+        self._size = os.fstat(self._fd).st_size
+
+    @classmethod
+    def create(cls, env, rank=None, directory="runs"):
+        """A new journal at the default path, created exclusively (O_EXCL): runs started in the
+        same second, even at the same instant, each get a file of their own."""
+        for n in itertools.count(1):
+            try:
+                return cls(default_path(env, rank, directory, n), exclusive=True)
+            except FileExistsError:
+                continue
 
     def write(self, record):
-        self._file.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
+        """Write one record now; raises OSError (the file keeps its whole lines)."""
+        written, err = self.append(encode(record))
+        if err is not None:
+            raise err
+
+    def append(self, data):
+        """Write whole lines (bytes) with one os.write; returns (lines written, OSError or None).
+        After a failed or partial write the file is cut back to its last whole line."""
+        view, done = memoryview(data), 0
+        try:
+            while done < len(data):
+                done += os.write(self._fd, view[done:])
+        except OSError as err:
+            keep = data.rfind(b"\n", 0, done) + 1
+            if keep < done:
+                os.ftruncate(self._fd, self._size + keep)   # no spliced line, ever
+            self._size += keep
+            return data.count(b"\n", 0, keep), err
+        self._size += done
+        return data.count(b"\n"), None
 
     def flush(self):
-        """Hand everything written to the OS (survives the process being killed)."""
-        self._file.flush()
+        """Kept for callers: every write is already in the OS (survives the process being killed)."""
 
     def offset(self):
-        return self._file.tell()
+        return self._size
 
     def close(self):
-        if not self._file.closed:
-            self._file.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _open(path, exclusive):
+    """The journal's file descriptor, or one JournalUnwritable naming the path and what to do."""
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as err:
+        why = ("a file is in the way" if isinstance(err, (FileExistsError, NotADirectoryError))
+               else err.strerror)
+        raise unwritable(path, f"its folder {folder} cannot be made ({why})") from None
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | (os.O_EXCL if exclusive else 0)
+    try:
+        return os.open(path, flags, 0o644)
+    except FileExistsError:
+        if exclusive:
+            raise
+        raise unwritable(path, "it is not a file") from None
+    except OSError as err:
+        raise unwritable(path, err.strerror) from None
+
+
+def unwritable(path, why):
+    return JournalUnwritable(f"cannot write the journal {path}: {why}; pass journal= a writable "
+                             "path (e.g. journal='/tmp/run.jsonl'), or journal=False to log to the "
+                             "live view only")
 
 
 def truncate(path, offset):
@@ -93,29 +154,95 @@ def truncate(path, offset):
         f.truncate(offset)
 
 
-def read(path, expand=True):
-    """Yield the journal's records, streaming; a torn last line (a crash mid-write) is skipped.
+NUMBER = (int, float, str, type(None))   # a number, its non-finite string form, or a gap
+OPS = {   # op -> {key: type} that every record of it has
+    "start": {}, "scalars": {"win": str, "x": (int, float), "y": dict},
+    "points": {"win": str, "x": list, "y": dict}, "line": {"win": str, "x": list, "y": dict},
+    "window": {"win": str}, "image": {"win": str, "src": str}, "text": {"win": str, "html": str},
+    "figure": {"win": str, "traces": list},
+}
+SHOW_SKIPPED = 5   # line numbers named in a message; the count is always whole
+
+
+def problem(record):
+    """Why `record` is not a journal record the window model can apply, or None."""
+    if not isinstance(record, dict):
+        return f"JSON that is not a record ({type(record).__name__})"
+    if "op" not in record:
+        return "a record without 'op'"
+    op = record["op"]
+    if op not in OPS:
+        return f"unknown op {op!r}"
+    for key, kind in OPS[op].items():
+        if key not in record:
+            return f"{op!r} record without {key!r}"
+        if not isinstance(record[key], kind) or isinstance(record[key], bool):
+            return f"{op!r} record with a bad {key!r}"
+    if op == "start" and not (isinstance(record.get("env", ""), str)
+                              and type(record.get("max_points", 10)) is int and record.get("max_points", 10) >= 1):
+        return "'start' record with a bad 'env' or 'max_points'"
+    if not isinstance(record.get("opts", {}), dict):
+        return f"{op!r} record with a bad 'opts'"
+    if op in ("points", "line"):
+        if not all(isinstance(v, list) and len(v) == len(record["x"]) for v in record["y"].values()):
+            return f"{op!r} record whose y lists do not match x"
+    elif op == "scalars" and not all(isinstance(v, NUMBER) for v in record["y"].values()):
+        return "'scalars' record with a bad 'y'"
+    return None
+
+
+def parse(raw):
+    """One journal line (bytes) -> (record, None), or (None, why it is skipped); (None, None)
+    for a blank line."""
+    line = raw.strip()
+    if not line:
+        return None, None
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "binary data, not text"
+    except ValueError:
+        return None, "not JSON" if raw.endswith(b"\n") else "a torn last line (the run ended mid-write)"
+    why = problem(record)
+    return (None, why) if why else (record, None)
+
+
+def read(path, expand=True, skipped=None):
+    """Yield the journal's valid records, streaming; every other line (garbage, binary, a torn
+    last line, a record the window model cannot apply) is skipped and, when `skipped` is a list,
+    appended to it as (line number, why).
 
     expand=True turns each batched "points" record into per-point "scalars" records (today's
     form); expand=False yields batches as they are (vizlab.windows.Windows.apply takes both).
     """
-    with open(path, encoding="utf-8") as f:
-        torn = None
-        for number, line in enumerate(f, 1):
-            if torn is not None:
-                raise ValueError(f"{path}:{torn[0]}: not a journal line ({torn[1]})")
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                torn = (number, err)   # fine only if it is the last line
-                continue
-            if expand and isinstance(record, dict) and record.get("op") == "points":
-                yield from _expand(record)
-            else:
-                yield record
+    for _, record in numbered(path, skipped):
+        if expand and record["op"] == "points":
+            yield from _expand(record)
+        else:
+            yield record
+
+
+def numbered(path, skipped=None):
+    """(line number, record) of every valid line, as read() (batches as they are)."""
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, 1):
+            record, why = parse(raw)
+            if why is not None and skipped is not None:
+                skipped.append((number, why))
+            if record is not None:
+                yield number, record
+
+
+def skipped_message(path, skipped):
+    """'PATH: skipped N lines that are not journal records: line 4 (not JSON), ...'."""
+    return (f"{path}: skipped {len(skipped)} line{'s' if len(skipped) > 1 else ''} that "
+            f"{'are' if len(skipped) > 1 else 'is'} not journal records: {skipped_lines(skipped)}")
+
+
+def skipped_lines(skipped):
+    """'line 4 (not JSON), line 9 (...)': the first few, and how many more."""
+    first = ", ".join(f"line {n} ({why})" for n, why in skipped[:SHOW_SKIPPED])
+    return first + (f" and {len(skipped) - SHOW_SKIPPED} more" if len(skipped) > SHOW_SKIPPED else "")
 
 
 def _expand(record):

@@ -55,18 +55,24 @@ class VisdomLogger:
         model, model_lock, notices = Windows(env, max_points), threading.Lock(), Notices()
         writer = None
         if journal is not False:
-            path = journal or journal_mod.default_path(env, rank)
             if resume_from is not None:
-                journal_mod.truncate(path, resume_from)
-                for record in journal_mod.read(path, expand=False):
+                journal_mod.truncate(journal, resume_from)
+                skipped = []
+                for record in journal_mod.read(journal, expand=False, skipped=skipped):
                     model.apply(record)     # the live windows continue where the checkpoint was
+                if skipped:
+                    say(journal_mod.skipped_message(journal, skipped))
                 self._declared = {name: _declaration(r["kind"], r.get("opts", {}))
                                   for name, r in model.declared.items()}
-            writer = journal_mod.Journal(path)
-            say(f"journal: {writer.path}" + (f" (resumed at byte {resume_from})" if resume_from else ""))
+            # An explicit path is appended to; the default one is always a new file (O_EXCL).
+            writer = journal_mod.Journal(journal) if journal else journal_mod.Journal.create(env, rank)
             start = {"op": "start", "env": env, "max_points": max_points, "time": time.time()}
-            writer.write(dict(start, resume=True) if resume_from is not None else start)
-            writer.flush()
+            try:
+                writer.write(dict(start, resume=True) if resume_from is not None else start)
+            except OSError as err:
+                writer.close()
+                raise journal_mod.unwritable(writer.path, err.strerror or str(err)) from None
+            say(f"journal: {writer.path}" + (f" (resumed at byte {resume_from})" if resume_from else ""))
         self.journal_path = writer.path if writer else None
         self._writer = JournalThread(writer, model, model_lock, notices, queue_size, interval)
         self._queue = self._writer.queue
@@ -92,7 +98,9 @@ class VisdomLogger:
 
     def scalar(self, win, x, y, trace="value", **opts):
         """Append point (x, y) to trace `trace` of line window `win`."""
-        if (type(y) is float or type(y) is int) and (type(x) is int or (type(x) is float and x - x == 0)) \
+        # x within float range: one chained compare refuses NaN, Inf and 10**400 (to the slow path)
+        if (type(y) is float or type(y) is int) and (type(x) is int or type(x) is float) \
+                and -1.7976931348623157e308 <= x <= 1.7976931348623157e308 \
                 and not opts and win in self._names and type(trace) is str and trace and not self._closed:
             self._writer.put(("scalars", win, x, {trace: y}, opts))   # the common case, checked
             return
@@ -194,17 +202,26 @@ class VisdomLogger:
     @property
     def stats(self):
         """What the plots do not show as logged (NaN/Inf gaps, errors, refusals, decimated
-        traces) and how long callers waited for the journal (backpressure)."""
+        traces), how long callers waited for the journal (backpressure), and the accounting:
+        calls accepted, in the journal, dropped (could not be logged), missed by the journal
+        (disk full: the live view has them), never written (the journal thread stopped)."""
         if not self.active:
             return {"nonfinite": 0, "errors": 0, "refused": 0, "dropped": 0, "waited_s": 0.0,
-                    "waits": 0, "decimated": {}}
-        counts = dict(self._writer.converter.counts)
+                    "waits": 0, "decimated": {}, "accepted": 0, "journaled": 0,
+                    "journal_missed": 0, "unwritten": 0}
+        writer = self._writer
+        counts = dict(writer.converter.counts)
         sender = self._sender.counts if self._sender else {"errors": 0, "refused": 0}
-        with self._writer.model_lock:
-            decimated = self._writer.model.decimated()
+        with writer.model_lock:
+            decimated = writer.model.decimated()
+        accepted = writer.enqueued
+        # calls the thread took or should have taken but that are nowhere (0 unless it stopped)
+        handled = accepted if not writer.is_alive() else writer.written
+        unwritten = max(0, handled - writer.journaled - counts["dropped"] - writer.missed)
         return dict(counts, errors=counts["errors"] + sender["errors"], refused=sender["refused"],
-                    dropped=0, waited_s=self._writer.waited, waits=self._writer.waits,
-                    decimated=decimated)
+                    waited_s=writer.waited, waits=writer.waits, decimated=decimated,
+                    accepted=accepted, journaled=writer.journaled, journal_missed=writer.missed,
+                    unwritten=unwritten)
 
     def __enter__(self):
         return self
@@ -236,19 +253,38 @@ def _rank():
 
 
 def report(log, delivered):
-    """One summary at close: what the plots do not show as logged, and any caller wait."""
+    """One summary at close, computed from the counts: what the plots do not show as logged,
+    any caller wait, and calls accepted vs. kept in the journal vs. delivered."""
     stats = log.stats
+    lost = stats["dropped"] + stats["journal_missed"] + stats["unwritten"]
+    journal_whole = log.journal_path is not None and not lost
     if stats["nonfinite"]:
         say(f"{stats['nonfinite']} NaN/Inf values were shown as gaps (the journal keeps them)")
     for (win, trace), (logged, shown) in sorted(stats["decimated"].items()):
         say(f"window {win!r} trace {trace!r}: {logged} points logged, {shown} shown "
-            "(min and max of every x-bucket kept); the journal has every point")
+            "(min and max of every x-bucket kept)" + ("; the journal has every point" if journal_whole else ""))
     if stats["waits"]:
         say(f"logging calls waited {stats['waited_s']:.3f} s in total ({stats['waits']} times) "
-            f"for the journal to catch up (queue_size={log.queue_size}); nothing was dropped")
+            f"for the journal to catch up (queue_size={log.queue_size})" + ("" if lost else "; nothing was dropped"))
+    if lost:
+        say(_accounting(log, stats))
     if stats["errors"]:
-        say(f"{stats['errors']} events could not be logged (see the warnings above)")
+        say(f"{stats['errors']} errors (see the warnings above)")
     if not delivered and log._sender is not None:
+        done = min(log._sender.state.done, stats["accepted"])
         hint = f": vizlab replay {log.journal_path}" if log.journal_path else ""
-        say(f"not everything reached Visdom at {log._sender.connection.url}; "
-            f"replay the journal later{hint}")
+        say(f"not everything reached Visdom at {log._sender.connection.url} (the first {done} of "
+            f"{stats['accepted']} calls did); replay the journal later{hint}"
+            + (f" (it misses {lost} calls)" if lost and log.journal_path else ""))
+
+
+def _accounting(log, stats):
+    where = f"the journal {log.journal_path}" if log.journal_path else "the live view"
+    parts = [f"{stats['dropped']} could not be logged (see above)"] if stats["dropped"] else []
+    if stats["journal_missed"]:
+        parts.append(f"{stats['journal_missed']} missed the journal (disk full from "
+                     f"{log._writer.incomplete} on; the live view had them)")
+    if stats["unwritten"]:
+        parts.append(f"{stats['unwritten']} were never written (the journal thread stopped)")
+    return f"of {stats['accepted']} calls accepted, {where} holds {stats['journaled']}: " + \
+        "; ".join(parts)

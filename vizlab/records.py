@@ -37,12 +37,17 @@ def numbers(values):
     return [number(v) for v in np.asarray(values, dtype=object).reshape(-1)]
 
 
+def calls(record):
+    """How many logging calls a record holds (a batch holds one per x)."""
+    return len(record["x"]) if record["op"] == "points" else 1
+
+
 class Converter:
     """Turns a list of queued calls into journal records; counts NaN/Inf and reports errors."""
 
     def __init__(self, report):
         self.report = report              # report(key, message): the rate-limited warning
-        self.counts = {"nonfinite": 0, "errors": 0}
+        self.counts = {"nonfinite": 0, "errors": 0, "dropped": 0}
 
     def records(self, events):
         """Records in call order, except that option-free scalars calls are gathered into one
@@ -52,8 +57,8 @@ class Converter:
             try:
                 if event[0] == "scalars" and not event[4]:
                     _, win, x, values, _ = event
-                    if type(x) is not int and type(x) is not float:
-                        x = self._x(x)
+                    if type(x) is not int and not (type(x) is float and x - x == 0):
+                        x = self._x(x)   # a GPU tensor's snapshot, read here; a bad x drops this call
                     ys = [(t, v if type(v) is float and v - v == 0 or type(v) is int
                            else self._finite(number(v), win, t)) for t, v in values.items()]
                     key = (win, *values)
@@ -70,9 +75,10 @@ class Converter:
                 record = self.record(event)
             except Exception as err:
                 self.counts["errors"] += 1
+                self.counts["dropped"] += 1
                 self.report(f"event:{event[0]}:{type(err).__name__}",
                             f"could not log {event[0]} to window {event[1]!r} "
-                            f"({type(err).__name__}: {err}); other windows are unaffected")
+                            f"({type(err).__name__}: {err}); that call alone is dropped, all else is kept")
                 continue
             batches.clear()
             out.append(record)
@@ -88,6 +94,12 @@ class Converter:
             raise ValueError(f"x is {x}; it must be finite")
         return x
 
+    def _xs(self, values):
+        xs = numbers(values)
+        if not all(type(x) is int or math.isfinite(x) for x in xs):
+            raise ValueError("x holds NaN or Inf; it must be finite")
+        return xs
+
     def _point(self, event):
         _, win, x, values, _ = event
         return self._x(x), {trace: self._finite(number(v), win, trace) for trace, v in values.items()}
@@ -99,7 +111,7 @@ class Converter:
             record, opts = {"op": op, "win": win, "x": x, "y": y}, event[4]
         elif op == "line":
             _, _, x, ys, opts = event
-            record = {"op": op, "win": win, "x": numbers(x),
+            record = {"op": op, "win": win, "x": self._xs(x),
                       "y": {n: [self._finite(v, win, n) for v in numbers(seq)] for n, seq in ys.items()}}
         elif op == "images":
             from vizlab.render import draw_labels, png_data_url   # Pillow: only when images come

@@ -3,9 +3,14 @@
 The journal is streamed (bounded memory) through the same window model the live logger used
 (same decimation, same messages), and each window is then sent whole, so the replayed windows
 equal the live ones. A start record marked "resume" continues the run instead of resetting it.
+Lines that are not records (garbage, binary, a torn last line, an unknown op, a missing key) are
+skipped and named; everything else is rebuilt. Exit codes: 0 every line replayed; 3 replayed,
+but some lines were skipped (stderr names them); 2 the file holds no usable record, or the
+command line is wrong; 1 the server is missing or refused.
 """
 
 import os
+import sys
 
 import requests
 
@@ -17,28 +22,36 @@ from vizlab.windows import Windows
 DEFAULT_MAX_POINTS = 10_000
 
 
-def replay(path, server="http://127.0.0.1", port=8097, env=None):
-    """Send every window recorded in `path`; returns (events read, windows sent)."""
+SKIPPED = 3   # exit code: replayed, but some lines were skipped
+
+
+def replay(path, server="http://127.0.0.1", port=8097, env=None, skipped=None):
+    """Send every window recorded in `path`; returns (events read, windows sent). Lines that are
+    not journal records are skipped and, when `skipped` is a list, added to it as (line, why)."""
+    skipped = [] if skipped is None else skipped
     connection = Connection.from_environment(server, port)
-    model, events, sent = None, 0, 0
-    for number, record in enumerate(journal_mod.read(path, expand=False), 1):
-        if not isinstance(record, dict) or "op" not in record:
-            raise ValueError(f"{path}: record {number} is not a vizlab journal record")
+    model, events, sent, usable = None, 0, 0, False
+    for number, record in journal_mod.numbered(path, skipped):
+        usable = usable or record["op"] != "start"
         if record["op"] == "start" and record.get("resume") and model is not None:
             continue   # resume_from=: the same run goes on, its windows continue
         if record["op"] == "start":
             # A journal reused by a later run: the earlier run's windows were on the server
             # as they were when it ended, and the new run started its windows afresh.
             sent += _send_all(connection, model)
-            model = Windows(env or record["env"], record.get("max_points", DEFAULT_MAX_POINTS))
+            model = Windows(env or record.get("env", "main"), record.get("max_points", DEFAULT_MAX_POINTS))
             continue
         if model is None:
             model = Windows(env or "main", DEFAULT_MAX_POINTS)
         try:
             model.apply(record)
         except (KeyError, TypeError, ValueError) as err:
-            raise ValueError(f"{path}: record {number} ({record.get('op')!r}) is malformed: {err!r}") from None
+            skipped.append((number, f"a {record['op']!r} record the window model refuses ({err!r:.60})"))
+            continue
         events += len(record["x"]) if record["op"] == "points" else 1
+    if skipped and not usable:
+        raise ValueError(journal_mod.skipped_message(path, skipped)
+                         + "; not a vizlab journal record at any line, nothing to replay")
     sent += _send_all(connection, model)
     return events, sent
 
@@ -72,7 +85,8 @@ def _main(args):
         raise UsageError(f"no journal at {args.journal}; pass the path the logger printed "
                          "(default: runs/<env>-<time>.jsonl)")
     try:
-        events, windows = replay(args.journal, args.server, args.port, args.env)
+        skipped = []
+        events, windows = replay(args.journal, args.server, args.port, args.env, skipped)
     except ValueError as err:   # not a vizlab journal: the argument names the wrong file
         raise UsageError(str(err)) from None
     except requests.RequestException:
@@ -80,5 +94,8 @@ def _main(args):
                         "start one with `vizlab serve` or pass --server/--port") from None
     except ServerRefused as err:
         raise UserError(str(err)) from None
+    if skipped:
+        print(f"vizlab replay: {journal_mod.skipped_message(args.journal, skipped)}; "
+              "everything else was replayed", file=sys.stderr)
     print(f"vizlab replay: {events} events -> {windows} windows at {args.server}:{args.port}")
-    return 0
+    return SKIPPED if skipped else 0

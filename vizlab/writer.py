@@ -1,15 +1,22 @@
 """The journal thread: takes the callers' queue, writes the journal, feeds the window model.
 
 It never waits on the network (the sender thread does that), so the journal keeps every call
-whatever the server does, and is flushed to the OS at least every FLUSH_EVERY seconds: a
-process killed with SIGKILL loses at most that last interval.
+whatever the server does, and is handed to the OS at least every FLUSH_EVERY seconds: a
+process killed with SIGKILL loses at most that last interval. Each record is encoded alone (one
+that cannot be is dropped alone, counted) and each batch is one write of whole lines; while the
+disk refuses them the model (the live view) still gets everything, and the calls the journal
+misses are counted. If the thread ever stops, every later call raises instead of queueing.
 """
 
 import collections
 import threading
 import time
 
-from vizlab.records import Converter
+from vizlab import journal as journal_mod
+from vizlab.notices import say
+from vizlab.records import Converter, calls
+
+CLOSED = "VisdomLogger is closed; open a new one to keep logging"
 
 FLUSH_EVERY = 0.5    # seconds; the most a SIGKILL can lose
 WAKE_AT = 4096       # queued calls that wake the thread early (a fast loop)
@@ -28,7 +35,12 @@ class JournalThread(threading.Thread):
         self.lock = threading.Lock()        # guards queue and enqueued (several caller threads)
         self.room = threading.Condition(self.lock)
         self.enqueued = 0                   # calls accepted
-        self.written = 0                    # calls in the journal, flushed, and in the model
+        self.written = 0                    # calls taken from the queue and dealt with
+        self.journaled = 0                  # calls whose records are in the journal (or the model)
+        self.missed = 0                     # calls the disk refused (the live view has them)
+        self.incomplete = None              # where the journal first missed calls
+        self._disk_full = False
+        self.refuse = None                  # why calls are no longer taken (closed, thread died)
         self.offset = journal.offset() if journal else 0
         self.waited, self.waits = 0.0, 0    # backpressure: total seconds callers waited
         self.on_written = lambda: None
@@ -39,6 +51,8 @@ class JournalThread(threading.Thread):
     # --- called from the callers' threads
     def put(self, event):
         with self.lock:
+            if self.refuse is not None:     # nobody would drain this queue
+                raise RuntimeError(self.refuse)
             if len(self.queue) >= self.queue_size:
                 self._wait_for_room()
             self.queue.append(event)
@@ -54,6 +68,8 @@ class JournalThread(threading.Thread):
             self.room.wait(0.1)
         self.waited += time.perf_counter() - start
         self.waits += 1
+        if self.refuse is not None:         # the thread stopped while this call waited
+            raise RuntimeError(self.refuse)
 
     def wake(self):
         """Take the queued calls now (someone waits for them), not at the next interval."""
@@ -67,22 +83,40 @@ class JournalThread(threading.Thread):
                                        timeout) and self.written >= target
 
     def stop(self, timeout=None):
-        """Write everything queued, close the journal; the network plays no part in this."""
-        self._stopping = True
+        """Write everything queued, close the journal; the network plays no part in this. A call
+        that comes after this raises (under the lock: none can slip in after the last drain)."""
+        with self.lock:
+            self.refuse = CLOSED
+            self._stopping = True
         self._wake.set()
         self.join(timeout)
 
     # --- the thread
     def run(self):
-        while True:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            stopping = self._stopping
-            self._drain()
-            if stopping and not self.queue:
-                break
-        if self.journal is not None:
-            self.journal.close()
+        try:
+            while True:
+                self._wake.wait(self.interval)
+                self._wake.clear()
+                stopping = self._stopping
+                self._drain()
+                if stopping and not self.queue:
+                    break
+        except BaseException as err:   # cannot happen short of the interpreter failing: say so
+            self._died(err)
+            raise
+        finally:
+            if self.journal is not None:
+                self.journal.close()
+
+    def _died(self, err):
+        why = (f"vizlab's journal thread stopped ({type(err).__name__}: {err}); this call and "
+               "every later one cannot be kept: open a new VisdomLogger")
+        with self.lock:
+            self.refuse = why
+            self.room.notify_all()
+        say(f"{why}. The journal holds the calls written before.")
+        with self._done:
+            self._done.notify_all()
 
     def _drain(self):
         with self.lock:
@@ -92,13 +126,25 @@ class JournalThread(threading.Thread):
         if not events:
             return
         try:
+            self._handle(events)
+        except Exception as err:   # never die: what this batch lost shows as "unwritten"
+            self.converter.counts["errors"] += 1
+            self.notices.report(f"thread:{type(err).__name__}", f"journal thread error "
+                                f"({type(err).__name__}: {err}) with {len(events)} calls; logging goes on")
+            with self._done:
+                self.written += len(events)
+                self._done.notify_all()
+
+    def _handle(self, events):
+        try:
             records = self.converter.records(events)
         except Exception as err:   # never die: the calls are counted as errors, logging goes on
             records = []
             self.converter.counts["errors"] += len(events)
+            self.converter.counts["dropped"] += len(events)
             self.notices.report(f"convert:{type(err).__name__}", f"could not log {len(events)} "
                                 f"calls ({type(err).__name__}: {err})")
-        offset = self._write(records)
+        records = self._write(records)
         with self.model_lock:
             for record in records:
                 try:
@@ -110,19 +156,54 @@ class JournalThread(threading.Thread):
                                         "the journal keeps it")
             with self._done:
                 self.written += len(events)
-                self.offset = offset
+                self.offset = self.journal.offset() if self.journal is not None else 0
                 self._done.notify_all()
         self.on_written()
 
     def _write(self, records):
+        """Write the records as one batch of whole lines; returns those fit to show (all but the
+        few that JSON cannot hold, each dropped alone)."""
         if self.journal is None:
-            return 0
-        try:
-            for record in records:
-                self.journal.write(record)
-            self.journal.flush()
-            return self.journal.offset()
-        except (OSError, ValueError) as err:   # disk full: still plot it, say so
-            self.converter.counts["errors"] += 1
-            self.notices.report(f"journal:{err}", f"could not write the journal {self.journal.path} ({err})")
-            return self.offset
+            self.journaled += sum(map(calls, records))
+            return records
+        kept, lines = [], []
+        for record in records:
+            try:
+                lines.append(journal_mod.encode(record))
+            except (TypeError, ValueError, RecursionError) as err:
+                self.converter.counts["errors"] += 1
+                self.converter.counts["dropped"] += calls(record)
+                self.notices.report(f"encode:{record['op']}:{type(err).__name__}",
+                                    f"could not write a {record['op']} record of window "
+                                    f"{record.get('win')!r} ({type(err).__name__}: {err}); that "
+                                    "record alone is dropped, all else is kept")
+                continue
+            kept.append(record)
+        done, err = self.journal.append(b"".join(lines))
+        self.journaled += sum(map(calls, kept[:done]))
+        if err is None:
+            if self._disk_full:
+                self._disk_full = False
+                say(f"the journal {self.journal.path} is written again; it misses {self.missed} "
+                    f"calls so far, from {self.incomplete} on (the live view has them)")
+        else:
+            self._refused(kept[done:], err)
+        return kept
+
+    def _refused(self, records, err):
+        """The disk took only part of a batch (full, or failing): count, and warn once per spell."""
+        self.missed += sum(map(calls, records))
+        if self._disk_full:
+            return
+        self._disk_full = True
+        where = _where(records[0]) if records else "its end"
+        self.incomplete = self.incomplete or where
+        say(f"cannot write the journal {self.journal.path} ({err.strerror or err}): it is "
+            f"incomplete from {where} on. Logging goes on to the live view; the journal is "
+            "written again when the disk takes it, and the summary at close counts what it misses")
+
+
+def _where(record):
+    x = record["x"][0] if record["op"] == "points" else record.get("x")
+    return f"window {record['win']!r} x={x}" if x is not None else f"a {record['op']} record of " \
+        f"window {record['win']!r}"
