@@ -16,6 +16,7 @@ import time
 import torch
 
 from vizlab import journal as journal_mod
+from vizlab import lifecycle
 from vizlab.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, check_trace,
                            image_batch, label_list, norm_stats, plain, scalar_value, sequence)
 from vizlab.journal import check_name
@@ -77,6 +78,7 @@ class VisdomLogger:
             self._sender.start()
         self._writer.start()
         atexit.register(self.close)
+        lifecycle.register(self)   # SIGTERM/SIGHUP close it; forked children forward to it
 
     def window(self, win, kind="line", **opts):
         """Declare window `win` once: its kind (line, images, text, figure) and options, so that
@@ -155,6 +157,7 @@ class VisdomLogger:
         """True once everything logged so far is on the server (or in the journal with send=False)."""
         if self._closed:
             return self._final
+        lifecycle.catch_up(timeout)   # what forked children sent before now
         target = self._writer.enqueued
         if self._sender is None:
             return self._writer.wait_written(target, timeout)
@@ -174,9 +177,10 @@ class VisdomLogger:
 
     def close(self):
         """Write the whole journal, then deliver what the server lacks within close_timeout."""
-        if self._closed:
+        if self._closed or lifecycle.close_child(self):
             return
         atexit.unregister(self.close)
+        lifecycle.catch_up(self.close_timeout)   # what forked children sent before now
         self._closed = True
         target = self._writer.enqueued
         # The journal first: the network plays no part in it, so this is bounded by the disk.
@@ -190,6 +194,7 @@ class VisdomLogger:
             self._sender.stop()
         self._final = delivered
         report(self, self._final)
+        lifecycle.unregister(self)
 
     @property
     def stats(self):

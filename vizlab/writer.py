@@ -9,10 +9,12 @@ import collections
 import threading
 import time
 
+from vizlab.lifecycle import pending, run_pending
 from vizlab.records import Converter
 
 FLUSH_EVERY = 0.5    # seconds; the most a SIGKILL can lose
 WAKE_AT = 4096       # queued calls that wake the thread early (a fast loop)
+MAX_QUEUED_BYTES = 256 * 2**20   # image grids waiting for the journal thread, at most (bytes)
 
 
 class JournalThread(threading.Thread):
@@ -28,6 +30,7 @@ class JournalThread(threading.Thread):
         self.lock = threading.Lock()        # guards queue and enqueued (several caller threads)
         self.room = threading.Condition(self.lock)
         self.enqueued = 0                   # calls accepted
+        self.queued_bytes = 0               # image grid bytes in the queue (backpressure too)
         self.written = 0                    # calls in the journal, flushed, and in the model
         self.offset = journal.offset() if journal else 0
         self.waited, self.waits = 0.0, 0    # backpressure: total seconds callers waited
@@ -40,17 +43,27 @@ class JournalThread(threading.Thread):
     def put(self, event):
         with self.lock:
             if len(self.queue) >= self.queue_size:
-                self._wait_for_room()
+                self._wait_for_room(lambda: len(self.queue) >= self.queue_size)
+            if event[0] == "images":
+                self._put_bytes(event[2].nelement())
             self.queue.append(event)
             self.enqueued += 1
             if len(self.queue) == WAKE_AT:
                 self._wake.set()
+        if pending:   # a SIGTERM/SIGHUP came while this call held the lock (vizlab.lifecycle)
+            run_pending()
 
-    def _wait_for_room(self):
+    def _put_bytes(self, size):
+        """An image grid waits while MAX_QUEUED_BYTES of others are queued (one alone always fits)."""
+        if self.queued_bytes and self.queued_bytes + size > MAX_QUEUED_BYTES:
+            self._wait_for_room(lambda: self.queued_bytes and self.queued_bytes + size > MAX_QUEUED_BYTES)
+        self.queued_bytes += size
+
+    def _wait_for_room(self, full):
         """Backpressure: the caller outruns the journal, so it waits (the lock is held)."""
         start = time.perf_counter()
         self._wake.set()
-        while len(self.queue) >= self.queue_size and self.is_alive():
+        while full() and self.is_alive():
             self.room.wait(0.1)
         self.waited += time.perf_counter() - start
         self.waits += 1
@@ -88,6 +101,7 @@ class JournalThread(threading.Thread):
         with self.lock:
             events = list(self.queue)
             self.queue.clear()
+            self.queued_bytes = 0
             self.room.notify_all()
         if not events:
             return
