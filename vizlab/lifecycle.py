@@ -15,8 +15,8 @@ the signal comes:
     it replaced: then ours only flushes the journals and returns, leaving the process's fate to
     the handler that is installed. Without that, the journal loses at most its last 0.5 s, as
     under SIGKILL, unless the process still ends through close() (sys.exit runs it at exit).
-A signal that interrupts the main thread while it holds a logger's lock (inside a logging call)
-is acted on when that call returns: the journal thread needs the lock to take the queue.
+A signal that interrupts a logging call holding its logger's queue lock lends that lock to the
+journal thread while the handler runs (see _lent_locks).
 
 Fork. Chosen design: forwarding to the parent. Before each fork a private socket pair is made
 (os.register_at_fork); in the child every open logger becomes a forwarder that sends each call,
@@ -32,6 +32,7 @@ os._exit ends). flush() in a child returns True once the parent holds its calls;
 flush() and close() first read everything the children sent before them.
 """
 
+import contextlib
 import os
 import pickle
 import selectors
@@ -44,7 +45,7 @@ import time
 from vizlab.notices import say
 
 SIGNALS = ("SIGTERM", "SIGHUP")
-LOCK_WAIT = 0.5           # s: a lock held longer than this is held by the interrupted main thread
+LOCK_WAIT = 0.5           # s: how long a signal waits for the forked children's calls
 HEADER = struct.Struct("!I")
 SYNC = "sync"
 
@@ -52,10 +53,10 @@ _loggers = {}             # id -> open logger of this process
 _lock = threading.Lock()
 _next_id = [1]
 _previous = {}            # signal -> the handler installed before ours
-pending = []              # signals deferred until the interrupted logging call returns
 _handling = [False]
 _fork = threading.local()  # the socket pair of a fork in progress (per forking thread)
 _hooks_installed = [False]
+_RLOCK = threading.RLock()
 
 
 def register(log):
@@ -100,17 +101,26 @@ def _install_signals():
 def _on_signal(signum, frame):
     if _handling[0]:
         return   # a handler we chained to called ours back: the journals are flushed already
-    if not _locks_free():
-        pending.append((signum, frame))   # run by the interrupted call once it lets go
-        return
-    _handle(signum, frame)
+    with _lent_locks():
+        _handle(signum, frame)
 
 
-def run_pending():
-    """Called by a logging call after releasing its lock, when a signal came meanwhile."""
-    if threading.current_thread() is threading.main_thread():
-        while pending:
-            _handle(*pending.pop(0))
+@contextlib.contextmanager
+def _lent_locks():
+    """A signal that interrupts a logging call holding its logger's queue lock would leave the
+    journal thread unable to take the queue: lend the lock to it while the handler runs. The
+    interrupted call resumes holding it (its queue and counters stay consistent: it appends
+    before it counts, and a count that trails for a moment only makes a wait end later)."""
+    lent = []
+    for log in open_loggers():
+        lock = None if isinstance(log._writer, Forwarder) else log._writer.lock
+        if isinstance(lock, type(_RLOCK)) and lock._is_owned():
+            lent.append((lock, lock._release_save()))
+    try:
+        yield
+    finally:
+        for lock, state in lent:
+            lock._acquire_restore(state)
 
 
 def _handle(signum, frame):
@@ -131,25 +141,11 @@ def _handle(signum, frame):
         _handling[0] = False
 
 
-def _locks_free():
-    for log in open_loggers():
-        for lock in _locks_of(log):
-            if not lock.acquire(timeout=LOCK_WAIT):
-                return False
-            lock.release()
-    return True
-
-
-def _locks_of(log):
-    writer = log._writer
-    if isinstance(writer, Forwarder):
-        return [writer.channel.lock] if writer.channel else []
-    return [writer.lock, writer.model_lock]
-
-
 def _flush_all():
     catch_up(LOCK_WAIT)
     for log in open_loggers():
+        if isinstance(log._writer, Forwarder):
+            continue   # a forked child's calls are in the socket to the parent as they return
         try:
             log._writer.wait_written(log._writer.enqueued, log.close_timeout)
         except Exception as err:   # one logger's trouble must not keep the others from flushing
@@ -348,8 +344,6 @@ class Forwarder:
                     channel.broken = True
                     say(f"the parent process (pid {os.getppid()}) no longer takes this forked "
                         f"process's calls ({err}); they are not logged from now on")
-        if pending:
-            run_pending()
 
     def _refuse(self):
         if not self._warned:
@@ -403,7 +397,6 @@ def _after_fork_child():
     if pair is not None:
         pair[0].close()
         channel = Channel(pair[1])
-    pending.clear()
     _handling[0] = False
     for log in _loggers.values():
         writer = log._writer
@@ -419,7 +412,7 @@ def _after_fork_child():
 def _fresh_locks(writer):
     """Locks another thread of the parent held at the fork stay held in the child: replace them
     (stats and the like read the parent's figures through them)."""
-    writer.lock = threading.Lock()
+    writer.lock = threading.RLock()
     writer.room = threading.Condition(writer.lock)
     writer.model_lock = threading.Lock()
     writer.notices._lock = threading.Lock()

@@ -9,7 +9,6 @@ import collections
 import threading
 import time
 
-from vizlab.lifecycle import pending, run_pending
 from vizlab.records import Converter
 
 FLUSH_EVERY = 0.5    # seconds; the most a SIGKILL can lose
@@ -27,7 +26,9 @@ class JournalThread(threading.Thread):
         self.queue_size = queue_size
         self.interval = min(interval, FLUSH_EVERY)
         self.queue = collections.deque()
-        self.lock = threading.Lock()        # guards queue and enqueued (several caller threads)
+        # guards queue and enqueued (several caller threads); an RLock, so that a SIGTERM handler
+        # can lend it to this thread when the signal interrupted a call holding it (lifecycle)
+        self.lock = threading.RLock()
         self.room = threading.Condition(self.lock)
         self.enqueued = 0                   # calls accepted
         self.queued_bytes = 0               # image grid bytes in the queue (backpressure too)
@@ -50,8 +51,6 @@ class JournalThread(threading.Thread):
             self.enqueued += 1
             if len(self.queue) == WAKE_AT:
                 self._wake.set()
-        if pending:   # a SIGTERM/SIGHUP came while this call held the lock (vizlab.lifecycle)
-            run_pending()
 
     def _put_bytes(self, size):
         """An image grid waits while MAX_QUEUED_BYTES of others are queued (one alone always fits)."""
