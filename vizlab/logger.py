@@ -22,7 +22,7 @@ from vizlab.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, 
 from vizlab.journal import check_name
 from vizlab.connection import Connection
 from vizlab.notices import Notices, say
-from vizlab.render import layout_grid
+from vizlab.render import MAX_PIXELS, grid_plan, layout_grid
 from vizlab.sender import Sender
 from vizlab.windows import Windows
 from vizlab.writer import JournalThread
@@ -131,6 +131,13 @@ class VisdomLogger:
             raise ValueError(f"nrow={nrow!r}: use a positive integer (default 8)")
         mean, std = norm_stats("mean", mean, images.shape[1]), norm_stats("std", std, images.shape[1])
         opts = check_opts(opts if title is None else dict(opts, title=title), IMAGE_OPTS)
+        shown = grid_plan(n, images.shape[2], images.shape[3], nrow)[0]
+        if shown < n:   # the grid's pixels are bounded (vizlab.render): the first that fit
+            images, labels, preds = images[:shown], _first(labels, shown), _first(preds, shown)
+            note = f"the first {shown} of {n} images"
+            opts = dict(opts, caption=f"{opts['caption']} ({note})" if opts.get("caption") else note)
+            self._writer.notices.report(f"images:{win}", f"window {win!r}: {note} are shown "
+                                        f"(a grid holds at most {MAX_PIXELS} pixels)", once=True)
         # make_grid here, on the caller's thread and device: a torch op on the sender thread would
         # start a second OpenMP pool competing with training (see vizlab.render).
         grid, tile_h, tile_w, columns = layout_grid(images, nrow, mean, std)
@@ -232,6 +239,10 @@ class VisdomLogger:
 
 def _declaration(kind, opts):
     return json.dumps([kind, opts], sort_keys=True, default=str)   # as the journal has it
+
+
+def _first(labels, count):
+    return None if labels is None else labels[:count]
 
 
 def _rank():
