@@ -6,8 +6,8 @@ the cost measured is the caller's and the journal thread's, not the network's):
   mnist    10,000 MNIST-sized uint8 images (28 x 28, random pixels) with labels, in one call
   stream   400 calls in a row, each 64 RGB 32 x 32 images with labels
 Figures: the median over --repeat runs of the caller's time in the image calls, the time until
-the journal holds them (flush), the peak RSS above the RSS before the first call
-(ru_maxrss, psutil for the start), and for `stream` the most image bytes ever waiting in the
+the journal holds them (flush), the peak RSS above the RSS before the first call (ru_maxrss,
+psutil for the start; one small image call first imports torchvision and Pillow), and for `stream` the most image bytes ever waiting in the
 journal thread's queue (sampled every 5 ms). Run it against another checkout with
 PYTHONPATH=<that checkout> to compare (the README's before/after figures were made so).
 """
@@ -50,6 +50,8 @@ def run_case(case):
                 size = sum(e[2].nelement() for e in events if e[0] == "images")
                 queued[0] = max(queued[0], size)
 
+        log.images("warm-up", torch.rand(1, 1, 8, 8), labels=[0])   # imports torchvision, Pillow
+        assert log.flush(timeout=600)
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         rss0 = psutil.Process().memory_info().rss

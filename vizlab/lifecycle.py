@@ -50,7 +50,7 @@ HEADER = struct.Struct("!I")
 SYNC = "sync"
 
 _loggers = {}             # id -> open logger of this process
-_lock = threading.Lock()
+_lock = threading.RLock()  # an RLock: a signal handler may need it while its thread holds it
 _next_id = [1]
 _previous = {}            # signal -> the handler installed before ours
 _handling = [False]
@@ -388,6 +388,8 @@ def close_child(log):
 
 
 def _after_fork_child():
+    global _lock
+    _lock = threading.RLock()   # the parent's was held across the fork: this process's own
     pair, _fork.pair = getattr(_fork, "pair", None), None
     reader, _reader[0] = _reader[0], None
     if reader is not None:   # the parent's ends of its other children: not ours
@@ -399,14 +401,22 @@ def _after_fork_child():
         channel = Channel(pair[1])
     _handling[0] = False
     for log in _loggers.values():
-        writer = log._writer
-        if isinstance(writer, Forwarder):   # a child of a child: refused, see the docstring
-            log._writer = Forwarder(writer.log_id, None, writer._writer)
-        else:
-            _fresh_locks(writer)
-            log._writer = Forwarder(log._lifecycle_id, channel, writer)
-        log._sender = None   # the parent's sender thread is not in this process
-    _lock.release()
+        try:
+            _forward(log, channel)
+        except Exception as err:   # this child must not write into a queue nobody drains
+            log._closed = True
+            say(f"pid {os.getpid()} (forked): could not connect its logger to the parent's, "
+                f"so its calls raise ({type(err).__name__}: {err})")
+
+
+def _forward(log, channel):
+    writer = log._writer
+    if isinstance(writer, Forwarder):   # a child of a child: refused, see the docstring
+        log._writer = Forwarder(writer.log_id, None, writer._writer)
+    else:
+        _fresh_locks(writer)
+        log._writer = Forwarder(log._lifecycle_id, channel, writer)
+    log._sender = None   # the parent's sender thread is not in this process
 
 
 def _fresh_locks(writer):
@@ -414,5 +424,8 @@ def _fresh_locks(writer):
     (stats and the like read the parent's figures through them)."""
     writer.lock = threading.RLock()
     writer.room = threading.Condition(writer.lock)
-    writer.model_lock = threading.Lock()
-    writer.notices._lock = threading.Lock()
+    if hasattr(writer, "model_lock"):
+        writer.model_lock = threading.Lock()
+    notices = getattr(writer, "notices", None)
+    if notices is not None:
+        notices._lock = threading.Lock()

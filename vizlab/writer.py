@@ -13,7 +13,7 @@ from vizlab.records import Converter
 
 FLUSH_EVERY = 0.5    # seconds; the most a SIGKILL can lose
 WAKE_AT = 4096       # queued calls that wake the thread early (a fast loop)
-MAX_QUEUED_BYTES = 256 * 2**20   # image grids waiting for the journal thread, at most (bytes)
+MAX_QUEUED_BYTES = 64 * 2**20   # image grids waiting for the journal thread, at most (bytes)
 
 
 class JournalThread(threading.Thread):
