@@ -136,8 +136,9 @@ class VisdomLogger:
             images, labels, preds = images[:shown], _first(labels, shown), _first(preds, shown)
             note = f"the first {shown} of {n} images"
             opts = dict(opts, caption=f"{opts['caption']} ({note})" if opts.get("caption") else note)
-            self._writer.notices.report(f"images:{win}", f"window {win!r}: {note} are shown "
-                                        f"(a grid holds at most {MAX_PIXELS} pixels)", once=True)
+            if self.active:
+                self._writer.notices.report(f"images:{win}", f"window {win!r}: {note} are shown "
+                                            f"(a grid holds at most {MAX_PIXELS} pixels)", once=True)
         # make_grid here, on the caller's thread and device: a torch op on the sender thread would
         # start a second OpenMP pool competing with training (see vizlab.render).
         grid, tile_h, tile_w, columns = layout_grid(images, nrow, mean, std)
