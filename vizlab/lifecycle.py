@@ -395,6 +395,7 @@ def _after_fork_child():
     if reader is not None:   # the parent's ends of its other children: not ours
         for sock in list(reader.buffers) + reader._added + [reader._wake_r, reader._wake_w]:
             sock.close()
+        reader.selector.close()
     channel = None
     if pair is not None:
         pair[0].close()
