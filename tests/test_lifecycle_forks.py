@@ -4,6 +4,7 @@ reach the parent's journal and the server; children print nothing about the pare
 import json
 import multiprocessing
 import os
+import pickle
 import subprocess
 import sys
 
@@ -146,3 +147,12 @@ def test_forked_children_say_nothing_about_the_parents_journal(tmp_path, nested)
         expected["middle"] = [0]
         assert done.stderr.count("forked from a forked process") == 1, done.stderr
     assert journal_traces(journal, "w") == expected
+
+
+def test_a_logger_sent_to_another_process_is_refused_with_a_clear_message(tmp_path):
+    log = VisdomLogger(env="lc_pickle", journal=str(tmp_path / "j.jsonl"), send=False)
+    try:
+        with pytest.raises(TypeError, match="cannot be pickled to another process"):
+            pickle.dumps(log)
+    finally:
+        log.close()

@@ -44,6 +44,10 @@ import time
 
 from vizlab.notices import say
 
+NOT_SENDABLE = ("a VisdomLogger cannot be pickled to another process (spawn or forkserver start "
+                "methods, or a task argument): with the fork start method a child uses the logger it "
+                "inherits (a global, or the dataset of DataLoader workers); elsewhere open a logger "
+                "in that process")
 SIGNALS = ("SIGTERM", "SIGHUP")
 LOCK_WAIT = 0.5           # s: how long a signal waits for the forked children's calls
 HEADER = struct.Struct("!I")

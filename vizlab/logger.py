@@ -219,6 +219,9 @@ class VisdomLogger:
                     dropped=0, waited_s=self._writer.waited, waits=self._writer.waits,
                     decimated=decimated)
 
+    def __reduce__(self):
+        raise TypeError(lifecycle.NOT_SENDABLE)
+
     def __enter__(self):
         return self
 
