@@ -91,17 +91,19 @@ def layout_grid(images, nrow=8, mean=None, std=None):
     from torchvision.utils import make_grid
 
     shown, tile_h, tile_w, columns = grid_plan(images.shape[0], images.shape[2], images.shape[3], nrow)
-    tiles = to_unit_float(images[:shown], mean, std)
-    height, width = tiles.shape[2], tiles.shape[3]
-    if tile_h % height == 0 and tile_w % width == 0 and tile_h > height:
-        # nearest-neighbour upscale: every pixel becomes a block
+    tiles, height, width = images[:shown], images.shape[2], images.shape[3]
+    shrink = (tile_h, tile_w) != (height, width) and tile_h <= height
+    if images.dtype != torch.uint8 or mean is not None or std is not None or shrink:
+        tiles = to_unit_float(tiles, mean, std).mul_(255).round_().to(torch.uint8)   # else as given
+    if shrink:   # too big: average the pixels (in float: area interpolation needs it)
+        tiles = torch.nn.functional.interpolate(tiles.float(), size=(tile_h, tile_w), mode="area")
+        tiles = tiles.round_().to(torch.uint8)
+    elif tile_h > height:   # nearest-neighbour upscale: every pixel becomes a block
         tiles = tiles.repeat_interleave(tile_h // height, dim=2).repeat_interleave(tile_w // width, dim=3)
-    elif (tile_h, tile_w) != (height, width):   # too big: shrink, averaging the pixels
-        tiles = torch.nn.functional.interpolate(tiles, size=(tile_h, tile_w), mode="area")
-    grid = make_grid(tiles, nrow=columns, padding=PADDING, pad_value=1.0)   # white padding, RGB
+    grid = make_grid(tiles, nrow=columns, padding=PADDING, pad_value=255)   # white padding, RGB
     if tiles.shape[0] == 1:   # make_grid returns a lone image unpadded; keep one layout for every N
-        grid = torch.nn.functional.pad(grid, (PADDING,) * 4, value=1.0)
-    return grid.mul(255).round_().to(torch.uint8), tiles.shape[2], tiles.shape[3], columns
+        grid = torch.nn.functional.pad(grid, (PADDING,) * 4, value=255)
+    return grid, tile_h, tile_w, columns
 
 
 def draw_labels(grid, tile_h, tile_w, nrow, labels=None, preds=None):
