@@ -13,7 +13,7 @@ from visdom import Visdom
 
 from vizlab import VisdomLogger
 from support.grids import render_grid
-from vizlab.render import PADDING, tile_scale
+from vizlab.render import PADDING, grid_plan
 
 RUN = itertools.count()
 
@@ -84,6 +84,7 @@ def test_any_image_shape_is_rendered_or_refused_clearly(shape, dtype, nrow):
     if valid:
         n, _, h, w = shape
         grid = render_grid(images, labels=list(range(n)), nrow=nrow)
-        scale = tile_scale(h, w)
-        cols, rows = min(nrow, n), math.ceil(n / min(nrow, n))
-        assert grid.shape == (rows * (h * scale + PADDING) + PADDING, cols * (w * scale + PADDING) + PADDING, 3)
+        shown, tile_h, tile_w, cols = grid_plan(n, h, w, nrow)   # the upscale, bounded in pixels
+        rows = math.ceil(n / cols)
+        assert shown == n and tile_h // h == tile_w // w >= 1
+        assert grid.shape == (rows * (tile_h + PADDING) + PADDING, cols * (tile_w + PADDING) + PADDING, 3)

@@ -16,12 +16,13 @@ import time
 import torch
 
 from vizlab import journal as journal_mod
+from vizlab import lifecycle
 from vizlab.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, check_trace,
                            image_batch, label_list, norm_stats, plain, scalar_value, sequence)
 from vizlab.journal import check_name
 from vizlab.connection import Connection
 from vizlab.notices import Notices, say
-from vizlab.render import layout_grid
+from vizlab.render import MAX_PIXELS, grid_plan, layout_grid
 from vizlab.sender import Sender
 from vizlab.windows import Windows
 from vizlab.writer import JournalThread
@@ -83,6 +84,7 @@ class VisdomLogger:
             self._sender.start()
         self._writer.start()
         atexit.register(self.close)
+        lifecycle.register(self)   # SIGTERM/SIGHUP close it; forked children forward to it
 
     def window(self, win, kind="line", **opts):
         """Declare window `win` once: its kind (line, images, text, figure) and options, so that
@@ -137,6 +139,14 @@ class VisdomLogger:
             raise ValueError(f"nrow={nrow!r}: use a positive integer (default 8)")
         mean, std = norm_stats("mean", mean, images.shape[1]), norm_stats("std", std, images.shape[1])
         opts = check_opts(opts if title is None else dict(opts, title=title), IMAGE_OPTS)
+        shown = grid_plan(n, images.shape[2], images.shape[3], nrow)[0]
+        if shown < n:   # the grid's pixels are bounded (vizlab.render): the first that fit
+            images, labels, preds = images[:shown], _first(labels, shown), _first(preds, shown)
+            note = f"the first {shown} of {n} images"
+            opts = dict(opts, caption=f"{opts['caption']} ({note})" if opts.get("caption") else note)
+            if self.active:
+                self._writer.notices.report(f"images:{win}", f"window {win!r}: {note} are shown "
+                                            f"(a grid holds at most {MAX_PIXELS} pixels)", once=True)
         # make_grid here, on the caller's thread and device: a torch op on the sender thread would
         # start a second OpenMP pool competing with training (see vizlab.render).
         grid, tile_h, tile_w, columns = layout_grid(images, nrow, mean, std)
@@ -163,6 +173,7 @@ class VisdomLogger:
         """True once everything logged so far is on the server (or in the journal with send=False)."""
         if self._closed:
             return self._final
+        lifecycle.catch_up(timeout)   # what forked children sent before now
         target = self._writer.enqueued
         if self._sender is None:
             return self._writer.wait_written(target, timeout)
@@ -182,9 +193,10 @@ class VisdomLogger:
 
     def close(self):
         """Write the whole journal, then deliver what the server lacks within close_timeout."""
-        if self._closed:
+        if self._closed or lifecycle.close_child(self):
             return
         atexit.unregister(self.close)
+        lifecycle.catch_up(self.close_timeout)   # what forked children sent before now
         self._closed = True
         target = self._writer.enqueued
         # The journal first: the network plays no part in it, so this is bounded by the disk.
@@ -198,6 +210,7 @@ class VisdomLogger:
             self._sender.stop()
         self._final = delivered
         report(self, self._final)
+        lifecycle.unregister(self)
 
     @property
     def stats(self):
@@ -223,6 +236,9 @@ class VisdomLogger:
                     accepted=accepted, journaled=writer.journaled, journal_missed=writer.missed,
                     unwritten=unwritten)
 
+    def __reduce__(self):
+        raise TypeError(lifecycle.NOT_SENDABLE)
+
     def __enter__(self):
         return self
 
@@ -244,6 +260,10 @@ class VisdomLogger:
 
 def _declaration(kind, opts):
     return json.dumps([kind, opts], sort_keys=True, default=str)   # as the journal has it
+
+
+def _first(labels, count):
+    return None if labels is None else labels[:count]
 
 
 def _rank():

@@ -7,6 +7,12 @@ No torch op may run on the sender thread: it would give that long-lived thread a
 own, and on a small machine that pool competes with training (an MNIST epoch went from 0.44 to 1.06 s).
 Tiny tiles (MNIST's 28x28) are upscaled first so the text stays readable. Mistakes (pred != label)
 get a red frame and red text, so they stand out at a glance.
+
+The grid's size is bounded whatever comes in (`grid_plan`): a tile's longer side is at most
+MAX_SIDE (bigger images are shrunk to fit), and the whole grid at most MAX_PIXELS: the upscale
+shrinks first, then big tiles (not below MIN_TILE), and when even that is too much only the first
+images that fit are shown (the logger says so in the caption). So a 1 x 3000 image or 10,000
+MNIST digits cost the caller a few megabytes, not gigabytes.
 """
 
 import base64
@@ -18,6 +24,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 MIN_TILE = 84        # tiles smaller than this (in pixels) are upscaled by a whole factor
 PADDING = 4          # pixels between tiles; the red frame of a mistake is drawn in it
+MAX_SIDE = 2048      # a tile's longer side at most, in pixels
+MAX_PIXELS = (MAX_SIDE + 2 * PADDING) ** 2   # a grid's pixels at most: one biggest tile fits
 RED = (255, 0, 0)
 GREEN = (0, 200, 0)
 WHITE = (255, 255, 255)
@@ -41,6 +49,35 @@ def tile_scale(height, width):
     return max(1, math.ceil(MIN_TILE / max(1, min(height, width))))
 
 
+def grid_plan(n, height, width, nrow):
+    """-> (shown, tile_h, tile_w, columns): how many of n images the grid shows, the size of each
+    tile and the tiles per row, within MAX_SIDE and MAX_PIXELS."""
+    longer, columns = max(height, width), min(nrow, n)
+    if longer > MAX_SIDE:
+        factor = MAX_SIDE / longer
+    else:
+        factor = float(min(tile_scale(height, width), max(1, MAX_SIDE // longer)))
+    lowest = min(factor, 1.0 if longer <= MIN_TILE else MIN_TILE / longer)
+    while factor > lowest and _pixels(n, columns, *_tile(height, width, factor)) > MAX_PIXELS:
+        factor = max(lowest, factor - 1 if factor >= 2 else factor * 0.9)
+    tile_h, tile_w = _tile(height, width, factor)
+    if _pixels(n, columns, tile_h, tile_w) <= MAX_PIXELS:
+        return n, tile_h, tile_w, columns
+    # Still too big at the smallest tiles: the first rows that fit (fewer columns if one row won't)
+    columns = max(1, min(columns, (MAX_PIXELS // (tile_h + 2 * PADDING) - PADDING) // (tile_w + PADDING)))
+    rows = max(1, (MAX_PIXELS // (columns * (tile_w + PADDING) + PADDING) - PADDING) // (tile_h + PADDING))
+    return min(n, rows * columns), tile_h, tile_w, columns
+
+
+def _tile(height, width, factor):
+    return max(1, round(height * factor)), max(1, round(width * factor))
+
+
+def _pixels(n, columns, tile_h, tile_w):
+    rows = math.ceil(n / columns)
+    return (columns * (tile_w + PADDING) + PADDING) * (rows * (tile_h + PADDING) + PADDING)
+
+
 def tile_origin(index, nrow, tile_h, tile_w, padding=PADDING):
     """Top-left pixel of tile `index` inside make_grid's output."""
     row, col = divmod(index, nrow)
@@ -48,19 +85,25 @@ def tile_origin(index, nrow, tile_h, tile_w, padding=PADDING):
 
 
 def layout_grid(images, nrow=8, mean=None, std=None):
-    """Caller's thread: (N,1|3,H,W) tensor -> (uint8 (3,H',W') grid on the same device, tile_h, tile_w, columns)."""
+    """Caller's thread: (N,1|3,H,W) tensor -> (uint8 (3,H',W') grid on the same device, tile_h,
+    tile_w, columns) of the first grid_plan(...)[0] images (the caller cuts the labels to match)."""
     import torch
     from torchvision.utils import make_grid
 
-    tiles = to_unit_float(images, mean, std)
-    scale = tile_scale(tiles.shape[2], tiles.shape[3])
-    if scale > 1:   # nearest-neighbour upscale: every pixel becomes a scale x scale block
-        tiles = tiles.repeat_interleave(scale, dim=2).repeat_interleave(scale, dim=3)
-    columns = min(nrow, tiles.shape[0])
-    grid = make_grid(tiles, nrow=columns, padding=PADDING, pad_value=1.0)   # white padding, RGB
+    shown, tile_h, tile_w, columns = grid_plan(images.shape[0], images.shape[2], images.shape[3], nrow)
+    tiles, height, width = images[:shown], images.shape[2], images.shape[3]
+    shrink = (tile_h, tile_w) != (height, width) and tile_h <= height
+    if images.dtype != torch.uint8 or mean is not None or std is not None or shrink:
+        tiles = to_unit_float(tiles, mean, std).mul_(255).round_().to(torch.uint8)   # else as given
+    if shrink:   # too big: average the pixels (in float: area interpolation needs it)
+        tiles = torch.nn.functional.interpolate(tiles.float(), size=(tile_h, tile_w), mode="area")
+        tiles = tiles.round_().to(torch.uint8)
+    elif tile_h > height:   # nearest-neighbour upscale: every pixel becomes a block
+        tiles = tiles.repeat_interleave(tile_h // height, dim=2).repeat_interleave(tile_w // width, dim=3)
+    grid = make_grid(tiles, nrow=columns, padding=PADDING, pad_value=255)   # white padding, RGB
     if tiles.shape[0] == 1:   # make_grid returns a lone image unpadded; keep one layout for every N
-        grid = torch.nn.functional.pad(grid, (PADDING,) * 4, value=1.0)
-    return grid.mul(255).round_().to(torch.uint8), tiles.shape[2], tiles.shape[3], columns
+        grid = torch.nn.functional.pad(grid, (PADDING,) * 4, value=255)
+    return grid, tile_h, tile_w, columns
 
 
 def draw_labels(grid, tile_h, tile_w, nrow, labels=None, preds=None):

@@ -20,6 +20,7 @@ CLOSED = "VisdomLogger is closed; open a new one to keep logging"
 
 FLUSH_EVERY = 0.5    # seconds; the most a SIGKILL can lose
 WAKE_AT = 4096       # queued calls that wake the thread early (a fast loop)
+MAX_QUEUED_BYTES = 64 * 2**20   # image grids waiting for the journal thread, at most (bytes)
 
 
 class JournalThread(threading.Thread):
@@ -32,9 +33,12 @@ class JournalThread(threading.Thread):
         self.queue_size = queue_size
         self.interval = min(interval, FLUSH_EVERY)
         self.queue = collections.deque()
-        self.lock = threading.Lock()        # guards queue and enqueued (several caller threads)
+        # guards queue and enqueued (several caller threads); an RLock, so that a SIGTERM handler
+        # can lend it to this thread when the signal interrupted a call holding it (lifecycle)
+        self.lock = threading.RLock()
         self.room = threading.Condition(self.lock)
         self.enqueued = 0                   # calls accepted
+        self.queued_bytes = 0               # image grid bytes in the queue (backpressure too)
         self.written = 0                    # calls taken from the queue and dealt with
         self.journaled = 0                  # calls whose records are in the journal (or the model)
         self.missed = 0                     # calls the disk refused (the live view has them)
@@ -54,17 +58,25 @@ class JournalThread(threading.Thread):
             if self.refuse is not None:     # nobody would drain this queue
                 raise RuntimeError(self.refuse)
             if len(self.queue) >= self.queue_size:
-                self._wait_for_room()
+                self._wait_for_room(lambda: len(self.queue) >= self.queue_size)
+            if event[0] == "images":
+                self._put_bytes(event[2].nelement())
             self.queue.append(event)
             self.enqueued += 1
             if len(self.queue) == WAKE_AT:
                 self._wake.set()
 
-    def _wait_for_room(self):
+    def _put_bytes(self, size):
+        """An image grid waits while MAX_QUEUED_BYTES of others are queued (one alone always fits)."""
+        if self.queued_bytes and self.queued_bytes + size > MAX_QUEUED_BYTES:
+            self._wait_for_room(lambda: self.queued_bytes and self.queued_bytes + size > MAX_QUEUED_BYTES)
+        self.queued_bytes += size
+
+    def _wait_for_room(self, full):
         """Backpressure: the caller outruns the journal, so it waits (the lock is held)."""
         start = time.perf_counter()
         self._wake.set()
-        while len(self.queue) >= self.queue_size and self.is_alive():
+        while full() and self.is_alive():
             self.room.wait(0.1)
         self.waited += time.perf_counter() - start
         self.waits += 1
@@ -122,6 +134,7 @@ class JournalThread(threading.Thread):
         with self.lock:
             events = list(self.queue)
             self.queue.clear()
+            self.queued_bytes = 0
             self.room.notify_all()
         if not events:
             return
