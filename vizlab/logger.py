@@ -46,7 +46,6 @@ class VisdomLogger:
         self.env, self.queue_size, self.close_timeout = env, queue_size, close_timeout
         rank = _rank()
         self.active = rank == 0 or all_ranks   # under torch.distributed only rank 0 logs by default
-        self.dropped = 0                       # kept for compatibility: calls are never dropped
         self._names = set()                    # window names already validated
         self._declared = {}                    # window -> its declaration, written once
         self._closed, self._final = not self.active, True
