@@ -103,7 +103,9 @@ def _plan(p, args):
     if not pdata or not isinstance(new, list) or not new:
         raise _Unsupported
     # Layout or opts that would change the pane: visdom's update_window handles them.
-    layout, opts = args.get("layout") or {}, args.get("opts") or {}
+    layout, opts = args.get("layout", {}), args.get("opts", {})
+    if not (isinstance(layout, dict) and isinstance(opts, dict)):
+        raise _Unsupported  # visdom fails on these (HTTP 500): let it, the same way
     if not (_unchanged(content.get("layout") or {}, layout) and _unchanged(p, opts)) \
             or "legend" in opts or "caption" in opts:
         raise _Unsupported
@@ -126,9 +128,9 @@ def _plan(p, args):
         if not (_finite(data.get("x")) and isinstance(data.get("y"), list)
                 and isinstance(trace.get("x"), list) and isinstance(trace.get("y"), list)):
             raise _Unsupported
-        marker = data.get("marker")
-        if marker is not None and (not isinstance(marker, dict) or "color" in marker
-                                   or not isinstance(trace.get("marker", {}), dict)):
+        marker = data.get("marker", {})
+        if not isinstance(marker, dict) or "color" in marker \
+                or not isinstance(trace.get("marker", {}), dict):
             raise _Unsupported
         plan.append((i, data))
     return plan

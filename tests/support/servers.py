@@ -20,3 +20,11 @@ def stock_server(tmp_path, **kwargs):
         yield srv
     finally:
         srv.stop()
+
+
+def nested(depth, leaf=1):
+    """`leaf` inside `depth` lists: JSON that some servers cannot serialize again (recursion)."""
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
