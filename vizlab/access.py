@@ -39,14 +39,18 @@ def _say(message):
     print(f"vizlab: {message}", file=sys.stderr, flush=True)
 
 
-def private_dir(path):
-    """Make folder `path` (and missing parents) the owner's alone (0700); say so if it was not."""
+def private_dir(path, fix=True):
+    """Folder `path`, made 0700 if missing. One that others can enter is made 0700 and said so
+    (fix: vizlab's own folders), or only said so (a folder the user chose: maybe shared on purpose)."""
     path = Path(path)
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
+    if mode & 0o077 and fix:
         path.chmod(mode & 0o700)
         _say(f"{path} was readable by other users (mode {mode:04o}); made it {mode & 0o700:04o}")
+    elif mode & 0o077:
+        _say(f"warning: other users can read what Visdom saves in {path} (mode {mode:04o}); "
+             f"chmod 700 it unless that is meant")
     return path
 
 

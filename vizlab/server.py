@@ -172,8 +172,9 @@ def _spawn(port, host, env_path, login, log_path, detach=False, python=None, mod
     env = login_environment(os.environ) if login else dict(os.environ)
     mode = mode or ("login" if login else "private")
     env = access_environment(env, port, mode)
-    if mode == "private":
-        access.private_dir(env_path)   # saved envs: the owner's alone, like the server
+    if mode == "private":   # saved envs: the owner's alone, like the server
+        own = Path(env_path).resolve() == Path(os.path.expanduser(DEFAULT_ENV_PATH)).resolve()
+        access.private_dir(env_path, fix=own)
     else:
         Path(env_path).mkdir(parents=True, exist_ok=True)
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
