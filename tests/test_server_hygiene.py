@@ -118,3 +118,15 @@ def test_bad_ports_are_one_line(port, tmp_path):
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert f"--port {port}: a port is a number from 1 to 65535" in done.stderr
     assert "Traceback" not in done.stderr and "taken" not in done.stderr
+
+
+def test_the_token_lives_as_long_as_the_server(tmp_path, monkeypatch):
+    from vizlab import access
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with VisdomServer(env_path=tmp_path / "env") as srv:
+        token = access.read_token(srv.port)
+        srv.stop()
+        srv.start()   # a restart keeps the token (and so the token URL)
+        assert token and access.read_token(srv.port) == token
+    assert not access.token_path(srv.port).exists()

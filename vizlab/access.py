@@ -86,8 +86,8 @@ def read_token(port):
 
 
 def server_token(port):
-    """The token for a private server on `port`: the one on disk if any (so bookmarked token URLs
-    survive restarts), else a new one; the file is left 0600 in a 0700 folder."""
+    """The token for a private server on `port`: the one on disk if any (a restart of the same
+    server keeps its token URL), else a new one; the file is left 0600 in a 0700 folder."""
     private_dir(token_path(port).parent)
     path = token_path(port)
     token = read_token(port)

@@ -262,6 +262,7 @@ class VisdomServer:
         self.python = python
         self.mode = mode   # access: "private" (default), "open" or "login" (default with login)
         self.process = None
+        self._made_token = False
 
     @property
     def url(self):
@@ -270,6 +271,7 @@ class VisdomServer:
     def start(self):
         # Checked first: otherwise another server on this port would seem to be ours.
         check_port_free(self.port, self.host)
+        self._made_token = self._made_token or not access.token_path(self.port).exists()
         self.process = _spawn(self.port, self.host, self.env_path, self.login, self.log_path,
                               python=self.python, mode=self.mode)
         try:
@@ -294,6 +296,8 @@ class VisdomServer:
 
     def __exit__(self, *exc):
         self.stop()
+        if self._made_token:   # the token lives as long as the server (restarts keep it)
+            access.token_path(self.port).unlink(missing_ok=True)
         if self._tmp:
             self._tmp.cleanup()
 
@@ -372,6 +376,8 @@ def stop_detached(port=DEFAULT_PORT, timeout=10.0):
         except ProcessLookupError:   # it exited on its own meanwhile: stopped all the same
             pass
     pid_path.unlink(missing_ok=True)
+    if running:
+        access.token_path(port).unlink(missing_ok=True)
     return running
 
 
