@@ -1,10 +1,17 @@
-"""HTTP to a Visdom server: posts to `/events`, `/update` and `/win_exists`, with login."""
+"""HTTP to a Visdom server: posts to `/events`, `/update` and `/win_exists`, with login.
+
+A private server vizlab started on this machine also knows its owner by uid; the token
+($VIZLAB_TOKEN, else ~/.vizlab/servers/PORT.token) is sent too when there is one, for a server
+reached another way (a tunnel, another host). A stock Visdom server ignores the header.
+"""
 
 import hashlib
 import json
 import os
 
 import requests
+
+from vizlab.access import TOKEN_HEADER, client_token
 
 
 class ServerRefused(Exception):
@@ -25,6 +32,9 @@ class Connection:
         self._password_hash = hashlib.sha256(password.encode()).hexdigest() if password else None
         self.timeout = timeout
         self.session = requests.Session()
+        token = client_token(port)
+        if token:
+            self.session.headers[TOKEN_HEADER] = token
 
     @classmethod
     def from_environment(cls, server, port):

@@ -21,7 +21,6 @@ stats = {"fast": 0, "stock": 0}
 
 _V02 = ["p", "args"]
 _V03 = ["p", "args", "max_text_lines", "max_old_content", "max_image_history"]
-_CACHE_MAX = 20000
 
 
 class _Unsupported(Exception):
@@ -43,24 +42,33 @@ def _order(node):
     return node
 
 
-class PaneText:
-    """stringify(pane) built from cached text of the trace arrays this module created."""
+class TextList(list):
+    """A trace array this module made, carrying its own stringify text.
 
-    def __init__(self):
-        self._arrays = {}  # id(list) -> (list, len, text without the closing "]")
+    The text lives and dies with the array: a closed window or deleted env frees both, and
+    nothing else in this module keeps a reference to any pane (issue 19: a cache keyed by
+    id() held every appended array of deleted windows, +50 MB per soak cycle).
+    """
+    __slots__ = ("text", "length", "__weakref__")
+
+
+def _known_text(node):
+    """The text of a TextList that is still as it was made (visdom may have edited it), else None."""
+    if type(node) is TextList and getattr(node, "length", None) == len(node):
+        return node.text
+    return None
+
+
+class PaneText:
+    """stringify(pane) built from the text the trace arrays of this module carry. Holds nothing."""
 
     def remember(self, new, old, added):
-        """`new` == `old` + `added`; cache its text from old's when known."""
-        hit = self._arrays.pop(id(old), None)
-        if hit is None or hit[0] is not old or hit[1] != len(old):
-            head = _dumps(old)[:-1]
-        else:
-            head = hit[2]
+        """`new` (a TextList) == `old` + `added`; give it its text, from old's when known."""
+        head = _known_text(old)
+        head = (head if head is not None else _dumps(old))[:-1]
         tail = _dumps(added)[1:-1]
-        text = head + ("," if old and added else "") + tail
-        if len(self._arrays) >= _CACHE_MAX:  # closed windows: forget the oldest
-            self._arrays.pop(next(iter(self._arrays)))
-        self._arrays[id(new)] = (new, len(new), text)
+        new.text = head + ("," if old and added else "") + tail + "]"
+        new.length = len(new)
 
     def text(self, node):
         if isinstance(node, Mapping):
@@ -68,9 +76,9 @@ class PaneText:
                 return _dumps(node)
             return "{" + ",".join(json.dumps(k) + ":" + self.text(node[k]) for k in sorted(node)) + "}"
         if isinstance(node, list):
-            hit = self._arrays.get(id(node))
-            if hit is not None and hit[0] is node and hit[1] == len(node):
-                return hit[2] + "]"
+            known = _known_text(node)
+            if known is not None:
+                return known
             if len(node) <= 64:
                 return "[" + ",".join(self.text(item) for item in node) + "]"
         return _dumps(node)
@@ -95,7 +103,9 @@ def _plan(p, args):
     if not pdata or not isinstance(new, list) or not new:
         raise _Unsupported
     # Layout or opts that would change the pane: visdom's update_window handles them.
-    layout, opts = args.get("layout") or {}, args.get("opts") or {}
+    layout, opts = args.get("layout", {}), args.get("opts", {})
+    if not (isinstance(layout, dict) and isinstance(opts, dict)):
+        raise _Unsupported  # visdom fails on these (HTTP 500): let it, the same way
     if not (_unchanged(content.get("layout") or {}, layout) and _unchanged(p, opts)) \
             or "legend" in opts or "caption" in opts:
         raise _Unsupported
@@ -118,40 +128,89 @@ def _plan(p, args):
         if not (_finite(data.get("x")) and isinstance(data.get("y"), list)
                 and isinstance(trace.get("x"), list) and isinstance(trace.get("y"), list)):
             raise _Unsupported
-        marker = data.get("marker")
-        if marker is not None and (not isinstance(marker, dict) or "color" in marker
-                                   or not isinstance(trace.get("marker", {}), dict)):
+        marker = data.get("marker", {})
+        if not isinstance(marker, dict) or "color" in marker \
+                or not isinstance(trace.get("marker", {}), dict):
             raise _Unsupported
         plan.append((i, data))
     return plan
 
 
-def fast_update_packet(p, args, new_id, pane_text=None):
-    """Apply a plain line append to pane `p` in place and return its JSON patch (RFC 6902).
+def appended_pane(p, args, new_id, pane_text=None):
+    """(new pane, JSON patch (RFC 6902)) of a plain line append to pane `p`, which stays untouched.
 
-    Same result as visdom's update_packet; raises _Unsupported (p untouched) for anything else.
+    The new pane shares every unchanged part with `p` (copies of the dicts on the way to the
+    changed traces, new arrays for them). Raises _Unsupported for anything else.
     """
     plan = _plan(p, args)
     patch = []
-    pdata = p["content"]["data"]
+    new = dict(p, content=dict(p["content"], data=list(p["content"]["data"])))
+    pdata = new["content"]["data"]
     for i, data in plan:
+        pdata[i] = dict(pdata[i])
         if "marker" in data and "marker" not in pdata[i]:  # visdom adds an empty one
             pdata[i]["marker"] = {}
             patch.append({"op": "add", "path": f"/content/data/{i}/marker", "value": {}})
         for axis in ("x", "y"):
             old, added = pdata[i][axis], data[axis]
             base = len(old)
-            pdata[i][axis] = old + added  # a new list, as visdom does
+            pdata[i][axis] = TextList(old)  # a new list, as visdom makes
+            pdata[i][axis].extend(added)
             if pane_text is not None:
                 pane_text.remember(pdata[i][axis], old, added)
             patch += [{"op": "add", "path": f"/content/data/{i}/{axis}/{base + k}", "value": v}
                       for k, v in enumerate(added)]
-    if "version" in p:  # visdom 0.3: update_window counts versions
-        p["version"] += 1
-        patch.append({"op": "replace", "path": "/version", "value": p["version"]})
-    p["contentID"] = new_id
+    if "version" in new:  # visdom 0.3: update_window counts versions
+        new["version"] += 1
+        patch.append({"op": "replace", "path": "/version", "value": new["version"]})
+    new["contentID"] = new_id
     patch.append({"op": "replace", "path": "/contentID", "value": new_id})
+    return new, patch
+
+
+def fast_update_packet(p, args, new_id, pane_text=None):
+    """Apply a plain line append to pane `p` in place and return its JSON patch.
+
+    Same result as visdom's update_packet; raises _Unsupported (p untouched) for anything else.
+    """
+    new, patch = appended_pane(p, args, new_id, pane_text)
+    p.update(new)
     return patch
+
+
+def _watched(req, eid):
+    """True when a page is subscribed to env `eid` (visdom's broadcast sends to those only)."""
+    for sub in req.subs.values():
+        ids = sub.eid
+        if (eid in ids) if isinstance(ids, (list, dict, set)) else ids == eid:
+            return True
+    return False
+
+
+def _plain_numbers(values):
+    return all(v is None or (type(v) in (int, float) and math.isfinite(v)) for v in values)
+
+
+def _window_update_03(args, eid, new, patch, web):
+    """visdom 0.3's window_update message. Its NanSafeEncoder walks the patch twice in Python
+    (most of 0.3's fixed cost per append); when every appended value is a plain finite number
+    (x always is on this path) the C encoder writes the same text."""
+    packet = {"command": "window_update", "win": args["win"], "eid": eid, "content": patch,
+              "version": new.get("version", 1)}
+    if all(_plain_numbers(data.get("y", ())) for data in args["data"]):
+        return json.dumps(packet)
+    return json.dumps(packet, cls=web.NanSafeEncoder)
+
+
+def no_autoreload():
+    """visdom runs tornado with debug=True, whose autoreload stats every loaded module's file
+    twice a second (~500 files with 0.3) and restarts the server, losing every window, when one
+    changes (a pip install while it runs). Servers vizlab starts do neither."""
+    try:
+        import tornado.autoreload
+    except ImportError:
+        return
+    tornado.autoreload.start = lambda *args, **kwargs: None
 
 
 def _expected(web):
@@ -192,38 +251,51 @@ def install():
 
     def wrap_func(req, args):
         try:
-            _fast(req, args)
-            stats["fast"] += 1
-        except _Unsupported:
-            stats["stock"] += 1
+            send = _prepare(req, args)
+        except Exception:  # _Unsupported, or an append stock visdom may refuse: its own code
+            stats["stock"] += 1  # decides what is stored (nothing was stored or sent here)
             stock(req, args)
+        else:
+            send()
+            stats["fast"] += 1
         if show_stats:
             print(f"vizlab fast-append stats: fast={stats['fast']} stock={stats['stock']}", flush=True)
 
-    def _fast(req, args):
+    def _prepare(req, args):
+        """A function that stores and sends the append, once everything that can fail is done."""
         eid = web.extract_eid(args) if "win" in args else None
         jsons = req.state.get(eid, {}).get("jsons", {}) if eid is not None else {}
         p = jsons.get(args.get("win"))
         if p is None:
             raise _Unsupported
-        patch = fast_update_packet(p, args, web.get_rand_id(), pane_text)
-        pane = pane_text.text(p)
+        # Everything that can fail comes before anything is stored (refused means not stored).
+        new, patch = appended_pane(p, args, web.get_rand_id(), pane_text)
+        pane = pane_text.text(new)
         # Like visdom: send the smaller of the patch and the whole pane. Only the lengths are
         # compared, and either message shows the same: plain json.dumps (differs from visdom's
         # slower stringify only in writing 2.0 for 2) is close enough to choose.
-        if len(pane) <= len(json.dumps(patch, separators=(",", ":"))):
-            if flavour == "0.2":
-                web.broadcast(req, p, eid)
-            else:
-                web.broadcast(req, json.dumps(dict(p, eid=eid), cls=web.NanSafeEncoder), eid)
-        elif flavour == "0.2":
-            web.broadcast(req, {"command": "window_update", "win": args["win"], "env": eid,
-                                "content": patch,
-                                "finalHash": hashlib.md5(pane.encode("utf-8")).hexdigest()}, eid)
+        whole = len(pane) <= len(json.dumps(patch, separators=(",", ":")))
+        message = None   # built only when a page watches this env: no one else receives it
+        if not _watched(req, eid):
+            pass
+        elif whole and flavour == "0.3":
+            message = json.dumps(dict(new, eid=eid), cls=web.NanSafeEncoder)
+        elif whole:
+            message = new    # visdom 0.2's broadcast serializes it
+        elif flavour == "0.3":
+            message = _window_update_03(args, eid, new, patch, web)
         else:
-            handler.broadcast_window_update(req, args, eid, p, patch)
-        req.write(p["id"])
+            message = {"command": "window_update", "win": args["win"], "env": eid,
+                       "content": patch, "finalHash": hashlib.md5(pane.encode("utf-8")).hexdigest()}
+
+        def send():
+            p.update(new)
+            if message is not None:
+                web.broadcast(req, p if message is new else message, eid)
+            req.write(p["id"])
+        return send
 
     handler.wrap_func = staticmethod(wrap_func)
+    no_autoreload()
     print(f"vizlab: fast appends on (visdom {version})", file=sys.stderr, flush=True)
     return True

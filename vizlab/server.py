@@ -19,6 +19,7 @@ from pathlib import Path
 import psutil
 import requests
 
+from vizlab import access
 from vizlab.errors import UserError
 
 DEFAULT_PORT = 8097
@@ -27,6 +28,8 @@ DEFAULT_ENV_PATH = "~/.vizlab/visdom"
 STATE_DIR = "~/.vizlab"  # logs and pid files of servers started by `vizlab serve`
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 FAST_APPEND = Path(__file__).resolve().with_name("fast_append.py")  # patches the server child
+ACCESS = Path(__file__).resolve().with_name("access.py")            # checks its requests
+ACCESS_MODES = ("private", "open", "login")
 
 
 class ServerError(UserError):
@@ -40,13 +43,47 @@ def free_port(host="127.0.0.1"):
         return sock.getsockname()[1]
 
 
+def probe(url, timeout=1.0):
+    """What answers at `url`: "visdom", "refused" (a vizlab server private to another user), or None.
+
+    Asked through Visdom's API (POST /win_exists answers "true" or "false"), never by a word on
+    a page. A --login server is asked again after logging in with VISDOM_USERNAME/PASSWORD.
+    """
+    from vizlab.connection import Connection
+
+    parts = url.rsplit(":", 1)
+    connection = Connection.from_environment(parts[0], int(parts[1]))
+    connection.timeout = timeout
+    probe_message = {"win": "vizlab-probe", "eid": "vizlab-probe"}
+    for attempt in range(2):
+        try:
+            reply = connection.session.post(url + "/win_exists", json=probe_message, timeout=timeout)
+        except requests.RequestException:
+            return None
+        if reply.status_code == 200 and reply.text in ("true", "false"):
+            return "visdom"
+        if reply.status_code == 403 and reply.headers.get(access.REFUSED_HEADER):
+            return "refused"
+        if reply.status_code != 400 or not connection.username or attempt:
+            return None
+        try:
+            connection.login()
+        except (requests.RequestException, Exception):
+            return None
+    return None
+
+
 def is_visdom(url, timeout=1.0):
-    """True when a Visdom server answers at `url` (e.g. http://127.0.0.1:8097)."""
-    try:
-        reply = requests.get(url + "/", timeout=timeout)
-    except requests.RequestException:
-        return False
-    return reply.status_code in (200, 401, 403) and "visdom" in reply.text.lower()
+    """True when a Visdom server that serves us answers at `url` (e.g. http://127.0.0.1:8097)."""
+    return probe(url, timeout) == "visdom"
+
+
+def check_port(port):
+    """A ServerError (one line) unless `port` is a port a server can listen on."""
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        hint = " (0 would let the system choose; vizlab needs a fixed one)" if port == 0 else ""
+        raise ServerError(f"--port {port}: a port is a number from 1 to 65535{hint}; "
+                          f"choose one such as {DEFAULT_PORT}")
 
 
 def port_in_use(port, host="127.0.0.1"):
@@ -68,15 +105,20 @@ def local_url(port):
 
 
 def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=(), python=None):
-    """argv that runs Visdom's server without its online asset download, with fast appends.
+    """argv that runs Visdom's server without its online asset download, with fast appends
+    and vizlab's access checks (access.py: who may connect, from which origin).
 
     python: the interpreter whose visdom runs it (default: this one), e.g. a separate venv
-    holding another visdom version; the logger only talks HTTP to it. fast_append.py is loaded
-    by file path because that interpreter may not have vizlab installed.
+    holding another visdom version; the logger only talks HTTP to it. fast_append.py and
+    access.py are loaded by file path because that interpreter may not have vizlab installed.
     """
-    code = ("import sys, importlib.util as u; "
-            f"s = u.spec_from_file_location('vizlab_fast_append', {str(FAST_APPEND)!r}); "
-            "m = u.module_from_spec(s); s.loader.exec_module(m); m.install(); "
+    loopback = host in LOCAL_HOSTS
+    code = ("import sys, importlib.util as u\n"
+            "def load(name, path):\n"
+            "    s = u.spec_from_file_location(name, path); m = u.module_from_spec(s)\n"
+            "    s.loader.exec_module(m); return m\n"
+            f"load('vizlab_access', {str(ACCESS)!r}).install(loopback_only={loopback!r})\n"
+            f"load('vizlab_fast_append', {str(FAST_APPEND)!r}).install()\n"
             "from visdom.server.run_server import main; sys.exit(main())")
     cmd = [python or sys.executable, "-c", code, "-port", str(port)]
     if host in LOCAL_HOSTS:
@@ -94,24 +136,47 @@ def login_environment(env):
         raise ServerError("--login needs the credentials in the environment: "
                           "export VISDOM_USERNAME=... VISDOM_PASSWORD=... and try again")
     env = dict(env, VISDOM_USE_ENV_CREDENTIALS="1")
-    # visdom keeps the cookie secret in ~/.visdom/COOKIE_SECRET whatever -env_path says,
-    # and crashes if that folder is missing or (first run) no VISDOM_COOKIE is given.
+    # visdom keeps the cookie secret in ~/.visdom/COOKIE_SECRET whatever -env_path says, and
+    # crashes if that folder is missing. It would write a new one with the umask's mode (0644
+    # in a 0755 ~/.visdom: anyone who reads it can forge a login), so vizlab writes it 0600.
     home_visdom = Path(env.get("HOME") or os.path.expanduser("~")) / ".visdom"
     home_visdom.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if not (home_visdom / "COOKIE_SECRET").is_file() and not env.get("VISDOM_COOKIE"):
-        env["VISDOM_COOKIE"] = secrets.token_urlsafe(32)
+    secret = home_visdom / "COOKIE_SECRET"
+    if not secret.is_file():
+        access.write_private(secret, env.get("VISDOM_COOKIE") or secrets.token_urlsafe(32))
+    else:
+        access.make_private(secret)
     return env
 
 
 def check_port_free(port, host):
+    check_port(port)
     if port_in_use(port, host):
         raise ServerError(f"port {port} is taken by a program that is not a Visdom server; "
                           f"stop it or choose another port (--port {port + 1})")
 
 
-def _spawn(port, host, env_path, login, log_path, detach=False, python=None):
+def access_environment(env, port, mode):
+    """`env` plus what access.py reads in the server: the mode, and for "private" the token file."""
+    if mode not in ACCESS_MODES:
+        raise ServerError(f"unknown access mode {mode!r}: one of {', '.join(ACCESS_MODES)}")
+    env = dict(env, **{access.MODE_ENV: mode})
+    env.pop(access.TOKEN_FILE_ENV, None)
+    if mode == "private":
+        access.server_token(port)   # made (0600) once per port, kept across restarts
+        env[access.TOKEN_FILE_ENV] = str(access.token_path(port))
+    return env
+
+
+def _spawn(port, host, env_path, login, log_path, detach=False, python=None, mode=None):
     env = login_environment(os.environ) if login else dict(os.environ)
-    Path(env_path).mkdir(parents=True, exist_ok=True)
+    mode = mode or ("login" if login else "private")
+    env = access_environment(env, port, mode)
+    if mode == "private":   # saved envs: the owner's alone, like the server
+        own = Path(env_path).resolve() == Path(os.path.expanduser(DEFAULT_ENV_PATH)).resolve()
+        access.private_dir(env_path, fix=own)
+    else:
+        Path(env_path).mkdir(parents=True, exist_ok=True)
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL
     try:
         return subprocess.Popen(
@@ -183,7 +248,7 @@ class VisdomServer:
     """
 
     def __init__(self, port=None, host="127.0.0.1", env_path=None, login=False,
-                 log_path=None, startup_timeout=30.0, python=None):
+                 log_path=None, startup_timeout=30.0, python=None, mode=None):
         self.host = host
         self.port = port or free_port("127.0.0.1" if host in LOCAL_HOSTS else host)
         self._tmp = None
@@ -195,7 +260,9 @@ class VisdomServer:
         self.log_path = log_path
         self.startup_timeout = startup_timeout
         self.python = python
+        self.mode = mode   # access: "private" (default), "open" or "login" (default with login)
         self.process = None
+        self._made_token = False
 
     @property
     def url(self):
@@ -204,8 +271,9 @@ class VisdomServer:
     def start(self):
         # Checked first: otherwise another server on this port would seem to be ours.
         check_port_free(self.port, self.host)
+        self._made_token = self._made_token or not access.token_path(self.port).exists()
         self.process = _spawn(self.port, self.host, self.env_path, self.login, self.log_path,
-                              python=self.python)
+                              python=self.python, mode=self.mode)
         try:
             _wait_until_answers(self.process, self.port, self.startup_timeout, self.log_path)
         except ServerError:
@@ -228,6 +296,8 @@ class VisdomServer:
 
     def __exit__(self, *exc):
         self.stop()
+        if self._made_token:   # the token lives as long as the server (restarts keep it)
+            access.token_path(self.port).unlink(missing_ok=True)
         if self._tmp:
             self._tmp.cleanup()
 
@@ -254,12 +324,13 @@ def warn_missing_assets():
 
 
 def start_detached(port=DEFAULT_PORT, host=DEFAULT_HOST, env_path=DEFAULT_ENV_PATH, login=False,
-                   timeout=60.0):
+                   timeout=60.0, mode=None):
     """Start a server in the background that outlives this process; returns its URL."""
     check_port_free(port, host)
     log_path, pid_path = state_paths(port)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    process = _spawn(port, host, os.path.expanduser(env_path), login, log_path, detach=True)
+    access.private_dir(log_path.parent)
+    process = _spawn(port, host, os.path.expanduser(env_path), login, log_path, detach=True,
+                     mode=mode)
     pid_path.write_text(str(process.pid))
     try:
         _wait_until_answers(process, port, timeout, log_path)
@@ -305,23 +376,44 @@ def stop_detached(port=DEFAULT_PORT, timeout=10.0):
         except ProcessLookupError:   # it exited on its own meanwhile: stopped all the same
             pass
     pid_path.unlink(missing_ok=True)
+    if running:
+        access.token_path(port).unlink(missing_ok=True)
     return running
 
 
-def _describe(port, log_path=None):
-    lines = [f"Visdom is running at {local_url(port)}"]
+def token_url(port):
+    """The URL that lets this user's browser in (a cookie keeps it in), or the plain one."""
+    token = access.read_token(port)
+    return local_url(port) + (f"/?token={token}" if token else "")
+
+
+def _describe(port, log_path=None, mode="private"):
+    if mode == "private":
+        lines = [f"Visdom is running at {local_url(port)}, for you only",
+                 f"  open: {token_url(port)}  (once; a cookie keeps that browser in)"]
+    else:
+        lines = [f"Visdom is running at {local_url(port)}"
+                 + (" (--open: anyone who reaches the port)" if mode == "open" else " (--login)")]
     if log_path:
         lines.append(f"  log:  {log_path}")
         lines.append(f"  stop: {stop_command(port)}" + ("  (or `make stop`)" if port == DEFAULT_PORT else ""))
     return "\n".join(lines)
 
 
+def _not_ours(port):
+    return ServerError(f"port {port} has a Visdom server started by another user (it refused us); "
+                       f"choose another port (--port {port + 1})")
+
+
 def ensure_server(port=DEFAULT_PORT, host=DEFAULT_HOST):
     """URL of a Visdom server on `port`: reuse the one answering there, else start a detached one."""
     url = local_url(port)
-    if is_visdom(url):
+    found = probe(url)
+    if found == "visdom":
         print(f"Visdom is already running at {url}")
         return url
+    if found == "refused":
+        raise _not_ours(port)
     warn_missing_assets()
     start_detached(port, host)
     print(_describe(port, state_paths(port)[0]))
@@ -329,14 +421,18 @@ def ensure_server(port=DEFAULT_PORT, host=DEFAULT_HOST):
 
 
 def add_parser(subparsers):
-    p = subparsers.add_parser("serve", help="start a Visdom server (127.0.0.1 unless --host says otherwise)",
+    p = subparsers.add_parser("serve", help="start a Visdom server (yours alone unless --open or --login)",
                               formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--host", default=DEFAULT_HOST,
                    help="address to listen on; 0.0.0.0 shares it with the network")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (1-65535)")
     p.add_argument("--env-path", default=DEFAULT_ENV_PATH, help="where Visdom saves environments")
-    p.add_argument("--login", action="store_true",
-                   help="require the login in VISDOM_USERNAME / VISDOM_PASSWORD")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--login", action="store_true",
+                     help="let in whoever logs in with VISDOM_USERNAME / VISDOM_PASSWORD")
+    who.add_argument("--open", action="store_true",
+                     help="plain Visdom: anyone who reaches the port may read and write "
+                          "(default: only your uid, or the printed token URL)")
     p.add_argument("--detach", action="store_true",
                    help=f"run in the background (log and pid file in {STATE_DIR})")
     p.add_argument("--stop", action="store_true", help="stop the detached server on --port")
@@ -344,37 +440,53 @@ def add_parser(subparsers):
     p.set_defaults(func=_serve)
 
 
+def _stop_on_signal(signum, frame):
+    raise SystemExit(128 + signum)   # unwinds `with server:`, which stops the child
+
+
 def _serve(args):
     """A ServerError raised here reaches the user as one line (vizlab.cli.main prints it)."""
+    check_port(args.port)
     port, url = args.port, local_url(args.port)
     if args.stop:
         if stop_detached(port):
             print(f"stopped the Visdom server on port {port}")
             return 0
-        if is_visdom(url):
+        if probe(url):
             raise ServerError(f"the Visdom server at {url} was not started by `vizlab serve --detach`; "
                               "stop it where it was started")
         print(f"no Visdom server to stop on port {port}")
         return 0
-    if is_visdom(url):
+    found = probe(url)
+    if found == "visdom":
         print(f"Visdom is already running at {url}; reusing it")
         return 0
+    if found == "refused":
+        raise _not_ours(port)
+    mode = "login" if args.login else "open" if args.open else "private"
     if args.login:  # fail before starting anything; the password is never printed
         login_environment(os.environ)
     if args.host not in LOCAL_HOSTS:
-        print(f"warning: --host {args.host}: Visdom listens on ALL network interfaces; anyone who "
-              "reaches this machine can see and change the plots"
-              + ("" if args.login else " (consider --login)"), file=sys.stderr)
+        who = {"open": "anyone who reaches this machine can see and change the plots",
+               "private": "other machines get in only with the token URL printed below",
+               "login": "other machines get in with the login"}[mode]
+        print(f"warning: --host {args.host}: Visdom listens on ALL network interfaces; {who}",
+              file=sys.stderr)
     warn_missing_assets()
     if args.detach:
-        start_detached(port, args.host, args.env_path, args.login, args.timeout)
-        print(_describe(port, state_paths(port)[0]))
+        start_detached(port, args.host, args.env_path, args.login, args.timeout, mode=mode)
+        print(_describe(port, state_paths(port)[0], mode))
         return 0
     log_path = state_paths(port)[0]
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    access.private_dir(log_path.parent)
     server = VisdomServer(port, args.host, os.path.expanduser(args.env_path), args.login,
-                          log_path=log_path, startup_timeout=args.timeout)
-    with server:
-        print(_describe(port) + f"  (log: {log_path}; Ctrl-C stops it)", flush=True)
-        server.process.wait()
+                          log_path=log_path, startup_timeout=args.timeout, mode=mode)
+    previous = {n: signal.signal(n, _stop_on_signal) for n in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        with server:
+            print(_describe(port, mode=mode) + f"\n  (log: {log_path}; Ctrl-C stops it)", flush=True)
+            server.process.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 0

@@ -1,0 +1,30 @@
+"""Servers to compare against: stock Visdom started the way vizlab starts its own."""
+
+from contextlib import contextmanager
+from unittest import mock
+
+from vizlab import server as vserver
+from vizlab.server import VisdomServer
+
+STUB = "def install(**options):\n    pass\n"
+
+
+@contextmanager
+def stock_server(tmp_path, **kwargs):
+    """A VisdomServer without vizlab's patches (no fast appends, no access checks)."""
+    stub = tmp_path / "stock_patch.py"
+    stub.write_text(STUB)
+    with mock.patch.object(vserver, "FAST_APPEND", stub), mock.patch.object(vserver, "ACCESS", stub):
+        srv = VisdomServer(log_path=tmp_path / "stock.log", **kwargs).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def nested(depth, leaf=1):
+    """`leaf` inside `depth` lists: JSON that some servers cannot serialize again (recursion)."""
+    value = leaf
+    for _ in range(depth):
+        value = [value]
+    return value
