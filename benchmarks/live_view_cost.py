@@ -133,7 +133,7 @@ def main():
     print(f"load average before: {os.getloadavg()}")
     results = {}
     with tempfile.TemporaryDirectory() as tmp, \
-            VisdomServer(env_path=tmp, log_path=os.path.join(tmp, "server.log")) as srv, \
+            VisdomServer(env_path=tmp, log_path=os.path.join(tmp, "server.log"), startup_timeout=180) as srv, \
             open_browser() as browser:
         for which in ("before", "after"):
             desc = baseline.use_revision(args.before) if which == "before" else baseline.use_current()

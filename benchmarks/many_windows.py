@@ -91,7 +91,7 @@ def main():
     Connection.post = recording_post
     print(f"load average before: {os.getloadavg()}")
     results = []
-    with tempfile.TemporaryDirectory() as tmp, VisdomServer(env_path=tmp) as srv:
+    with tempfile.TemporaryDirectory() as tmp, VisdomServer(env_path=tmp, startup_timeout=180) as srv:
         for _ in range(args.rounds):
             for which in ("before", "after"):
                 label = baseline.use_revision(args.before) if which == "before" else baseline.use_current()
