@@ -14,6 +14,7 @@ access log (tornado.access: handler time in ms); its CPU from psutil. Run:
 
 import argparse
 import json
+import math
 import os
 import re
 import statistics
@@ -96,6 +97,11 @@ def one_logger(log, seconds, rate, results, j):
 
 # ----------------------------------------------------------------------------- the parent
 
+def p99(values):
+    """Nearest-rank 99th percentile of sorted values (nan when none)."""
+    return values[max(0, math.ceil(0.99 * len(values)) - 1)] if values else float("nan")
+
+
 def server_times(log_path, since):
     """Server-side ms per /update and /events request logged after byte `since`."""
     with open(log_path, "rb") as f:
@@ -145,7 +151,7 @@ def level(srv, log_path, n, seconds, rate, tmp, per_process=1):
             "all_delivered": all(r["delivered"] for r in results),
             "flush_p50": statistics.median(flushes) if flushes else float("nan"),
             "flush_max": max(flushes, default=float("nan")),
-            "flush_p99": flushes[int(0.99 * (len(flushes) - 1))] if flushes else float("nan"),
+            "flush_p99": p99(flushes),
             "machine_cpu": machine, "load": statistics.median(loads) if loads else os.getloadavg()[0],
             "whole": sum(r["requests"].get("whole", 0) for r in results),
             "append": sum(r["requests"].get("append", 0) for r in results),
@@ -187,7 +193,7 @@ def print_soak(row, log_path):
     print("\n| minute | flush p50 / p99 / max (s) |\n|---|---|")
     for minute, values in sorted(by_minute.items()):
         values.sort()
-        print(f"| {minute + 1} | {statistics.median(values):.3f} / {values[int(0.99 * (len(values) - 1))]:.3f}"
+        print(f"| {minute + 1} | {statistics.median(values):.3f} / {p99(values):.3f}"
               f" / {values[-1]:.3f} |")
     times = server_times(log_path, 0)["update"]
     tenths = [times[i * len(times) // 10:(i + 1) * len(times) // 10] for i in range(10)]
