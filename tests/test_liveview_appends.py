@@ -249,6 +249,18 @@ def test_with_a_thousand_windows_every_changed_window_is_sent_within_a_few_round
     assert sender.state.next_send - clock.now <= sender_mod.MAX_WAIT
 
 
+def test_new_windows_go_out_in_the_order_they_were_made_then_the_longest_unsent_first():
+    model = Windows("e", 100)
+    for name in ("zeta", "alpha", "mid"):
+        log_points(model, name, "t", [0], [1.0])
+    assert model.changed() == ["zeta", "alpha", "mid"]       # the page's order
+    for name in model.changed()[:2]:
+        model.delivered(name, model.request(name)[2])
+    for name in ("zeta", "alpha", "mid"):
+        log_points(model, name, "t", [1], [2.0])
+    assert model.changed() == ["mid", "zeta", "alpha"]       # mid never went out
+
+
 def test_delivery_counts_every_ask_from_many_threads():
     """verify_asked and next_try are changed by callers and the sender thread at once: with its
     own lock no ask is lost, and a backoff set while a caller waits stays short."""

@@ -389,9 +389,10 @@ class Windows:
 
     # --- building requests (the sender holds its lock around these)
     def changed(self):
-        """Names of the windows the server is behind on, the longest unsent first."""
+        """Names of the windows the server is behind on, the longest unsent first (never sent:
+        in the order they were made, which is their order on the page)."""
         waiting = [(win.turn, name) for name, win in self.windows.items() if win.changed]
-        return [name for _, name in sorted(waiting)]
+        return [name for _, name in sorted(waiting, key=lambda w: w[0])]
 
     def request(self, name):
         """(endpoint, message, ticket) bringing the server's `name` up to date; the points of an
