@@ -12,13 +12,19 @@ import requests
 from vizlab.connection import ServerRefused
 from vizlab.notices import say
 
-PACE = 20   # wait 20x as long as the last round of requests took before sending again
+PACE = 20       # a round's requests may take at most 1/PACE of the time ...
+MAX_WAIT = 1.0  # ... but no wait between rounds is longer than this (many windows keep up)
+SLICE = 1.0     # a round sends for at most this long; the windows left go first next round
 
 
 class Delivery:
-    """What the sender knows about the server, in one place."""
+    """What the sender knows about the server, in one place, behind its own lock.
+
+    Callers (flush, close) and the sender thread both change it, so every change is a method.
+    """
 
     def __init__(self, verify_every):
+        self.lock = threading.Lock()
         self.done = 0                 # calls whose effect is on the server (and verified)
         self.unreachable_since = None
         self.failures = 0             # consecutive rounds the server did not answer
@@ -28,27 +34,101 @@ class Delivery:
         self.next_verify = time.monotonic() + verify_every
         self.verify_asked = 0         # checks asked for (flush, reconnect, refused append)
         self.verify_done = 0          # the last ask a completed check covered
+        self.waiters = 0              # callers waiting in flush()/close()
         self.refused = {}             # window -> (refusals in a row, retry time): backoff per window
+
+    def add_waiter(self):
+        """A caller starts waiting: ask for a check, skip any backoff; returns the ask."""
+        with self.lock:
+            self.waiters += 1
+            self.verify_asked += 1
+            self.next_try = 0.0       # a waiting caller should not sit out a long backoff
+            return self.verify_asked
+
+    def remove_waiter(self):
+        with self.lock:
+            self.waiters -= 1
+
+    def ask_check(self):
+        with self.lock:
+            self.verify_asked += 1
+
+    def check_due(self, now):
+        """The ask a check of every window started now covers; 0: only the periodic probe of
+        one window is due; None: no check is due."""
+        with self.lock:
+            if self.verify_asked > self.verify_done:
+                return self.verify_asked
+            return 0 if now >= self.next_verify else None
+
+    def checked(self, asked, now):
+        with self.lock:
+            self.verify_done = max(self.verify_done, asked)
+            self.next_verify = now + self.verify_every
+
+    def may_send(self, now):
+        with self.lock:
+            return now >= self.next_try and (now >= self.next_send or self.waiters > 0)
+
+    def paced(self, start, end):
+        """A round ran from start to end: when the next may start without a waiting caller."""
+        with self.lock:
+            self.next_send = start + min(PACE * (end - start), MAX_WAIT)
+
+    def failed_round(self, now):
+        """The server did not answer; True the first time in a row (it may come back empty)."""
+        with self.lock:
+            first = self.unreachable_since is None
+            if first:
+                self.unreachable_since = now
+                self.verify_asked += 1
+            self.failures += 1
+            backoff = min(5.0, 0.25 * 2 ** min(self.failures, 8))   # no float overflow after 1024
+            self.next_try = now + (min(backoff, 0.5) if self.waiters else backoff)
+            return first
+
+    def answered(self):
+        """The server answered a round; True if it had not been answering."""
+        with self.lock:
+            was_down = self.unreachable_since is not None
+            self.unreachable_since, self.failures = None, 0
+            return was_down
+
+    def down_for(self, now):
+        """Seconds the server has not answered, or None."""
+        with self.lock:
+            return None if self.unreachable_since is None else now - self.unreachable_since
+
+    def synced(self, written):
+        """Everything is sent: the first `written` calls are on the server, once verified."""
+        with self.lock:
+            if self.verify_done >= self.verify_asked:
+                self.done = max(self.done, written)
+
+    def reached(self, target, ask):
+        with self.lock:
+            return self.done >= target and self.verify_done >= ask
 
 
 class Sender(threading.Thread):
     def __init__(self, model, model_lock, writer, connection, notices, interval=0.5,
-                 verify_every=10.0):
+                 verify_every=10.0, clock=time.monotonic):
         super().__init__(name="vizlab-sender", daemon=True)
         self.model, self.model_lock, self.writer = model, model_lock, writer
         self.connection = connection
         self.notices = notices
         self.interval = interval
+        self.clock = clock            # a fake one in the unit tests
         self.state = Delivery(verify_every)
         self.counts = {"errors": 0, "refused": 0}
-        self._waiters = 0
+        self._settled = False
         self._stopping = False
         self._wake = threading.Event()
         self._cond = threading.Condition()
         writer.on_written = self._written
 
     def _written(self):
-        if self._waiters:
+        if self.state.waiters:
             self._wake.set()
 
     # --- called from the logger's thread
@@ -59,27 +139,21 @@ class Sender(threading.Thread):
         """
         state, deadline = self.state, time.monotonic() + timeout
         self.writer.wake()   # the journal thread takes the calls now, not at its next interval
-        with self._cond:
-            self._waiters += 1
-            state.verify_asked += 1
-            ask = state.verify_asked
-            state.next_try = 0.0      # a waiting caller should not sit out a long backoff
+        ask = state.add_waiter()
         try:
             while True:
                 self._wake.set()
                 with self._cond:
-                    if self._cond.wait_for(lambda: state.done >= target and state.verify_done >= ask,
+                    if self._cond.wait_for(lambda: state.reached(target, ask),
                                            timeout=min(0.5, max(0.0, deadline - time.monotonic()))):
                         return True
                 if time.monotonic() >= deadline or not self.is_alive():
                     return False
-                down_since = state.unreachable_since
-                if give_up_down is not None and down_since is not None and \
-                        time.monotonic() - down_since >= give_up_down:
+                down_for = state.down_for(self.clock())
+                if give_up_down is not None and down_for is not None and down_for >= give_up_down:
                     return False
         finally:
-            with self._cond:
-                self._waiters -= 1
+            state.remove_waiter()
 
     def stop(self):
         """Stop after the current request; a hung request is left to its daemon thread."""
@@ -100,19 +174,22 @@ class Sender(threading.Thread):
                                     "continues, the journal keeps every call")
 
     def _cycle(self):
-        state, now = self.state, time.monotonic()
-        if now < state.next_try or (now < state.next_send and not self._waiters):
+        state, now = self.state, self.clock()
+        if not state.may_send(now):
             return
+        self._settle()
+        # A waiting caller wants everything now; otherwise a round ends after SLICE seconds.
+        deadline = float("inf") if state.waiters else now + SLICE
         try:
-            if state.verify_asked > state.verify_done or now >= state.next_verify:
-                self._check_windows()
-            lost = self._send_changed()
+            asked = state.check_due(now)
+            if asked is not None:
+                self._check_windows(asked)
+            lost = self._send_changed(deadline)
             if lost:   # an append was refused: the server lost windows (restarted); rebuild them
-                self._check_windows()
-                self._send_changed()
-            # Visdom's append gets slower as a plot grows (it copies and diffs the whole pane):
-            # pace the sends so the server uses at most ~1/PACE of a core beside the training.
-            state.next_send = now + PACE * (time.monotonic() - now)
+                self._check_windows(state.check_due(self.clock()))
+                self._send_changed(deadline)
+            # Each request costs the server too: pace the rounds (see PACE and MAX_WAIT).
+            state.paced(now, self.clock())
         except requests.RequestException as err:
             self._unreachable(err)
             return
@@ -120,45 +197,49 @@ class Sender(threading.Thread):
             self.notices.report(str(err), f"{err}; points are kept and retried")
             self._unreachable(err, warn=False)
             return
-        if state.unreachable_since is not None:
+        if state.answered():
             say(f"Visdom at {self.connection.url} answers again; sending everything pending")
-            state.unreachable_since = None
             self.notices.forget("unreachable")
-        state.failures = 0
         self._finished()
+
+    def _settle(self):
+        """Once the journal thread has ended (close), give decimated windows the form a replay
+        of the journal gives them (the appends made them depend on when sends happened)."""
+        if self._settled or self.writer.ident is None or self.writer.is_alive():
+            return
+        self._settled = True
+        with self.model_lock:
+            self.model.settle()
 
     def _finished(self):
         with self.model_lock:
             synced = not self.model.changed()
             written = self.writer.written
+        if synced:
+            self.state.synced(written)
         with self._cond:
-            if synced and self.state.verify_done >= self.state.verify_asked:
-                self.state.done = max(self.state.done, written)
             self._cond.notify_all()
 
     def _unreachable(self, err, warn=True):
-        state = self.state
-        if state.unreachable_since is None:
-            state.unreachable_since = time.monotonic()
-            state.verify_asked += 1  # when it answers again it may be a fresh, empty server
+        self.state.failed_round(self.clock())
         if warn:
             self.notices.report("unreachable", f"Visdom at {self.connection.url} is not answering "
                                 f"({type(err).__name__}); training continues and every point is "
                                 "kept and sent when it answers" + self._journal_hint(), once=True)
-        state.failures += 1
-        backoff = min(5.0, 0.25 * 2 ** state.failures)
-        state.next_try = time.monotonic() + (min(backoff, 0.5) if self._waiters else backoff)
 
     def _journal_hint(self):
         journal = self.writer.journal
         return f" (journal: {journal.path})" if journal is not None else ""
 
-    def _send_changed(self):
-        """One request per changed window; True if an append was refused (window lost)."""
-        lost, refused, now = False, self.state.refused, time.monotonic()
+    def _send_changed(self, deadline=float("inf")):
+        """One request per changed window, the longest unsent first, until `deadline` (the rest
+        go first next round); True if an append was refused (the window was lost)."""
+        lost, refused, now = False, self.state.refused, self.clock()
         with self.model_lock:
             names = [n for n in self.model.changed() if refused.get(n, (0, 0.0))[1] <= now]
         for name in names:
+            if self.clock() >= deadline:
+                break
             with self.model_lock:
                 if name not in self.model.windows:
                     continue
@@ -174,7 +255,7 @@ class Sender(threading.Thread):
                     self._refused(name, err)
                 else:
                     lost = True   # an append refused: the server no longer has the window
-                    self.state.verify_asked += 1
+                    self.state.ask_check()
                 continue
             except BaseException:
                 with self.model_lock:
@@ -189,23 +270,26 @@ class Sender(threading.Thread):
     def _refused(self, name, err):
         """The server rejects this window whole: retry it with backoff, the others keep flowing."""
         times, _ = self.state.refused.get(name, (0, 0.0))
-        backoff = min(30.0, 0.5 * 2 ** times)
-        self.state.refused[name] = (times + 1, time.monotonic() + backoff)
+        backoff = min(30.0, 0.5 * 2 ** min(times, 8))
+        self.state.refused[name] = (times + 1, self.clock() + backoff)
         self.counts["refused"] += 1
         self.notices.report(f"refused:{name}", f"{err} for window {name!r}; retrying it with "
                             "backoff while the other windows keep flowing (the journal keeps it)")
 
-    def _check_windows(self):
-        """Ask the server for each window it should have; mark the missing ones to be rebuilt."""
-        state = self.state
-        asked = state.verify_asked
+    def _check_windows(self, asked):
+        """Ask the server for each window it should have; mark the missing ones to be rebuilt.
+
+        asked=0 (every verify_every seconds): ask for one window only, which finds a restarted
+        server at the cost of one request however many windows there are; a missing one asks
+        for a check of them all (as a refused append or a flush does)."""
         with self.model_lock:
             names = [n for n, w in self.model.windows.items() if w.on_server]
-        for name in names:
+        for name in names if asked else names[:1]:
             reply = self.connection.post("win_exists", {"win": name, "eid": self.model.env})
             if reply.strip() != "true":
                 with self.model_lock:
                     if name in self.model.windows:
                         self.model.lost(name)
-        state.verify_done = asked
-        state.next_verify = time.monotonic() + state.verify_every
+                if not asked:
+                    self.state.ask_check()
+        self.state.checked(asked, self.clock())

@@ -1,0 +1,115 @@
+"""How far behind a window's live view gets with many windows: 1,000 windows, each logged twice a
+second, one logger, one `vizlab serve` server.
+
+Every request the sender makes is recorded (time, window, the newest x it carries); a point's lag
+is the time from its call to the first request carrying it. Printed: the lag p50/p99/max over all
+points, the longest any window went without a request while it had news, requests/s, the final
+flush, server CPU. The same run measures --before REV (that commit's windows.py and sender.py,
+see benchmarks/baseline.py) and the current tree, alternating.
+Run: .venv/bin/python benchmarks/many_windows.py [--windows 1000 --seconds 45 --before 667a8d8]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import baseline  # noqa: E402
+from vizlab import VisdomLogger, VisdomServer  # noqa: E402
+from vizlab.connection import Connection  # noqa: E402
+
+SENT = []            # (time, endpoint, window, newest x)
+_LOCK = threading.Lock()
+_post = Connection.post
+
+
+def recording_post(self, endpoint, message):
+    reply = _post(self, endpoint, message)
+    if endpoint in ("update", "events"):
+        xs = [x for d in message.get("data", []) for x in d.get("x", [])[-1:]]
+        with _LOCK:
+            SENT.append((time.monotonic(), endpoint, message["win"], max(xs) if xs else None))
+    return reply
+
+
+def lags(logged_at, windows, end):
+    """Per point: seconds from its call to the first request carrying it."""
+    by_window = {}
+    for t, _, win, x in SENT:
+        if x is not None:
+            by_window.setdefault(win, []).append((t, x))
+    out = []
+    for w in range(windows):
+        sends, i = by_window.get(f"w{w}", []), 0
+        for r, t_logged in enumerate(logged_at):
+            while i < len(sends) and sends[i][1] < r:
+                i += 1
+            out.append((sends[i][0] if i < len(sends) else end) - t_logged)
+    return out
+
+
+def one_run(port, label, windows, seconds, server_pid):
+    SENT.clear()
+    server = psutil.Process(server_pid)
+    server.cpu_percent(None)
+    env = f"many_{label.split()[0]}_{time.monotonic_ns()}"
+    log = VisdomLogger(env=env, port=port, journal=False)
+    logged_at, start = [], time.monotonic()
+    for r in range(int(seconds * 2)):
+        for w in range(windows):
+            log.scalar(f"w{w}", r, float(r % 7))
+        logged_at.append(time.monotonic())
+        time.sleep(max(0.0, start + (r + 1) * 0.5 - time.monotonic()))
+    t0 = time.monotonic()
+    flushed = log.flush(timeout=300)
+    end = time.monotonic()
+    flush_s = end - t0
+    cpu = server.cpu_percent(None)
+    log.close()
+    point_lags = lags(logged_at, windows, end)
+    requests_per_s = len([s for s in SENT if s[0] <= t0]) / (t0 - start)
+    q = statistics.quantiles(point_lags, n=100)
+    return {"label": label, "p50": q[49], "p99": q[98], "max": max(point_lags),
+            "requests_per_s": requests_per_s, "flush_s": flush_s, "flushed": flushed, "cpu": cpu}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--windows", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=45)
+    parser.add_argument("--before", default="667a8d8", help="the commit to compare with")
+    parser.add_argument("--rounds", type=int, default=1, help="before/after pairs, alternating")
+    args = parser.parse_args()
+    Connection.post = recording_post
+    print(f"load average before: {os.getloadavg()}")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp, VisdomServer(env_path=tmp, startup_timeout=180) as srv:
+        for _ in range(args.rounds):
+            for which in ("before", "after"):
+                label = baseline.use_revision(args.before) if which == "before" else baseline.use_current()
+                results.append(one_run(srv.port, f"{which} ({label})", args.windows, args.seconds,
+                                       srv.process.pid))
+                print(results[-1], flush=True)
+    print(f"\n{args.windows} windows x 2 points/s for {args.seconds:.0f} s each run, medians over "
+          f"{args.rounds} run(s)")
+    print("| code | lag p50 | lag p99 | lag max | requests/s | final flush | server CPU |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for which in ("before", "after"):
+        rows = [r for r in results if r["label"].startswith(which)]
+        med = {k: statistics.median(r[k] for r in rows) for k in ("p50", "p99", "max", "requests_per_s",
+                                                                  "flush_s", "cpu")}
+        print(f"| {rows[0]['label']} | {med['p50']:.1f} s | {med['p99']:.1f} s | {med['max']:.1f} s | "
+              f"{med['requests_per_s']:.0f} | {med['flush_s']:.1f} s | {med['cpu']:.0f} % |")
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
