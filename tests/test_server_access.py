@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -284,12 +285,13 @@ def test_a_web_server_whose_page_says_visdom_is_not_one(tmp_path):
                                cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        deadline = time.monotonic() + 30   # until it listens (a loaded machine starts it slowly)
+        while time.monotonic() < deadline and listing.poll() is None:
             try:
                 if "visdom" in requests.get(url + "/", timeout=1).text:
                     break
             except requests.RequestException:
-                pass
+                time.sleep(0.05)   # poll interval, not synchronization: the loop waits for the port
         assert "visdom" in requests.get(url + "/", timeout=5).text
         assert probe(url) is None and not is_visdom(url)
     finally:
