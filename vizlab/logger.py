@@ -292,9 +292,14 @@ def report(log, delivered):
     if not delivered and log._sender is not None:
         done = min(log._sender.state.done, stats["accepted"])
         hint = f": vizlab replay {log.journal_path}" if log.journal_path else ""
+        missing = f" (it misses {lost} calls)" if lost and log.journal_path else ""
+        if done >= stats["accepted"]:   # sent, but the check that the server has them timed out
+            say(f"every call was sent to Visdom at {log._sender.connection.url}, but checking that "
+                f"it holds them did not finish within close_timeout={log.close_timeout} s; if a "
+                f"window looks incomplete, replay the journal{hint}{missing}")
+            return
         say(f"not everything reached Visdom at {log._sender.connection.url} (the first {done} of "
-            f"{stats['accepted']} calls did); replay the journal later{hint}"
-            + (f" (it misses {lost} calls)" if lost and log.journal_path else ""))
+            f"{stats['accepted']} calls did); replay the journal later{hint}{missing}")
 
 
 def _accounting(log, stats):
