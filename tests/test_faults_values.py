@@ -147,6 +147,7 @@ class Boom(BaseException):
     """Something no `except Exception` catches: the thread would die of it."""
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")   # on purpose
 def test_a_stopped_journal_thread_makes_the_next_call_raise_and_the_summary_says_so(tmp_path, capfd):
     log = VisdomLogger(env="flt_dead", journal=str(tmp_path / "j.jsonl"), send=False)
     log.scalar("a", 0, 1.0)
