@@ -1,11 +1,11 @@
 """VizlabLogger in a real lightning.Trainer (tiny model, CPU), read back from a real server."""
 
-import csv
 import math
 
 import pytest
 import torch
 
+from support.lightning_csv import csv_metrics
 from support.windows import points, window
 from vizlab.replay import replay
 from vizlab.server import free_port
@@ -70,17 +70,6 @@ def test_fit_then_test_logs_on_into_the_same_window(visdom_server, tmp_path):
     loss = points(visdom_server.port, "lt_test", "loss")
     assert loss.keys() == {"train", "val", "test"}
     assert loss["test"] == {trainer.global_step: pytest.approx(result[0]["test_loss"], rel=1e-6)}
-
-
-def csv_metrics(csv_logger):
-    """{metric: {step: value}} from Lightning's own CSVLogger: the oracle."""
-    out = {}
-    with open(f"{csv_logger.log_dir}/metrics.csv") as f:
-        for row in csv.DictReader(f):
-            for key, value in row.items():
-                if key != "step" and value:
-                    out.setdefault(key, {})[int(row["step"])] = float(value)
-    return out
 
 
 def assert_same(got, expected):

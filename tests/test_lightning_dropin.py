@@ -1,7 +1,6 @@
 """The calls Lightning users write for TensorBoardLogger and WandbLogger, against VizlabLogger in a
 real Trainer (ModelCheckpoint and LearningRateMonitor on), read back from a real server."""
 
-import csv
 import glob
 import math
 import os
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from support.lightning_csv import csv_metrics
 from support.windows import points, window
 from vizlab.settings_table import read_settings
 
@@ -66,16 +66,6 @@ def loaders():
     x = torch.randn(BATCHES * 4, 3, generator=g)
     data = torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True))
     return torch.utils.data.DataLoader(data, batch_size=4), torch.utils.data.DataLoader(data, batch_size=16)
-
-
-def csv_metrics(csv_logger):
-    out = {}
-    with open(f"{csv_logger.log_dir}/metrics.csv") as f:
-        for row in csv.DictReader(f):
-            for key, value in row.items():
-                if key != "step" and value:
-                    out.setdefault(key, {})[int(row["step"])] = float(value)
-    return out
 
 
 def close_to(got, want):
