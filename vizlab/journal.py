@@ -98,9 +98,6 @@ class Journal:
         self._size += done
         return data.count(b"\n"), None
 
-    def flush(self):
-        """Kept for callers: every write is already in the OS (survives the process being killed)."""
-
     def offset(self):
         return self._size
 
