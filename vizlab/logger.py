@@ -139,8 +139,8 @@ class VisdomLogger:
         mean, std = norm_stats("mean", mean, images.shape[1]), norm_stats("std", std, images.shape[1])
         opts = check_opts(opts if title is None else dict(opts, title=title), IMAGE_OPTS)
         shown = grid_plan(n, images.shape[2], images.shape[3], nrow)[0]
-        if shown < n:   # the grid's pixels are bounded (vizlab.render): the first that fit
-            images, labels, preds = images[:shown], _first(labels, shown), _first(preds, shown)
+        if shown < n:   # the grid's pixels are bounded: layout_grid lays out the first that fit
+            labels, preds = _first(labels, shown), _first(preds, shown)
             note = f"the first {shown} of {n} images"
             opts = dict(opts, caption=f"{opts['caption']} ({note})" if opts.get("caption") else note)
             if self.active:
