@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from support.lightning_csv import csv_metrics
+from support.lightning_kit import csv_metrics, loaders
 from support.windows import points, window
 from vizlab.replay import replay
 from vizlab.server import free_port
@@ -45,19 +45,12 @@ class TinyRegression(lightning.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
 
 
-def loaders():
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(BATCHES * 4, 3, generator=g)
-    data = torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True))
-    return (torch.utils.data.DataLoader(data, batch_size=4), torch.utils.data.DataLoader(data, batch_size=16))
-
-
 def fit(tmp_path, loggers, slash_names=False, every=2):
     torch.manual_seed(0)
     trainer = lightning.Trainer(max_epochs=EPOCHS, logger=loggers, log_every_n_steps=every, accelerator="cpu",
                                 devices=1, default_root_dir=tmp_path, enable_checkpointing=False,
                                 enable_progress_bar=False, enable_model_summary=False)
-    trainer.fit(TinyRegression(slash_names=slash_names), *loaders())
+    trainer.fit(TinyRegression(slash_names=slash_names), *loaders(BATCHES))
     return trainer
 
 
@@ -65,7 +58,7 @@ def test_fit_then_test_logs_on_into_the_same_window(visdom_server, tmp_path):
     ours = VizlabLogger(env="lt_test", port=visdom_server.port, journal=str(tmp_path / "run.jsonl"))
     trainer = fit(tmp_path, ours)
     # finalize() ran after fit; the logger still logs
-    result = trainer.test(trainer.lightning_module, dataloaders=loaders()[1], verbose=False)
+    result = trainer.test(trainer.lightning_module, dataloaders=loaders(BATCHES)[1], verbose=False)
     ours.close()
     loss = points(visdom_server.port, "lt_test", "loss")
     assert loss.keys() == {"train", "val", "test"}

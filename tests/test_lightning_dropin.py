@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from support.lightning_csv import csv_metrics
+from support.lightning_kit import csv_metrics, loaders
 from support.windows import points, window
 from vizlab.settings_table import read_settings
 
@@ -61,13 +61,6 @@ class Styles(lightning.LightningModule):
         return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
 
 
-def loaders():
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(BATCHES * 4, 3, generator=g)
-    data = torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True))
-    return torch.utils.data.DataLoader(data, batch_size=4), torch.utils.data.DataLoader(data, batch_size=16)
-
-
 def close_to(got, want):
     return got.keys() == want.keys() and all(math.isclose(got[s], v, rel_tol=1e-6) for s, v in want.items())
 
@@ -82,7 +75,7 @@ def test_every_style_in_a_real_trainer(visdom_server, tmp_path):
                                 enable_model_summary=False,
                                 callbacks=[ModelCheckpoint(monitor="val_loss"), LearningRateMonitor()])
     model = Styles()
-    trainer.fit(model, *loaders())
+    trainer.fit(model, *loaders(BATCHES))
     ours.log_hyperparams(model.hparams, {"hp/final_val_loss": 0.25})
     assert ours.experiment.flush(timeout=10)
 
