@@ -134,8 +134,13 @@ def main(argv=None):
     print(f"{args.out}: {total / 1024:.0f} KiB in all")
 
 
-if __name__ == "__main__":
+def run(main, name):
+    """A screenshot script's entry: a missing browser or a failed run is one line, not a traceback."""
     try:
         main()
     except (vb.BrowserMissing, RuntimeError, TimeoutError) as problem:
-        sys.exit(f"make_screenshots: {problem}")
+        sys.exit(f"{name}: {problem}")
+
+
+if __name__ == "__main__":
+    run(main, "make_screenshots")

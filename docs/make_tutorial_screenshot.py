@@ -32,7 +32,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (shots.vb.BrowserMissing, RuntimeError, TimeoutError) as problem:
-        sys.exit(f"make_tutorial_screenshot: {problem}")
+    shots.run(main, "make_tutorial_screenshot")
