@@ -24,7 +24,7 @@ export VIZLAB_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: setup setup-visdom03 demo test serve stop clean check-python
+.PHONY: setup setup-visdom03 demo test test-fast lint-imports serve stop clean check-python
 
 # A PYTHON given to make must run, be 3.10+, and match the venv's Python: one clear line otherwise.
 check-python:
@@ -67,9 +67,17 @@ demo: setup
 
 # Chromium for the browser test (apt-get, as root). Where it cannot be installed the
 # browser test is skipped with a hint, except in CI (CI=true), where it fails.
-test: setup
+test: setup lint-imports
 	bash scripts/install_browser.sh || echo "no Chromium: the browser test will be skipped (see above)"
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The layering contracts in setup.cfg ([importlinter]): which part may import which.
+lint-imports: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+# No server, no browser, nothing slow: the pure parts, in well under a minute.
+test-fast: $(STAMP) lint-imports
+	$(PY) -m pytest -q -m "not server and not browser and not slow" $(PYTEST_ARGS)
 
 serve: setup
 	$(VIZLAB) serve --detach

@@ -1,6 +1,6 @@
 """Run the logger with the window model and sender of an earlier commit, for before/after figures.
 
-`use_revision(REV)` loads vizlab/windows.py and vizlab/sender.py as they were at REV (git show)
+`use_revision(REV)` loads vizlab/windows.py and vizlab/logger/sender.py as they were at REV (git show)
 and makes new `VisdomLogger`s use them; everything else is the current tree.
 """
 
@@ -26,11 +26,11 @@ def _load(rev, path, name, folder):
 
 
 def use_revision(rev):
-    """Patch vizlab.logger to build its model and sender from `rev`; returns a description."""
-    from vizlab import logger
+    """Patch vizlab.logger.visdom_logger to build its model and sender from `rev`; returns a description."""
+    from vizlab.logger import visdom_logger as logger
     folder = tempfile.mkdtemp(prefix="vizlab-baseline-")
     windows = _load(rev, "vizlab/windows.py", "vizlab_windows_" + rev.replace("~", "_"), folder)
-    sender = _load(rev, "vizlab/sender.py", "vizlab_sender_" + rev.replace("~", "_"), folder)
+    sender = _load(rev, "vizlab/logger/sender.py", "vizlab_sender_" + rev.replace("~", "_"), folder)
     logger.Windows, logger.Sender = windows.Windows, sender.Sender
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], check=True,
                             capture_output=True, text=True).stdout.strip()
@@ -38,6 +38,8 @@ def use_revision(rev):
 
 
 def use_current():
-    from vizlab import logger, sender, windows
+    from vizlab import windows
+    from vizlab.logger import visdom_logger as logger
+    from vizlab.logger import sender
     logger.Windows, logger.Sender = windows.Windows, sender.Sender
     return "the current tree"

@@ -27,9 +27,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-from vizlab.data import MNIST_MEAN, MNIST_STD, default_data_dir, load_mnist, mnist_datasets, shuffled_batches
-from vizlab.models import MLP
-from vizlab.server import VisdomServer
+from vizlab.runner_kit.data import MNIST_MEAN, MNIST_STD, default_data_dir, load_mnist, mnist_datasets, shuffled_batches
+from vizlab.runner_kit.models import MLP
+from vizlab.server.process import VisdomServer
 
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "runners", "mnist_mlp.py")
 # name -> runner options; "live" variants stream to the local server, the others use --no-visdom.

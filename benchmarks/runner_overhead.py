@@ -18,8 +18,8 @@ import sys
 import tempfile
 import time
 
-from vizlab.data import default_data_dir
-from vizlab.server import VisdomServer
+from vizlab.runner_kit.data import default_data_dir
+from vizlab.server.process import VisdomServer
 
 RUNNER = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "runners", "mnist_mlp.py")
 

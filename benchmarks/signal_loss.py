@@ -20,7 +20,7 @@ import tempfile
 import time
 
 from vizlab import journal as journal_mod
-from vizlab.server import VisdomServer
+from vizlab.server.process import VisdomServer
 
 CHILD = r"""
 import mmap, os, signal, struct, sys, time

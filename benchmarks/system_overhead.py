@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from vizlab import VisdomLogger
-from vizlab.data import default_data_dir, load_mnist, shuffled_batches
-from vizlab.models import MLP
+from vizlab.runner_kit.data import default_data_dir, load_mnist, shuffled_batches
+from vizlab.runner_kit.models import MLP
 
 
 def parse_args(argv=None):

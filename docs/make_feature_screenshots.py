@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_screenshots as shots  # noqa: E402  (it holds the one import of the browser helpers)
 
-from vizlab.server import VisdomServer  # noqa: E402
+from vizlab.server.process import VisdomServer  # noqa: E402
 
 
 def run(cmd, env):

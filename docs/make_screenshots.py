@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 sys.path.insert(0, str(ROOT / "tests"))  # tests/support: the browser tooling
 
 from support import browser as vb  # noqa: E402
-from vizlab.server import VisdomServer  # noqa: E402
+from vizlab.server.process import VisdomServer  # noqa: E402
 
 RUNNERS_DIR = ROOT / "runners"
 # Runners photographed with other than their defaults (what the picture needs, in less time).

@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn import functional as F
 from torchvision import transforms
 
-from vizlab.data import mnist_datasets
+from vizlab.runner_kit.data import mnist_datasets
 from vizlab.integrations.lightning import VizlabLogger
 
 

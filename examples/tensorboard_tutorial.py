@@ -32,7 +32,7 @@ import torchvision.transforms as transforms  # noqa: E402
 
 # from torch.utils.tensorboard import SummaryWriter    # the tutorial's line
 from vizlab import SummaryWriter  # noqa: E402
-from vizlab.data import mnist_root  # noqa: E402
+from vizlab.runner_kit.data import mnist_root  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--data", default="./data", help="folder holding MNIST/raw/*.gz")

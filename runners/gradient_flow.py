@@ -3,16 +3,17 @@
 Each network (784, then `--depth - 1` hidden layers of `--hidden`, then 10; same initial weights)
 sees the same batches. Windows: `loss` (one trace per activation), and `gradients_sigmoid`,
 `gradients_tanh`, `gradients_relu`: each layer's weight-gradient norm, log scale, recorded by
-vizlab.gradients.GradientNorms. Sigmoid's derivative is at most 1/4, so its first layers get
+vizlab.logger.gradients.GradientNorms. Sigmoid's derivative is at most 1/4, so its first layers get
 almost no gradient and stop learning (梯度弥散); ReLU passes gradient 1.
 """
 
 import torch
 from torch import nn
 
-from vizlab import checkpoint, runner_kit
-from vizlab.data import MNISTUnavailable, default_data_dir, load_mnist, shuffled_batches
-from vizlab.gradients import GradientNorms
+from vizlab import runner_kit
+from vizlab.runner_kit import checkpoint
+from vizlab.runner_kit.data import MNISTUnavailable, default_data_dir, load_mnist, shuffled_batches
+from vizlab.logger.gradients import GradientNorms
 from vizlab.palette import GREEN, ORANGE, RED
 
 ACTIVATIONS = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}

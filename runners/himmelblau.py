@@ -15,7 +15,8 @@ import sys
 import numpy as np
 import torch
 
-from vizlab import checkpoint, palette, runner_kit
+from vizlab import palette, runner_kit
+from vizlab.runner_kit import checkpoint
 
 MINIMA = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]
 CORNERS = [(-6.0, 6.0), (6.0, 6.0), (-6.0, -6.0), (6.0, -6.0)]

@@ -7,8 +7,9 @@ Windows: `loss`, `params` (weight and bias with their targets 2 and 0), `fit` (d
 import torch
 from torch import nn
 
-from vizlab import checkpoint, runner_kit
-from vizlab.models import LinearRegression
+from vizlab import runner_kit
+from vizlab.runner_kit import checkpoint
+from vizlab.runner_kit.models import LinearRegression
 from vizlab.palette import BLUE, ORANGE
 
 # Each target dashed in its parameter's colour, so the pairs read at a glance.

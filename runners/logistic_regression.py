@@ -8,8 +8,9 @@ the 0.5 decision threshold, redrawn as it learns so the curve visibly sharpens.
 import torch
 from torch import nn
 
-from vizlab import checkpoint, runner_kit
-from vizlab.models import LogisticRegression
+from vizlab import runner_kit
+from vizlab.runner_kit import checkpoint
+from vizlab.runner_kit.models import LogisticRegression
 from vizlab.palette import BLUE, RED
 
 # The lesson draws the 0.5 decision threshold as a red line; the legend sits in the empty

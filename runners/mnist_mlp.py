@@ -4,7 +4,7 @@
 logits, SGD lr 0.01); the default `sound` preset drops that last ReLU, which can stall training,
 and uses SGD with momentum and a cosine learning-rate decay (>= 98 % test accuracy in 10 epochs).
 Scale out with `torchrun --nproc_per_node=N runners/mnist_mlp.py` (DistributedDataParallel).
-`--compile` compiles the training step (vizlab/compiled.py); on a GPU each step is one CUDA graph replay.
+`--compile` compiles the training step (vizlab/runner_kit/compiled.py); on a GPU each step is one CUDA graph replay.
 """
 
 import time
@@ -13,10 +13,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from vizlab import checkpoint, distributed, runner_kit
-from vizlab.compiled import CompiledSGDTrainer
-from vizlab.data import MNIST_MEAN, MNIST_STD, MNISTUnavailable, default_data_dir, load_mnist, shuffled_batches
-from vizlab.models import MLP
+from vizlab import runner_kit
+from vizlab.runner_kit import checkpoint
+from vizlab.runner_kit import distributed
+from vizlab.runner_kit.compiled import CompiledSGDTrainer
+from vizlab.runner_kit.data import MNIST_MEAN, MNIST_STD, MNISTUnavailable, default_data_dir, load_mnist, shuffled_batches
+from vizlab.runner_kit.models import MLP
 
 PRESETS = {
     "sound": dict(relu_on_logits=False, kaiming_init=False, lr=0.1, momentum=0.9, cosine=True),

@@ -17,7 +17,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from vizlab import checkpoint, palette, runner_kit
+from vizlab import palette, runner_kit
+from vizlab.runner_kit import checkpoint
 
 # name -> (optimizer class, settings). Each gets a learning rate that suits it on this problem;
 # one shared lr would make the comparison about the lr rather than the method.

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from visdom import Visdom
 
-from vizlab.data import MNIST_FILES
-from vizlab.server import VisdomServer
+from vizlab.runner_kit.data import MNIST_FILES
+from vizlab.server.process import VisdomServer
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,11 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from vizlab.assets import VERSION_FILE, assets_for, visdom_dir_of, visdom_version
+from vizlab.server.assets import VERSION_FILE, assets_for, visdom_dir_of, visdom_version
 from vizlab.cli import main
-from vizlab.server import free_port
+from vizlab.server.process import free_port
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 ASSETS = assets_for()
 ASSET_PATHS = [rel for rel, *_ in ASSETS]

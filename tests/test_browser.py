@@ -20,8 +20,10 @@ from visdom import Visdom
 
 from support import browser as vb
 from vizlab import VisdomLogger
-from vizlab.render import PADDING, tile_scale
-from vizlab.server import VisdomServer
+from vizlab.logger.render import PADDING, tile_scale
+from vizlab.server.process import VisdomServer
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "browser"

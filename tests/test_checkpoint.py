@@ -12,10 +12,12 @@ import pytest
 import torch
 from test_runners import has_points, read_window, traces
 
-from vizlab import checkpoint
+from vizlab.runner_kit import checkpoint
 from vizlab import journal as journal_mod
-from vizlab.replay import replay
+from vizlab.cli.replay import replay
 from vizlab.runners import linear_regression, logistic_regression, mnist_mlp
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 
 def run(main, tmp_path, port, env, journal, *extra):

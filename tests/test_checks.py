@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from vizlab import palette
-from vizlab.checks import check_opts, LINE_OPTS
+from vizlab.logger.checks import check_opts, LINE_OPTS
 from vizlab.settings_table import pane_size, read_settings, settings_html
 
 

@@ -5,7 +5,9 @@ import pytest
 
 from vizlab.cli import main
 from vizlab.errors import UsageError, UserError
-from vizlab.server import free_port
+from vizlab.server.process import free_port
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 
 @pytest.mark.parametrize("argv,code,words", [
@@ -28,9 +30,9 @@ def test_user_errors_are_one_line_on_stderr(argv, code, words, tmp_path, capsys,
 
 
 def test_error_family():
-    from vizlab.assets import AssetError
-    from vizlab.data import MNISTUnavailable
-    from vizlab.server import ServerError
+    from vizlab.server.assets import AssetError
+    from vizlab.runner_kit.data import MNISTUnavailable
+    from vizlab.server.process import ServerError
 
     for cls in (AssetError, MNISTUnavailable, ServerError, UsageError):
         assert issubclass(cls, UserError)

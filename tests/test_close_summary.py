@@ -2,7 +2,7 @@
 
 from types import SimpleNamespace
 
-from vizlab import logger
+from vizlab.logger import visdom_logger as logger
 
 
 def summary(capsys, done, accepted=5):

@@ -9,8 +9,10 @@ import pytest
 
 from vizlab import VisdomLogger
 from vizlab.cli import main as cli_main
-from vizlab.compare import compare
-from vizlab.run import run_runner
+from vizlab.cli.compare import compare
+from vizlab.cli.run import run_runner
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 
 def window(viz, env, win):

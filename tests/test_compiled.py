@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from vizlab import journal as journal_mod
-from vizlab.compiled import CompiledSGDTrainer
-from vizlab.data import load_mnist, shuffled_batches
+from vizlab.runner_kit.compiled import CompiledSGDTrainer
+from vizlab.runner_kit.data import load_mnist, shuffled_batches
 from vizlab.logger import VisdomLogger
-from vizlab.models import MLP
+from vizlab.runner_kit.models import MLP
 from vizlab.runners import mnist_mlp
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

@@ -10,6 +10,8 @@ from vizlab import palette
 from vizlab.runners import (activations, himmelblau, linear_regression, logistic_regression, mnist_mlp,
                             optimizers, softmax_entropy)
 
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 # Visdom's grid at a 1400 px browser window holds about 1270 px of panes (10 px apart) in a row
 # (measured on the screenshots in docs/img).
 ROW_PX = 1270

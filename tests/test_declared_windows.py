@@ -9,9 +9,11 @@ import torch
 
 from vizlab import VisdomLogger, palette
 from vizlab import journal as journal_mod
-from vizlab.compare import compare
-from vizlab.replay import replay
+from vizlab.cli.compare import compare
+from vizlab.cli.replay import replay
 from vizlab.windows import Windows
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 LOSS = dict(title="loss per step", xlabel="epoch", ytype="log", width=400, height=300,
             linecolor={"train": palette.BLUE, "val": palette.ORANGE}, dash={"val": "dash"})

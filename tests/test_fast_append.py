@@ -1,4 +1,4 @@
-"""Fast appends (vizlab/fast_append.py): the patched server gives exactly visdom's own result.
+"""Fast appends (vizlab/server/fast_append.py): the patched server gives exactly visdom's own result.
 
 Unit tests compare with visdom 0.2.4's own update_packet (the oracle); the server tests read the
 windows back from real 0.2.4 and 0.3 servers, with and without the fast path.
@@ -19,8 +19,11 @@ from visdom.utils.server_utils import stringify
 from test_browser import browser  # noqa: F401  (fixture: headless Chromium)
 from test_visdom03 import python03  # noqa: F401  (fixture: the visdom 0.3 interpreter)
 from support import browser as vb
-from vizlab import VisdomLogger, VisdomServer, fast_append
-from vizlab.fast_append import PaneText, _Unsupported, fast_update_packet
+from vizlab import VisdomLogger, VisdomServer
+from vizlab.server import fast_append
+from vizlab.server.fast_append import PaneText, _Unsupported, fast_update_packet
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 
 def pane(traces=("a", "b"), n=5, version=None):
@@ -187,7 +190,7 @@ def test_stock_server_gives_the_same_windows(tmp_path, monkeypatch):
     fast = check_server(tmp_path, monkeypatch)
     stock = tmp_path / "stock.py"
     stock.write_text("def install():\n    pass\n")
-    monkeypatch.setattr("vizlab.server.FAST_APPEND", stock)
+    monkeypatch.setattr("vizlab.server.process.FAST_APPEND", stock)
     with VisdomServer(log_path=tmp_path / "stock.log") as srv:
         append_everything(srv.port, "fast", tmp_path / "stock.jsonl")
         assert read_back(srv.port, "fast") == fast

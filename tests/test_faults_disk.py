@@ -12,6 +12,8 @@ from vizlab.journal import JournalUnwritable
 from support.disk import fill
 from support.windows import points
 
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 
 def mount_tmpfs(where, options="size=1m"):
     where.mkdir()

@@ -12,6 +12,8 @@ from vizlab import VisdomLogger, cli
 from vizlab import journal as journal_mod
 from support.windows import points, window
 
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 BAD_LINES = {   # what a damaged journal holds, by kind
     "garbage": b"this is not json\n",
     "binary": b"\x00\xff\xfe\x80 binary\n",

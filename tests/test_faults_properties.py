@@ -21,9 +21,11 @@ from visdom import Visdom
 
 from vizlab import VisdomLogger, VisdomServer
 from vizlab import journal as journal_mod
-from vizlab.records import calls
-from vizlab.replay import replay
+from vizlab.logger.records import calls
+from vizlab.cli.replay import replay
 from support.disk import fill
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 RUN = itertools.count()
 KINDS = ["float", "int", "np32", "np64", "tensor", "decimal"]

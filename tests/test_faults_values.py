@@ -13,6 +13,8 @@ from vizlab import VisdomLogger
 from vizlab import journal as journal_mod
 from support.windows import points, window
 
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 
 def journal_points(path, win, trace="value"):
     return [(r["x"], r["y"][trace]) for r in journal_mod.read(path) if r["op"] == "scalars"

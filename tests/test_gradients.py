@@ -1,4 +1,4 @@
-"""vizlab.gradients against PyTorch as the oracle, and the gradient_flow runner on real MNIST and a real server."""
+"""vizlab.logger.gradients against PyTorch as the oracle, and the gradient_flow runner on real MNIST and a real server."""
 
 import json
 
@@ -7,8 +7,10 @@ import torch
 from test_runners import common_args, has_points, read_window, traces
 from torch import nn
 
-from vizlab.gradients import GradientNorms
+from vizlab.logger.gradients import GradientNorms
 from vizlab.runners import gradient_flow
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 
 class FakeLog:

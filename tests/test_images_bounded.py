@@ -12,9 +12,11 @@ from PIL import Image
 
 from vizlab import VisdomLogger
 from vizlab import journal as journal_mod
-from vizlab import writer as writer_mod
-from vizlab.data import mnist_datasets
-from vizlab.render import MAX_PIXELS, MAX_SIDE, MIN_TILE, PADDING, grid_plan
+from vizlab.logger import writer as writer_mod
+from vizlab.runner_kit.data import mnist_datasets
+from vizlab.logger.render import MAX_PIXELS, MAX_SIDE, MIN_TILE, PADDING, grid_plan
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 
 def picture(src):

@@ -8,6 +8,8 @@ import pytest
 
 from vizlab.runners import activations, himmelblau, optimizers, softmax_entropy
 
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 
 def run_runner(module, visdom_server, env, tmp_path, *extra):
     """main() of a runner against the test server; returns its metrics, checked equal to --metrics-out."""

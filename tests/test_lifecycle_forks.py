@@ -14,7 +14,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from vizlab import VisdomLogger
 from vizlab import journal as journal_mod
-from vizlab.server import free_port
+from vizlab.server.process import free_port
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 
 def journal_traces(path, win):

@@ -20,6 +20,8 @@ CHILD = r"""
 import mmap, os, signal, struct, sys, time
 from vizlab import VisdomLogger
 
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 journal, port, speed, handler, counter, marker, signame = sys.argv[1:8]
 signum = getattr(signal, signame)
 

@@ -7,8 +7,8 @@ import torch
 
 from support.lightning_kit import csv_metrics, loaders
 from support.windows import points, window
-from vizlab.replay import replay
-from vizlab.server import free_port
+from vizlab.cli.replay import replay
+from vizlab.server.process import free_port
 
 lightning = pytest.importorskip("lightning")
 from lightning.pytorch.loggers import CSVLogger  # noqa: E402
@@ -17,7 +17,7 @@ from vizlab.integrations.lightning import VizlabLogger  # noqa: E402
 
 EPOCHS, BATCHES = 3, 8
 # lightning 2.6.6 with torch 2.14 warns about its own use of torch's pytree; not ours to fix.
-pytestmark = pytest.mark.filterwarnings("ignore:`isinstance\\(treespec, LeafSpec\\)` is deprecated")
+pytestmark = [pytest.mark.server, pytest.mark.filterwarnings("ignore:`isinstance\\(treespec, LeafSpec\\)` is deprecated")]
 
 
 class TinyRegression(lightning.LightningModule):

@@ -20,7 +20,7 @@ from lightning.pytorch.loggers import CSVLogger  # noqa: E402
 from vizlab.integrations.lightning import VizlabLogger, metric_window  # noqa: E402
 
 EPOCHS, BATCHES = 2, 4
-pytestmark = pytest.mark.filterwarnings("ignore:`isinstance\\(treespec, LeafSpec\\)` is deprecated")
+pytestmark = [pytest.mark.server, pytest.mark.filterwarnings("ignore:`isinstance\\(treespec, LeafSpec\\)` is deprecated")]
 
 
 class Styles(lightning.LightningModule):

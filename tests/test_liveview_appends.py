@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vizlab import sender as sender_mod
+from vizlab.logger import sender as sender_mod
 from vizlab.connection import ServerRefused
-from vizlab.notices import Notices
-from vizlab.sender import Delivery, Sender
+from vizlab.logger.notices import Notices
+from vizlab.logger.sender import Delivery, Sender
 from vizlab.windows import Trace, Windows
 
 

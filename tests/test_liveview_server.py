@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 from vizlab import VisdomLogger, VisdomServer
 from support.windows import window
 
+import pytest  # noqa: E402
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 
 def server_traces(port, env, win):
     return {t["name"]: (t["x"], t["y"]) for t in window(port, env, win)["content"]["data"]}

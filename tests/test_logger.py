@@ -16,6 +16,8 @@ from vizlab import VisdomLogger, VisdomServer
 from vizlab import journal as journal_mod
 from support.grids import render_grid
 
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 
 def window(viz, env, win):
     return json.loads(viz.get_window_data(win, env=env))

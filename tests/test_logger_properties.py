@@ -13,7 +13,9 @@ from visdom import Visdom
 
 from vizlab import VisdomLogger
 from support.grids import render_grid
-from vizlab.render import PADDING, grid_plan
+from vizlab.logger.render import PADDING, grid_plan
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 RUN = itertools.count()
 

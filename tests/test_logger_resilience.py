@@ -11,7 +11,9 @@ from visdom import Visdom
 
 from vizlab import VisdomLogger, VisdomServer
 from vizlab import journal as journal_mod
-from vizlab.server import free_port
+from vizlab.server.process import free_port
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 
 def reader(port):

@@ -14,7 +14,9 @@ from visdom import Visdom
 from vizlab import VisdomLogger, VisdomServer
 from vizlab import connection as connection_mod
 from vizlab import journal as journal_mod
-from vizlab.replay import replay
+from vizlab.cli.replay import replay
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 
 def reader(port):
@@ -191,7 +193,7 @@ def test_sigkilled_training_process_journal_replays_all_but_the_last_interval(vi
 
 
 def test_every_distinct_problem_is_reported_and_repeats_are_rate_limited(capfd):
-    from vizlab.notices import Notices
+    from vizlab.logger.notices import Notices
 
     notices = Notices()
     for _ in range(3):

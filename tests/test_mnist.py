@@ -10,10 +10,12 @@ import pytest
 import torch
 from test_runners import REPO, common_args, has_points, read_window, traces
 
-from vizlab import data
-from vizlab.models import MLP
+from vizlab.runner_kit import data
+from vizlab.runner_kit.models import MLP
 from vizlab.runners import mnist_mlp
-from vizlab.server import free_port
+from vizlab.server.process import free_port
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 METRIC_KEYS = {"test_accuracy", "test_loss", "epochs", "seconds_per_epoch", "samples_per_second", "device"}
 

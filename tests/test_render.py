@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from support.grids import render_grid
-from vizlab.render import PADDING, png_data_url, tile_origin, tile_scale, to_unit_float
+from vizlab.logger.render import PADDING, png_data_url, tile_origin, tile_scale, to_unit_float
 
 
 def test_tile_count_and_grid_size():

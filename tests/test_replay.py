@@ -10,8 +10,10 @@ import torch
 from visdom import Visdom
 
 from vizlab import VisdomLogger, VisdomServer, cli
-from vizlab.replay import replay
-from vizlab.server import free_port
+from vizlab.cli.replay import replay
+from vizlab.server.process import free_port
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 ENV = "rp_run"
 WINDOWS = ["loss", "long", "samples", "notes", "bars", "curve"]

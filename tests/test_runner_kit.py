@@ -1,4 +1,4 @@
-"""vizlab.runner_kit and vizlab.distributed: the pure parts every runner's main relies on."""
+"""vizlab.runner_kit and vizlab.runner_kit.distributed: the pure parts every runner's main relies on."""
 
 import argparse
 import json
@@ -6,7 +6,8 @@ import json
 import pytest
 import torch
 
-from vizlab import distributed, runner_kit
+from vizlab import runner_kit
+from vizlab.runner_kit import distributed
 
 
 def parse(*argv, epochs=5):

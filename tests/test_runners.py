@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from vizlab import run as vizlab_run
+from vizlab.cli import run as vizlab_run
 from vizlab.runners import linear_regression, logistic_regression
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -108,7 +110,7 @@ def test_no_visdom_summary_points_at_the_journal_not_a_server(tmp_path, capsys):
 
 
 def test_runner_finishes_with_the_server_down(tmp_path, capsys):
-    from vizlab.server import free_port
+    from vizlab.server.process import free_port
 
     metrics = linear_regression.main(["--port", str(free_port()), "--quiet",
                                       "--journal", str(tmp_path / "down.jsonl")])

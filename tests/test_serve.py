@@ -16,9 +16,12 @@ import pytest
 import requests
 from visdom import Visdom
 
-from vizlab.assets import VERSION_FILE, assets_for
+from vizlab.server.assets import VERSION_FILE, assets_for
 from vizlab.cli import main
-from vizlab.server import ensure_server, free_port, is_visdom, state_paths, stop_detached
+from vizlab.cli.serve import describe
+from vizlab.server.process import ensure_server, free_port, is_visdom, state_paths, stop_detached
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 
 @pytest.fixture
@@ -224,16 +227,15 @@ def test_login_without_credentials_is_a_clear_error(home, cli, monkeypatch):
     assert not is_visdom(f"http://127.0.0.1:{port}")
 
 
-def test_ensure_server_starts_once_then_reuses(home, capsys):
+def test_ensure_server_starts_once_then_reuses(home):
     port = free_port()
     home.append(port)
-    url = ensure_server(port=port)
-    first = capsys.readouterr().out
-    assert url == f"http://127.0.0.1:{port}" and is_visdom(url)
-    assert url in first and "vizlab serve --stop" in first and str(state_paths(port)[0]) in first
+    url, started = ensure_server(port=port)
+    assert started and url == f"http://127.0.0.1:{port}" and is_visdom(url)
+    said = describe(port, state_paths(port)[0])
+    assert url in said and "vizlab serve --stop" in said and str(state_paths(port)[0]) in said
 
-    assert ensure_server(port=port) == url
-    assert "already running" in capsys.readouterr().out
+    assert ensure_server(port=port) == (url, False)
     viz = client(port)
     viz.text("ensured", win="w", env="serve_ensure")
     assert json.loads(viz.get_window_data("w", env="serve_ensure"))["content"] == "ensured"

@@ -21,7 +21,9 @@ import requests
 from support.servers import stock_server
 from support.windows import points
 from vizlab import VisdomLogger, access
-from vizlab.server import VisdomServer, free_port, is_visdom, probe
+from vizlab.server.process import VisdomServer, free_port, is_visdom, probe
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 NOBODY = 65534
 
@@ -303,7 +305,7 @@ def test_another_users_private_server_is_told_apart(private):
     """The other uid's `vizlab serve` on the owner's port: one line, no reuse, nothing started."""
     code, out = as_nobody("""
 import sys
-from vizlab.server import probe
+from vizlab.server.process import probe
 print(probe(sys.argv[1]))
 sys.argv = ["vizlab", "serve", "--port", sys.argv[2]]
 from vizlab.cli import main

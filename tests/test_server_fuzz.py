@@ -12,9 +12,9 @@ import pytest
 import requests
 
 from support.servers import nested, stock_server
-from vizlab.server import VisdomServer
+from vizlab.server.process import VisdomServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.server, pytest.mark.slow]
 WINDOWS = ("two", "one", "big", "note")
 
 

@@ -17,8 +17,10 @@ import requests
 from visdom.server.handlers import web_handlers as web
 
 from support.servers import nested, stock_server
-from vizlab import fast_append
-from vizlab.server import VisdomServer, free_port, is_visdom, port_in_use
+from vizlab.server import fast_append
+from vizlab.server.process import VisdomServer, free_port, is_visdom, port_in_use
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 
 

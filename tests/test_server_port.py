@@ -4,7 +4,9 @@ import pytest
 
 from test_visdom03 import python03  # noqa: F401  (fixture: the visdom 0.3 interpreter)
 from vizlab import VisdomServer
-from vizlab.server import ServerError, _spawn, _wait_until_answers, listening_ports
+from vizlab.server.process import ServerError, _spawn, _wait_until_answers, listening_ports
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 
 def test_our_server_listens_on_its_port():

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from vizlab import server
-from vizlab.server import state_paths, stop_detached
+from vizlab.server import process as server
+from vizlab.server.process import state_paths, stop_detached
 
 PORT = 1   # never a real server's port: these tests only write pid files
 

@@ -2,6 +2,9 @@ import json
 
 from vizlab import VisdomLogger
 
+import pytest  # noqa: E402
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 
 def test_scalar_reaches_server(visdom_server, viz):
     with VisdomLogger(env="smoke", port=visdom_server.port) as log:

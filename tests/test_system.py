@@ -8,6 +8,8 @@ from vizlab import VisdomLogger
 from test_serve import wait_until
 from test_compare import traces
 
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 
 def test_system_panes_show_cpu_and_memory(visdom_server, viz, tmp_path):
     env = "test_system"

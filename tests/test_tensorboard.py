@@ -14,9 +14,11 @@ from PIL import Image
 from support.windows import points, window
 from vizlab import SummaryWriter
 from support.grids import render_grid
-from vizlab.render import PADDING
-from vizlab.replay import replay
-from vizlab.server import free_port
+from vizlab.logger.render import PADDING
+from vizlab.cli.replay import replay
+from vizlab.server.process import free_port
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 STEPS = 12
 PHOTO = np.random.default_rng(0).integers(0, 255, (20, 30, 3), dtype=np.uint8)   # an HWC image

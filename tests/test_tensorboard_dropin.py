@@ -16,11 +16,13 @@ from torch.utils.tensorboard import SummaryWriter as TorchWriter
 
 from support.windows import points, window
 from vizlab import SummaryWriter
-from vizlab.integrations import tag_window
-from vizlab.replay import replay
-from vizlab.sender import Sender
-from vizlab.server import free_port
+from vizlab.integrations.naming import tag_window
+from vizlab.cli.replay import replay
+from vizlab.logger.sender import Sender
+from vizlab.server.process import free_port
 from vizlab.settings_table import read_settings
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 ADD_METHODS = sorted(n for n in dir(TorchWriter) if n.startswith("add_") and callable(getattr(TorchWriter, n)))
 

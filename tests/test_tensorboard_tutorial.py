@@ -11,6 +11,8 @@ import pytest
 
 from support.windows import points, window
 
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 SCRIPT = Path(__file__).resolve().parent.parent / "examples" / "tensorboard_tutorial.py"
 CLASSES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 

@@ -7,12 +7,14 @@ import pytest
 import torch
 
 from support.windows import points, window
-from vizlab.replay import replay
-from vizlab.server import free_port
+from vizlab.cli.replay import replay
+from vizlab.server.process import free_port
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")   # before the import: huggingface_hub reads it once; nothing is downloaded
 transformers = pytest.importorskip("transformers")
 from vizlab.integrations.transformers import VizlabCallback  # noqa: E402
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 STEPS = 20
 

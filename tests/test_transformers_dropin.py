@@ -7,8 +7,8 @@ import pytest
 
 from support.windows import points, window
 from vizlab import SummaryWriter
-from vizlab.sender import Sender
-from vizlab.server import free_port
+from vizlab.logger.sender import Sender
+from vizlab.server.process import free_port
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")   # before the import: nothing is downloaded
 transformers = pytest.importorskip("transformers")
@@ -17,6 +17,8 @@ from transformers.integrations import TensorBoardCallback  # noqa: E402
 
 from test_transformers import STEPS, train  # noqa: E402
 from vizlab.integrations.transformers import VizlabCallback  # noqa: E402
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 # The curves VizlabCallback draws: {window: traces}; both routes, in one run, must draw them alike.
 CURVES = {"loss": {"train", "eval"}, "learning_rate": {"train"}, "grad_norm": {"train"}, "epoch": {"train"},

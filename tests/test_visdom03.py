@@ -18,7 +18,9 @@ import test_logger_resilience as resilience
 from test_logger_resilience import reader, trace_points
 from test_replay import ENV as REPLAY_ENV, WINDOWS, contents, log_a_run
 from vizlab import VisdomLogger, VisdomServer
-from vizlab.server import ServerError
+from vizlab.server.process import ServerError
+
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON03 = os.environ.get("VIZLAB_VISDOM03_PYTHON") or str(REPO / ".venv-visdom03" / "bin" / "python")

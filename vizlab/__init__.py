@@ -12,7 +12,7 @@ def __getattr__(name):
         from vizlab.logger import VisdomLogger
         return VisdomLogger
     if name == "SummaryWriter":
-        from vizlab.tensorboard import SummaryWriter
+        from vizlab.integrations.tensorboard import SummaryWriter
         return SummaryWriter
     if name == "VisdomServer":
         from vizlab.server import VisdomServer

@@ -1,6 +1,6 @@
 """Who may talk to a Visdom server vizlab starts: its owner, and no web page (issue 19).
 
-Loaded by file path into the server process (`vizlab.server.server_command`) next to
+Loaded by file path into the server process (`vizlab.server.process.server_command`) next to
 fast_append.py, so it imports only the standard library and tornado. `install()` wraps every
 handler's `prepare` (tornado runs it before each request, WebSocket handshakes included):
 

@@ -12,6 +12,7 @@ import os
 import requests
 
 from vizlab.access import TOKEN_HEADER, client_token
+from vizlab.address import visdom_address
 
 
 class ServerRefused(Exception):
@@ -37,8 +38,10 @@ class Connection:
             self.session.headers[TOKEN_HEADER] = token
 
     @classmethod
-    def from_environment(cls, server, port):
-        """A connection with the credentials in VISDOM_USERNAME / VISDOM_PASSWORD (never from code)."""
+    def from_environment(cls, server=None, port=None):
+        """A connection to server:port (None: $VISDOM_SERVER / $VISDOM_PORT, else the default) with
+        the credentials in VISDOM_USERNAME / VISDOM_PASSWORD (never from code)."""
+        server, port = visdom_address(server, port)
         return cls(server, port, os.environ.get("VISDOM_USERNAME"), os.environ.get("VISDOM_PASSWORD"))
 
     def login(self):

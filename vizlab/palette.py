@@ -13,3 +13,6 @@ COLORS = (BLUE, ORANGE, GREEN, RED, PURPLE, BROWN, PINK, GREY, OLIVE, CYAN)
 def color(i):
     """The i-th colour, repeating after ten."""
     return COLORS[i % len(COLORS)]
+
+
+DASHES = ("solid", "dash", "dashdot", "dot")   # Plotly's line dashes, in the order runs get them

@@ -13,6 +13,8 @@ import math
 
 from vizlab import journal as journal_mod
 
+MAX_POINTS = 10_000   # points a line trace shows by default (VisdomLogger(max_points=...))
+
 def trace_dict(name, xs, ys, opts):
     trace = {"x": xs, "y": ys, "name": name, "type": "scatter",
              "mode": "lines+markers" if opts.get("markers") else "lines"}

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from vizlab.render import draw_labels, layout_grid
+from vizlab.logger.render import draw_labels, layout_grid
 
 
 def render_grid(images, labels=None, preds=None, nrow=8, mean=None, std=None):

@@ -3,8 +3,8 @@
 from contextlib import contextmanager
 from unittest import mock
 
-from vizlab import server as vserver
-from vizlab.server import VisdomServer
+from vizlab.server import process as vserver
+from vizlab.server.process import VisdomServer
 
 STUB = "def install(**options):\n    pass\n"
 

@@ -24,10 +24,11 @@ from lightning.fabric.utilities.logger import _convert_params, _flatten_dict
 from lightning.pytorch.loggers.logger import Logger, rank_zero_experiment
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
-from vizlab.integrations import END_WAIT, NUMBERS, split_phase, visdom_address, window_name
-from vizlab.tensorboard import SummaryWriter
-from vizlab.tensorboard_panes import log_settings_and_results
-from vizlab.tensorboard_panes import table_html
+from vizlab.address import visdom_address
+from vizlab.integrations.naming import END_WAIT, NUMBERS, split_phase, window_name
+from vizlab.integrations.tensorboard import SummaryWriter
+from vizlab.integrations.tensorboard_panes import log_settings_and_results
+from vizlab.integrations.tensorboard_panes import table_html
 
 PHASES = ("train", "val", "test")
 SUFFIXES = ("_step", "_epoch")   # what self.log(..., on_step=True, on_epoch=True) appends

@@ -12,7 +12,8 @@ import os
 
 from transformers import TrainerCallback
 
-from vizlab.integrations import END_WAIT, NUMBERS, split_phase, visdom_address, window_name
+from vizlab.address import visdom_address
+from vizlab.integrations.naming import END_WAIT, NUMBERS, split_phase, window_name
 from vizlab.logger import VisdomLogger
 from vizlab.settings_table import log_settings
 

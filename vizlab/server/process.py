@@ -1,10 +1,9 @@
-"""Start, find and stop Visdom servers (`vizlab serve`, `ensure_server`, `VisdomServer`).
+"""Start, find and stop Visdom servers (`VisdomServer`, `ensure_server`; `vizlab serve` is vizlab.cli.serve).
 
 Servers are always started through `visdom.server.run_server.main`, which never downloads
 anything (unlike `python -m visdom.server`); the UI files come from `vizlab assets install`.
 """
 
-import argparse
 import errno
 import os
 import secrets
@@ -20,15 +19,15 @@ import psutil
 import requests
 
 from vizlab import access
+from vizlab.address import DEFAULT_PORT
 from vizlab.errors import UserError
 
-DEFAULT_PORT = 8097
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_ENV_PATH = "~/.vizlab/visdom"
 STATE_DIR = "~/.vizlab"  # logs and pid files of servers started by `vizlab serve`
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 FAST_APPEND = Path(__file__).resolve().with_name("fast_append.py")  # patches the server child
-ACCESS = Path(__file__).resolve().with_name("access.py")            # checks its requests
+ACCESS = Path(__file__).resolve().parent.parent / "access.py"     # checks its requests
 ACCESS_MODES = ("private", "open", "login")
 
 
@@ -314,13 +313,15 @@ def stop_command(port):
     return "vizlab serve --stop" + ("" if port == DEFAULT_PORT else f" --port {port}")
 
 
-def warn_missing_assets():
-    from vizlab.assets import missing_files, default_static_dir
+def missing_assets_warning():
+    """A warning when this visdom's UI files are missing (its page would stay blank), else None."""
+    from vizlab.server.assets import missing_files, default_static_dir
 
     missing = missing_files(default_static_dir())
     if missing:
-        print(f"warning: {len(missing)} of Visdom's UI files are missing, so its page will stay blank; "
-              "run `vizlab assets install` (the logging API works meanwhile)", file=sys.stderr)
+        return (f"warning: {len(missing)} of Visdom's UI files are missing, so its page will stay blank; "
+                "run `vizlab assets install` (the logging API works meanwhile)")
+    return None
 
 
 def start_detached(port=DEFAULT_PORT, host=DEFAULT_HOST, env_path=DEFAULT_ENV_PATH, login=False,
@@ -387,106 +388,20 @@ def token_url(port):
     return local_url(port) + (f"/?token={token}" if token else "")
 
 
-def _describe(port, log_path=None, mode="private"):
-    if mode == "private":
-        lines = [f"Visdom is running at {local_url(port)}, for you only",
-                 f"  open: {token_url(port)}  (once; a cookie keeps that browser in)"]
-    else:
-        lines = [f"Visdom is running at {local_url(port)}"
-                 + (" (--open: anyone who reaches the port)" if mode == "open" else " (--login)")]
-    if log_path:
-        lines.append(f"  log:  {log_path}")
-        lines.append(f"  stop: {stop_command(port)}" + ("  (or `make stop`)" if port == DEFAULT_PORT else ""))
-    return "\n".join(lines)
-
-
-def _not_ours(port):
+def not_ours(port):
     return ServerError(f"port {port} has a Visdom server started by another user (it refused us); "
                        f"choose another port (--port {port + 1})")
 
 
 def ensure_server(port=DEFAULT_PORT, host=DEFAULT_HOST):
-    """URL of a Visdom server on `port`: reuse the one answering there, else start a detached one."""
+    """(URL, started) of a Visdom server on `port`: the one answering there, else a new detached one."""
     url = local_url(port)
     found = probe(url)
     if found == "visdom":
-        print(f"Visdom is already running at {url}")
-        return url
+        return url, False
     if found == "refused":
-        raise _not_ours(port)
-    warn_missing_assets()
+        raise not_ours(port)
     start_detached(port, host)
-    print(_describe(port, state_paths(port)[0]))
-    return url
+    return url, True
 
 
-def add_parser(subparsers):
-    p = subparsers.add_parser("serve", help="start a Visdom server (yours alone unless --open or --login)",
-                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--host", default=DEFAULT_HOST,
-                   help="address to listen on; 0.0.0.0 shares it with the network")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (1-65535)")
-    p.add_argument("--env-path", default=DEFAULT_ENV_PATH, help="where Visdom saves environments")
-    who = p.add_mutually_exclusive_group()
-    who.add_argument("--login", action="store_true",
-                     help="let in whoever logs in with VISDOM_USERNAME / VISDOM_PASSWORD")
-    who.add_argument("--open", action="store_true",
-                     help="plain Visdom: anyone who reaches the port may read and write "
-                          "(default: only your uid, or the printed token URL)")
-    p.add_argument("--detach", action="store_true",
-                   help=f"run in the background (log and pid file in {STATE_DIR})")
-    p.add_argument("--stop", action="store_true", help="stop the detached server on --port")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server to answer")
-    p.set_defaults(func=_serve)
-
-
-def _stop_on_signal(signum, frame):
-    raise SystemExit(128 + signum)   # unwinds `with server:`, which stops the child
-
-
-def _serve(args):
-    """A ServerError raised here reaches the user as one line (vizlab.cli.main prints it)."""
-    check_port(args.port)
-    port, url = args.port, local_url(args.port)
-    if args.stop:
-        if stop_detached(port):
-            print(f"stopped the Visdom server on port {port}")
-            return 0
-        if probe(url):
-            raise ServerError(f"the Visdom server at {url} was not started by `vizlab serve --detach`; "
-                              "stop it where it was started")
-        print(f"no Visdom server to stop on port {port}")
-        return 0
-    found = probe(url)
-    if found == "visdom":
-        print(f"Visdom is already running at {url}; reusing it")
-        return 0
-    if found == "refused":
-        raise _not_ours(port)
-    mode = "login" if args.login else "open" if args.open else "private"
-    if args.login:  # fail before starting anything; the password is never printed
-        login_environment(os.environ)
-    if args.host not in LOCAL_HOSTS:
-        who = {"open": "anyone who reaches this machine can see and change the plots",
-               "private": "other machines get in only with the token URL printed below",
-               "login": "other machines get in with the login"}[mode]
-        print(f"warning: --host {args.host}: Visdom listens on ALL network interfaces; {who}",
-              file=sys.stderr)
-    warn_missing_assets()
-    if args.detach:
-        start_detached(port, args.host, args.env_path, args.login, args.timeout, mode=mode)
-        print(_describe(port, state_paths(port)[0], mode))
-        return 0
-    log_path = state_paths(port)[0]
-    access.private_dir(log_path.parent)
-    server = VisdomServer(port, args.host, os.path.expanduser(args.env_path), args.login,
-                          log_path=log_path, startup_timeout=args.timeout, mode=mode)
-    previous = {n: signal.signal(n, _stop_on_signal) for n in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        with server:
-            print(_describe(port, mode=mode) + f"\n  (log: {log_path}; Ctrl-C stops it)", flush=True)
-            server.process.wait()
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    return 0

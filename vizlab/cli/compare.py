@@ -16,15 +16,14 @@ import sys
 import time
 
 from vizlab import journal as journal_mod
+from vizlab.address import add_address_options
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UserError
-from vizlab.palette import color
+from vizlab.palette import DASHES, color
 from vizlab.settings_table import read_settings
-from vizlab.windows import Windows, layout_of, pane_opts, trace_dict
+from vizlab.windows import MAX_POINTS, Windows, layout_of, pane_opts, trace_dict
 
-DASHES = ["solid", "dash", "dot", "dashdot"]           # one per trace name
 SETTINGS_WIN = "hparams"                               # where the runners log their settings
-MAX_POINTS = 10_000
 
 
 class Run:
@@ -161,7 +160,7 @@ def messages(runs):
             + [runs_table(runs, names, settings, differing)])
 
 
-def compare(paths, server="http://127.0.0.1", port=8097, env="compare", follow=False,
+def compare(paths, server=None, port=None, env="compare", follow=False,
             interval=1.0, stop=None, runs=None):
     """Draw the comparison of the journals `paths` in `env`; with follow, redraw as they grow
     until `stop` (a threading.Event) is set or Ctrl-C. Returns the number of windows drawn;
@@ -207,8 +206,7 @@ def add_parser(subparsers):
     p = subparsers.add_parser("compare", help="overlay several runs' journals in one Visdom environment")
     p.add_argument("journals", nargs="+", metavar="JOURNAL", help="JSONL journals written by VisdomLogger")
     p.add_argument("--env", default="compare", help="environment to draw into (default: %(default)s)")
-    p.add_argument("--server", default="http://127.0.0.1", help="Visdom server URL (default: %(default)s)")
-    p.add_argument("--port", type=int, default=8097, help="Visdom server port (default: %(default)s)")
+    add_address_options(p)
     p.add_argument("--follow", action="store_true",
                    help="keep reading the journals as runs write them; Ctrl-C stops (default: off)")
     p.add_argument("--interval", type=float, default=1.0,

@@ -1,6 +1,6 @@
 """What every runner's main needs: its options, device and seed, the logger, and the shared ending.
 
-The distributed (torchrun) helpers are in vizlab.distributed.
+The distributed (torchrun) helpers are in vizlab.runner_kit.distributed.
 """
 
 import argparse
@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from vizlab.address import add_address_options
 from vizlab.logger import VisdomLogger
 from vizlab.settings_table import log_settings
 
@@ -34,8 +35,7 @@ def runner_parser(name, description, epochs, lr=None, lr_help="learning rate", e
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N (auto picks CUDA when available)")
     p.add_argument("--env", default=name, help="Visdom environment")
-    p.add_argument("--server", default="http://127.0.0.1", help="Visdom server URL")
-    p.add_argument("--port", type=int, default=8097, help="Visdom server port")
+    add_address_options(p)
     p.add_argument("--journal", default=None, help="JSONL journal path (None: runs/<env>-<time>.jsonl)")
     p.add_argument("--no-visdom", action="store_true", help="do not contact a server; write the journal only")
     p.add_argument("--metrics-out", default=None, help="write the final figures as JSON to this file")

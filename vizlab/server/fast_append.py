@@ -5,7 +5,7 @@ Stock Visdom answers every `/update` append by deep-copying the pane and diffing
 window. `install()` wraps `UpdateHandler.wrap_func` at run time so that the common case (append
 to named or all scatter traces, no layout/opts change) builds the new pane and its JSON patch
 directly; everything else runs visdom's own code. Loaded by file path into the server process
-(`vizlab.server.server_command`), so it imports only the standard library and visdom.
+(`vizlab.server.process.server_command`), so it imports only the standard library and visdom.
 """
 
 import hashlib

@@ -1,8 +1,8 @@
 """VisdomLogger: the one class runners use to stream to Visdom.
 
-Calls only validate and enqueue (a few microseconds). The journal thread (vizlab.writer) reads
+Calls only validate and enqueue (a few microseconds). The journal thread (vizlab.logger.writer) reads
 the values, writes the JSONL journal (vizlab.journal) and feeds the window model
-(vizlab.windows); the sender thread (vizlab.sender) sends one request per changed window. The
+(vizlab.windows); the sender thread (vizlab.logger.sender) sends one request per changed window. The
 two are independent: no network wait delays the journal. Bad input raises at the call site;
 server trouble never reaches the caller; a caller faster than the journal waits (backpressure).
 """
@@ -16,16 +16,16 @@ import time
 import torch
 
 from vizlab import journal as journal_mod
-from vizlab import lifecycle
-from vizlab.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, check_trace,
+from vizlab.logger import lifecycle
+from vizlab.logger.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, check_trace,
                            image_batch, label_list, norm_stats, plain, scalar_value, sequence)
 from vizlab.journal import check_name
 from vizlab.connection import Connection
-from vizlab.notices import Notices, say
-from vizlab.render import MAX_PIXELS, grid_plan, layout_grid
-from vizlab.sender import Sender
-from vizlab.windows import Windows
-from vizlab.writer import JournalThread
+from vizlab.logger.notices import Notices, say
+from vizlab.logger.render import MAX_PIXELS, grid_plan, layout_grid
+from vizlab.logger.sender import Sender
+from vizlab.windows import MAX_POINTS, Windows
+from vizlab.logger.writer import JournalThread
 
 CLOSE_DOWN_GRACE = 2.0   # seconds close() waits for a server that refuses connections
 
@@ -33,8 +33,8 @@ CLOSE_DOWN_GRACE = 2.0   # seconds close() waits for a server that refuses conne
 class VisdomLogger:
     """Non-blocking Visdom logging with a journal; see the module docstring and README."""
 
-    def __init__(self, env="main", server="http://127.0.0.1", port=8097, journal=None, send=True,
-                 all_ranks=False, max_points=10_000, queue_size=100_000, interval=0.5,
+    def __init__(self, env="main", server=None, port=None, journal=None, send=True,
+                 all_ranks=False, max_points=MAX_POINTS, queue_size=100_000, interval=0.5,
                  close_timeout=3.0, resume_from=None):
         check_name("env", env)
         if not isinstance(max_points, int) or max_points < 10:
@@ -147,7 +147,7 @@ class VisdomLogger:
                 self._writer.notices.report(f"images:{win}", f"window {win!r}: {note} are shown "
                                             f"(a grid holds at most {MAX_PIXELS} pixels)", once=True)
         # make_grid here, on the caller's thread and device: a torch op on the sender thread would
-        # start a second OpenMP pool competing with training (see vizlab.render).
+        # start a second OpenMP pool competing with training (see vizlab.logger.render).
         grid, tile_h, tile_w, columns = layout_grid(images, nrow, mean, std)
         self._put(("images", win, grid, (tile_h, tile_w, columns), labels, preds, opts))
 
@@ -253,7 +253,7 @@ class VisdomLogger:
 
     def watch_system(self, every=2.0):
         """Log CPU %, RSS and CUDA memory/utilization every `every` s from a background thread."""
-        from vizlab.system import SystemWatcher
+        from vizlab.logger.system import SystemWatcher
         return SystemWatcher(self, every) if self.active else None
 
 

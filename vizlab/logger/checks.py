@@ -11,6 +11,8 @@ from decimal import Decimal
 import numpy as np
 import torch
 
+from vizlab.palette import DASHES
+
 LINE_OPTS = {"title": str, "xlabel": str, "ylabel": str, "xtype": str, "ytype": str,
              "xtickmin": _numbers.Real, "xtickmax": _numbers.Real, "ytickmin": _numbers.Real,
              "ytickmax": _numbers.Real, "legend": (bool, list, tuple), "showlegend": bool,
@@ -19,7 +21,6 @@ LINE_OPTS = {"title": str, "xlabel": str, "ylabel": str, "xtype": str, "ytype": 
              "marginleft": _numbers.Real, "marginright": _numbers.Real,
              "margintop": _numbers.Real, "marginbottom": _numbers.Real,
              "linecolor": (str, list, tuple, np.ndarray, dict), "dash": (str, list, tuple, np.ndarray, dict)}
-DASHES = ("solid", "dash", "dashdot", "dot")
 PANE_OPTS = {"title": str, "width": _numbers.Real, "height": _numbers.Real}
 IMAGE_OPTS = dict(PANE_OPTS, caption=str)
 KINDS = {"line": LINE_OPTS, "images": IMAGE_OPTS, "text": PANE_OPTS, "figure": PANE_OPTS}

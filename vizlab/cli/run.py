@@ -3,10 +3,13 @@
 import argparse
 import importlib
 import pkgutil
+import sys
 
 import vizlab.runners
 from vizlab.errors import UsageError, UserError
-from vizlab.server import ensure_server
+from vizlab.address import add_address_options
+from vizlab.cli.serve import describe
+from vizlab.server.process import ensure_server, missing_assets_warning, state_paths
 
 # Runner -> short but meaningful settings for `vizlab demo`, in lesson order.
 # A name with no module in vizlab.runners is skipped, so this table may run ahead of the runners.
@@ -42,7 +45,7 @@ def add_parser(subparsers):
 
     demo = subparsers.add_parser("demo", help="run every lesson runner briefly against a local Visdom server",
                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    demo.add_argument("--port", type=int, default=8097, help="Visdom port (a server is started if none answers)")
+    add_address_options(demo, server=False)   # a server is started on that port if none answers
     demo.add_argument("--only", nargs="+", metavar="NAME", default=None,
                       help="run only these runners (None: every runner that exists)")
     demo.set_defaults(func=_demo)
@@ -61,7 +64,12 @@ def _demo(args):
     unknown = sorted(set(args.only or ()) - set(available_runners()))
     if unknown:
         raise UsageError(f"no runner named {', '.join(unknown)}; available: {', '.join(available_runners())}")
-    url = ensure_server(args.port).replace("127.0.0.1", "localhost")
+    warning = missing_assets_warning()
+    if warning:
+        print(warning, file=sys.stderr)
+    url, started = ensure_server(args.port)
+    print(describe(args.port, state_paths(args.port)[0]) if started else f"Visdom is already running at {url}")
+    url = url.replace("127.0.0.1", "localhost")
     failed = []
     for name in names:
         print(f"\n== {name}: watch at {url}/env/{name}", flush=True)

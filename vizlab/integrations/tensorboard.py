@@ -2,7 +2,7 @@
 
 Code written for TensorBoard changes one import. Every add_* method of torch's writer is here with
 the same arguments (README "TensorBoard code" maps each to its pane). Scalar tags follow the naming
-rule of vizlab.integrations.tag_window: 'Loss/train' and 'train/loss' both give window 'Loss'/'loss'
+rule of vizlab.integrations.naming.tag_window: 'Loss/train' and 'train/loss' both give window 'Loss'/'loss'
 with trace 'train'. A tag never silently replaces another: a name already used by another kind of
 pane gets a window of its own, '<name>_<kind>', titled '<tag> (<kind>)'.
 x is the step; global_step=None means the next step of that tag (0 first).
@@ -19,12 +19,13 @@ from datetime import datetime
 import numpy as np
 import torch
 
-from vizlab import tensorboard_panes as panes
-from vizlab.tensorboard_panes import histogram_heatmap, log_settings_and_results, plain_values
-from vizlab.integrations import tag_window, visdom_address, window_name
+from vizlab.address import visdom_address
+from vizlab.integrations import tensorboard_panes as panes
+from vizlab.integrations.tensorboard_panes import histogram_heatmap, log_settings_and_results, plain_values
+from vizlab.integrations.naming import tag_window, window_name
 from vizlab.logger import VisdomLogger
-from vizlab.tensorboard_custom import Chart, parse_layout
-from vizlab.tensorboard_images import ImageMethods, to_nchw   # noqa: F401 (to_nchw: public helper)
+from vizlab.integrations.tensorboard_custom import Chart, parse_layout
+from vizlab.integrations.tensorboard_images import ImageMethods, to_nchw   # noqa: F401 (to_nchw: public helper)
 
 TEXT_KEEP = 50          # text entries shown per tag (the journal keeps all)
 HISTOGRAM_STEPS = 200   # steps kept per histogram heatmap (older ones thinned out)

@@ -15,17 +15,17 @@ import sys
 import requests
 
 from vizlab import journal as journal_mod
+from vizlab.address import add_address_options
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UsageError, UserError
-from vizlab.windows import Windows
+from vizlab.windows import MAX_POINTS, Windows
 
-DEFAULT_MAX_POINTS = 10_000
 
 
 SKIPPED = 3   # exit code: replayed, but some lines were skipped
 
 
-def replay(path, server="http://127.0.0.1", port=8097, env=None, skipped=None):
+def replay(path, server=None, port=None, env=None, skipped=None):
     """Send every window recorded in `path`; returns (events read, windows sent). Lines that are
     not journal records are skipped and, when `skipped` is a list, added to it as (line, why)."""
     skipped = [] if skipped is None else skipped
@@ -39,10 +39,10 @@ def replay(path, server="http://127.0.0.1", port=8097, env=None, skipped=None):
             # A journal reused by a later run: the earlier run's windows were on the server
             # as they were when it ended, and the new run started its windows afresh.
             sent += _send_all(connection, model)
-            model = Windows(env or record.get("env", "main"), record.get("max_points", DEFAULT_MAX_POINTS))
+            model = Windows(env or record.get("env", "main"), record.get("max_points", MAX_POINTS))
             continue
         if model is None:
-            model = Windows(env or "main", DEFAULT_MAX_POINTS)
+            model = Windows(env or "main", MAX_POINTS)
         try:
             model.apply(record)
         except (KeyError, TypeError, ValueError) as err:
@@ -68,8 +68,7 @@ def _send_all(connection, model):
 def add_parser(subparsers):
     p = subparsers.add_parser("replay", help="rebuild a run's windows on a Visdom server from its journal")
     p.add_argument("journal", help="JSONL journal written by VisdomLogger (its path is printed at start)")
-    p.add_argument("--server", default="http://127.0.0.1", help="Visdom server URL (default: %(default)s)")
-    p.add_argument("--port", type=int, default=8097, help="Visdom server port (default: %(default)s)")
+    add_address_options(p)
     p.add_argument("--env", default=None,
                    help="environment to rebuild into (default: the env recorded in the journal)")
     p.set_defaults(func=_main)

@@ -114,7 +114,7 @@ class Converter:
             record = {"op": op, "win": win, "x": self._xs(x),
                       "y": {n: [self._finite(v, win, n) for v in numbers(seq)] for n, seq in ys.items()}}
         elif op == "images":
-            from vizlab.render import draw_labels, png_data_url   # Pillow: only when images come
+            from vizlab.logger.render import draw_labels, png_data_url   # Pillow: only when images come
 
             _, _, grid, (tile_h, tile_w, columns), labels, preds, opts = event
             grid = draw_labels(grid, tile_h, tile_w, columns, _labels(labels), _labels(preds))

@@ -1,4 +1,4 @@
-"""SummaryWriter's image, figure, audio and video methods (a mixin of vizlab.tensorboard's writer)
+"""SummaryWriter's image, figure, audio and video methods (a mixin of vizlab.integrations.tensorboard's writer)
 and their renderers: boxes drawn with Pillow, WAV via the stdlib `wave` module, GIF via Pillow."""
 
 import base64
@@ -8,7 +8,7 @@ import wave
 import numpy as np
 import torch
 
-from vizlab.tensorboard_panes import as_array
+from vizlab.integrations.tensorboard_panes import as_array
 
 
 class ImageMethods:

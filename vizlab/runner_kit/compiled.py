@@ -20,7 +20,7 @@ class CompiledSGDTrainer:
     decay (as CosineAnnealingLR to 0 over `total_steps`), one call of `step()` per batch.
 
     Batches: call `new_epoch(batches)` with the epoch's index tensors (all of `batch_size`, e.g.
-    vizlab.data.shuffled_batches without its short last batch), then `step()` once per batch.
+    vizlab.runner_kit.data.shuffled_batches without its short last batch), then `step()` once per batch.
     """
 
     def __init__(self, model, train_x, train_y, batch_size, steps_per_epoch, lr, momentum, total_steps,

@@ -1,6 +1,6 @@
 """Renderers for SummaryWriter's richer add_* methods: pure functions from the caller's data to
 what a Visdom pane shows (HTML for text panes, Plotly traces for figures). The image, audio and
-video renderers are in vizlab.tensorboard_images.
+video renderers are in vizlab.integrations.tensorboard_images.
 """
 
 import html
@@ -127,8 +127,8 @@ def metadata_labels(metadata, n, header):
 def label_images(label_img, coords):
     """Plotly layout images: each point's label image (N, C, H, W) drawn at the point (at most
     LABEL_IMAGES of them), a thirtieth of the plot's extent in size."""
-    from vizlab.render import png_data_url
-    from vizlab.tensorboard_images import hwc_uint8, to_nchw
+    from vizlab.logger.render import png_data_url
+    from vizlab.integrations.tensorboard_images import hwc_uint8, to_nchw
     images = to_nchw(label_img, "NCHW", "add_embedding")
     if len(images) != len(coords):
         raise ValueError(f"add_embedding: label_img has {len(images)} images for {len(coords)} points")

@@ -152,7 +152,7 @@ def npm_source(url):
         if hit:
             return hit.expand(spec), hit.expand(member)
     raise AssetError(f"vizlab does not know which npm package holds {url}; "
-                     "add it to CDN_TO_NPM in vizlab/assets.py")
+                     "add it to CDN_TO_NPM in vizlab/server/assets.py")
 
 
 def assets_for(visdom_dir=None):
@@ -195,13 +195,15 @@ def _npm():
     return npm
 
 
-def fetch_tarballs(specs, cache_dir):
-    """Path of each spec's npm tarball, packing only the ones not yet in `cache_dir`."""
+def fetch_tarballs(specs, cache_dir, progress=None):
+    """Path of each spec's npm tarball, packing only the ones not yet in `cache_dir`;
+    progress(message) hears what is fetched (a long wait offline)."""
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     todo = sorted(s for s in set(specs) if not (cache_dir / _tarball_name(s)).is_file())
     if todo:
-        print(f"fetching {len(todo)} npm package(s): {' '.join(todo)}")
+        if progress:
+            progress(f"fetching {len(todo)} npm package(s): {' '.join(todo)}")
         # Pack into a temp folder first: a failed run must not leave partial tarballs in the cache.
         with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".pack-") as tmp:
             # One quick retry: offline, npm's defaults would retry for over a minute before failing.
@@ -222,10 +224,10 @@ def fetch_tarballs(specs, cache_dir):
     return {spec: cache_dir / _tarball_name(spec) for spec in set(specs)}
 
 
-def extract_from_npm(dest_dir, wanted, cache_dir):
+def extract_from_npm(dest_dir, wanted, cache_dir, progress=None):
     """Write each (static path, spec, member) of `wanted` under dest_dir, one pass per tarball."""
     dest_dir = Path(dest_dir)
-    tarballs = fetch_tarballs([spec for _, spec, _, _ in wanted], cache_dir)
+    tarballs = fetch_tarballs([spec for _, spec, _, _ in wanted], cache_dir, progress)
     for spec, tarball in sorted(tarballs.items()):
         by_member = {}  # member -> static paths it provides
         for rel, s, member, _ in wanted:
@@ -268,8 +270,10 @@ def download_from_cdns(dest_dir, wanted):
         _write_atomic(Path(dest_dir) / rel, reply.content)
 
 
-def install(static_dir=None, source_dir=None, cache_dir=None, visdom_dir=None, python=None):
-    """Make the static folder of the target visdom complete; returns the number of files written."""
+def install(static_dir=None, source_dir=None, cache_dir=None, visdom_dir=None, python=None, progress=None):
+    """Make the static folder of the target visdom complete; returns the number of files written.
+    progress(message) hears what is fetched and the result (vizlab assets passes print)."""
+    progress = progress or (lambda message: None)
     visdom_dir = resolve_visdom_dir(visdom_dir, python, static_dir)
     static_dir = Path(static_dir or visdom_dir / "static")
     cache_dir = cache_dir or default_cache_dir()
@@ -278,13 +282,13 @@ def install(static_dir=None, source_dir=None, cache_dir=None, visdom_dir=None, p
     missing = set(missing_files(static_dir, visdom_dir))
     wanted = [a for a in assets if a[0] in missing]
     if not missing:
-        print(f"all {len(assets)} files of visdom {version} present in {static_dir}")
+        progress(f"all {len(assets)} files of visdom {version} present in {static_dir}")
         return 0
     if wanted:
         if source_dir:
             copy_from_dir(source_dir, static_dir, wanted)
         elif shutil.which("npm"):
-            extract_from_npm(static_dir, wanted, cache_dir)
+            extract_from_npm(static_dir, wanted, cache_dir, progress)
         else:
             try:
                 download_from_cdns(static_dir, wanted)
@@ -298,84 +302,18 @@ def install(static_dir=None, source_dir=None, cache_dir=None, visdom_dir=None, p
     # Written last: with it, visdom's server trusts the folder and never downloads.
     if version != "no_version_file":
         _write_atomic(static_dir / VERSION_FILE, version.encode())
-    print(f"installed {len(wanted)} file(s) into {static_dir}; "
+    progress(f"installed {len(wanted)} file(s) into {static_dir}; "
           f"all {len(assets)} files of visdom {version} present")
     return len(wanted)
 
 
-def download(dest_dir, cache_dir=None, visdom_dir=None, python=None):
+def download(dest_dir, cache_dir=None, visdom_dir=None, python=None, progress=None):
     """Fetch every asset of the target visdom from npm into `dest_dir` (static/ layout), for `install --from`."""
+    progress = progress or (lambda message: None)
     visdom_dir = resolve_visdom_dir(visdom_dir, python)
     assets = assets_for(visdom_dir)
-    extract_from_npm(dest_dir, assets, cache_dir or default_cache_dir())
-    print(f"wrote {len(assets)} files of visdom {visdom_version(visdom_dir)} into {dest_dir}\n"
-          f"on the offline machine (same visdom version): vizlab assets install --from {dest_dir}")
+    extract_from_npm(dest_dir, assets, cache_dir or default_cache_dir(), progress)
+    progress(f"wrote {len(assets)} files of visdom {visdom_version(visdom_dir)} into {dest_dir}\n"
+             f"on the offline machine (same visdom version): vizlab assets install --from {dest_dir}")
 
 
-def _add_target(parser):
-    """Which visdom's download list counts (visdom versions ask for different files)."""
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--python", metavar="PY", default=None,
-                       help="the visdom of this interpreter, e.g. .venv-visdom03/bin/python "
-                            "(default: the visdom owning --static-dir, else this interpreter's)")
-    group.add_argument("--visdom-dir", metavar="DIR", default=None,
-                       help="the visdom package folder (site-packages/visdom) (default: as --python)")
-
-
-def add_parser(subparsers):
-    p = subparsers.add_parser("assets", help="install Visdom's UI files so its server runs offline")
-    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    cache_help = "where npm tarballs are cached (default: %(default)s)"
-    static_help = "visdom's static folder to fill (default: the target visdom package's static/)"
-
-    inst = actions.add_parser("install", help="put every UI file into visdom's static folder")
-    inst.add_argument("--from", dest="source_dir", metavar="DIR", default=None,
-                      help="copy from DIR made by `vizlab assets download DIR` (default: fetch with npm)")
-    inst.add_argument("--static-dir", metavar="DIR", default=None, help=static_help)
-    inst.add_argument("--cache-dir", metavar="DIR", default=str(default_cache_dir()), help=cache_help)
-    _add_target(inst)
-    inst.set_defaults(func=_run_install)
-
-    down = actions.add_parser("download", help="fetch every UI file from npm into DIR (for air-gapped machines)")
-    down.add_argument("dir", metavar="DIR", help="folder to fill, same layout as visdom's static/ (no default)")
-    down.add_argument("--cache-dir", metavar="DIR", default=str(default_cache_dir()), help=cache_help)
-    _add_target(down)
-    down.set_defaults(func=_run_download)
-
-    stat = actions.add_parser("status", help="list missing UI files; exit 1 if any are missing")
-    stat.add_argument("--static-dir", metavar="DIR", default=None, help=static_help)
-    _add_target(stat)
-    stat.set_defaults(func=_run_status)
-
-
-def _run_install(args):
-    try:
-        install(args.static_dir, args.source_dir, args.cache_dir, args.visdom_dir, args.python)
-    except OSError as exc:   # a path the user named cannot be read or written
-        raise AssetError(str(exc)) from None
-    return 0
-
-
-def _run_download(args):
-    try:
-        download(args.dir, args.cache_dir, args.visdom_dir, args.python)
-    except OSError as exc:
-        raise AssetError(str(exc)) from None
-    return 0
-
-
-def _run_status(args):
-    visdom_dir = resolve_visdom_dir(args.visdom_dir, args.python, args.static_dir)
-    static_dir = Path(args.static_dir or visdom_dir / "static")
-    missing = missing_files(static_dir, visdom_dir)
-    if not missing:
-        print(f"all {len(download_list(visdom_dir))} files of visdom {visdom_version(visdom_dir)} "
-              f"present in {static_dir}")
-        return 0
-    print(f"{len(missing)} missing in {static_dir} (visdom {visdom_version(visdom_dir)}):")
-    for rel in missing:
-        print(f"  {rel}")
-    target = "".join(f" --{k.replace('_', '-')} {v}" for k, v in
-                     [("static_dir", args.static_dir), ("python", args.python), ("visdom_dir", args.visdom_dir)] if v)
-    print("fix: vizlab assets install" + target)
-    return 1

@@ -42,7 +42,7 @@ import struct
 import threading
 import time
 
-from vizlab.notices import say
+from vizlab.logger.notices import say
 
 NOT_SENDABLE = ("a VisdomLogger cannot be pickled to another process (spawn or forkserver start "
                 "methods, or a task argument): with the fork start method a child uses the logger it "

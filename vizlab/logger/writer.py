@@ -13,8 +13,8 @@ import threading
 import time
 
 from vizlab import journal as journal_mod
-from vizlab.notices import say
-from vizlab.records import Converter, calls
+from vizlab.logger.notices import say
+from vizlab.logger.records import Converter, calls
 
 CLOSED = "VisdomLogger is closed; open a new one to keep logging"
 

@@ -10,7 +10,7 @@ import time
 import requests
 
 from vizlab.connection import ServerRefused
-from vizlab.notices import say
+from vizlab.logger.notices import say
 
 PACE = 20       # a round's requests may take at most 1/PACE of the time ...
 MAX_WAIT = 1.0  # ... but no wait between rounds is longer than this (many windows keep up)

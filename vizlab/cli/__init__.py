@@ -1,0 +1,33 @@
+"""The `vizlab` command: one module per sub-command, the only code in vizlab that prints and exits.
+
+Each module has `add_parser(subparsers)`, which sets `func(args) -> exit code`. None of them
+imports torch at import time, so `vizlab --help` is quick; `vizlab run` imports a runner when run.
+"""
+
+import argparse
+import sys
+
+from vizlab.cli import assets, compare, replay, run, serve
+from vizlab.errors import UserError
+
+SUBCOMMANDS = [assets, serve, replay, compare, run]
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="vizlab", description="Live Visdom dashboards for PyTorch training.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in SUBCOMMANDS:
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except UserError as problem:  # the message says what to do; a traceback would bury it
+        one_line = " ".join(part.strip() for part in str(problem).splitlines() if part.strip())
+        print(f"vizlab {args.command}: {one_line}", file=sys.stderr)
+        return problem.exit_code
+    except KeyboardInterrupt:
+        return 130
