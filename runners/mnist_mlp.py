@@ -78,21 +78,16 @@ def declare_windows(log, log_every, test_images):
                width=420, height=300, layoutopts={"plotly": {"yaxis": {"title": "samples/s", "rangemode": "tozero"}}})
 
 
-def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    preset = PRESETS[args.preset]
-    args.lr = preset["lr"] if args.lr is None else args.lr
-    rank, world_size, device = distributed.init_distributed(args.device, parser)
+def check_options(parser, args, world_size):
     if args.compile and world_size > 1:
         parser.error("--compile runs in one process for now; drop --compile or start one process")
     if args.compile and (args.checkpoint or args.resume):
         parser.error("--compile keeps its optimizer state inside the compiled step, which checkpoints "
                      "do not hold yet; drop --compile or --checkpoint/--resume")
-    runner_kit.seed_everything(args.seed)
-    say = print if rank == 0 and not args.quiet else (lambda *a, **k: None)
 
-    # 1. Data: the whole set as normalized tensors on the device (no per-sample transforms).
+
+def load_data(parser, args, device, rank, world_size):
+    """The whole set as normalized tensors on the device (no per-sample transforms)."""
     try:
         train_x, train_y, test_x, test_y = distributed.rank_zero_first(
             lambda: load_mnist(args.data_dir, device), rank, world_size)
@@ -100,24 +95,78 @@ def main(argv=None):
         parser.exit(1, f"{parser.prog}: error: {problem}\n" if rank == 0 else "")
     if args.subset:
         train_x, train_y = train_x[: args.subset], train_y[: args.subset]
-    sample_x, sample_y = test_x[: args.samples], test_y[: args.samples]
-    per_rank_batch = max(1, args.batch_size // world_size)
-    samples_per_epoch = len(train_x) - len(train_x) % world_size  # over all ranks
+    return train_x, train_y, test_x, test_y
+
+
+def epoch_plan(n_train, batch_size, world_size, compile):
+    """(batch per rank, steps per epoch, samples per epoch over all ranks)."""
+    per_rank_batch = max(1, batch_size // world_size)
+    samples_per_epoch = n_train - n_train % world_size
     steps_per_epoch = -(-(samples_per_epoch // world_size) // per_rank_batch)
-    if args.compile:  # fixed shapes: full batches only
-        steps_per_epoch = len(train_x) // per_rank_batch
+    if compile:  # fixed shapes: full batches only
+        steps_per_epoch = n_train // per_rank_batch
         samples_per_epoch = steps_per_epoch * per_rank_batch
-    # Every rank draws the same permutation from its own generator and keeps its shard of it.
+    return per_rank_batch, steps_per_epoch, samples_per_epoch
+
+
+def build_model(preset, device, world_size):
+    """The MLP, and what trains it: wrapped for gradient averaging when torchrun started several processes."""
+    model = MLP(relu_on_logits=preset["relu_on_logits"], kaiming_init=preset["kaiming_init"]).to(device)
+    if world_size == 1:
+        return model, model
+    return model, nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def train_epoch(step_fn, batches, log, epoch, steps_per_epoch, log_every, bar):
+    """One epoch of steps; the loss tensor goes to the logger unread (the loop never waits on the device)."""
+    for step, idx in enumerate(bar, start=1):
+        loss = step_fn(idx)
+        if step % log_every == 0:
+            log.scalar("loss", epoch - 1 + step / steps_per_epoch, loss.detach(), trace="train")
+
+
+def show_epoch(log, model, epoch, test_loss, correct, count, throughput, sample_x, sample_y):
+    log.scalar("loss", epoch, test_loss, trace="val")
+    with torch.no_grad():
+        predicted = model(sample_x).argmax(1)
+    log.images("samples", sample_x, labels=sample_y, preds=predicted, nrow=8,
+               title=f"epoch {epoch}: predicted (true), mistakes marked", mean=MNIST_MEAN, std=MNIST_STD)
+    log.scalar("accuracy", epoch, 100.0 * correct / count, trace="val")
+    log.scalar("throughput", epoch, throughput, trace="train")
+
+
+def final_metrics(args, accuracy, test_loss, epoch_seconds, trained_samples, device, world_size,
+                  compile_seconds, run_seconds):
+    return {"test_accuracy": accuracy, "test_loss": test_loss, "epochs": args.epochs,
+            "seconds_per_epoch": sum(epoch_seconds) / len(epoch_seconds),
+            "samples_per_second": trained_samples / sum(epoch_seconds),
+            "device": str(device), "world_size": world_size, "preset": args.preset,
+            "backend": torch.distributed.get_backend() if torch.distributed.is_initialized() else None,
+            "compile": args.compile, "compile_seconds": compile_seconds, "run_seconds": run_seconds}
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    preset = PRESETS[args.preset]
+    args.lr = preset["lr"] if args.lr is None else args.lr
+    rank, world_size, device = distributed.init_distributed(args.device, parser)
+    check_options(parser, args, world_size)
+    runner_kit.seed_everything(args.seed)
+    say = print if rank == 0 and not args.quiet else (lambda *a, **k: None)
+
+    # 1. Data, and how an epoch splits it. Every rank draws the same permutation from its own
+    #    generator and keeps its shard of it.
+    train_x, train_y, test_x, test_y = load_data(parser, args, device, rank, world_size)
+    sample_x, sample_y = test_x[: args.samples], test_y[: args.samples]
+    per_rank_batch, steps_per_epoch, samples_per_epoch = epoch_plan(len(train_x), args.batch_size,
+                                                                    world_size, args.compile)
     shuffle = torch.Generator(device=device).manual_seed(args.seed)
 
-    # 2. Model (wrapped for gradient averaging when torchrun started several processes).
-    model = MLP(relu_on_logits=preset["relu_on_logits"], kaiming_init=preset["kaiming_init"]).to(device)
-    trained = model
-    if world_size > 1:
-        trained = nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None)
+    # 2. Model.
+    model, trained = build_model(preset, device, world_size)
 
-    # 3. Loss and optimizer.
+    # 3. Loss and optimizer (with --compile: the same SGD and schedule, as one compiled step).
     criterion = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=preset["momentum"])
     schedule = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs * steps_per_epoch)
@@ -127,10 +176,19 @@ def main(argv=None):
     started = time.perf_counter()
     compiled = (CompiledSGDTrainer(model, train_x, train_y, per_rank_batch, steps_per_epoch, args.lr,
                                    preset["momentum"], args.epochs * steps_per_epoch, preset["cosine"])
-                if args.compile else None)  # the same SGD and schedule, as one compiled step
+                if args.compile else None)
     compile_seconds = time.perf_counter() - started
 
-    # 4. Train; the hot loop never waits for the device: the logger reads the loss tensor later.
+    def eager_step(idx):
+        loss = criterion(trained(train_x[idx]), train_y[idx])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if schedule:
+            schedule.step()
+        return loss
+
+    # 4. Train, then test and show each epoch.
     epoch_seconds, trained_samples = [], 0
     run_started = time.perf_counter()
     with runner_kit.open_logger(args, **ckpt.logger_options()) as log:
@@ -146,19 +204,9 @@ def main(argv=None):
                 batches = batches[:steps_per_epoch]
                 compiled.new_epoch(batches)
             bar = runner_kit.progress(batches, args, desc=f"epoch {epoch}/{args.epochs}", unit="batch",
-                                    leave=False, disable=rank != 0 or args.quiet)
-            for step, idx in enumerate(bar, start=1):
-                if compiled:
-                    loss = compiled.step()
-                else:
-                    loss = criterion(trained(train_x[idx]), train_y[idx])
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                    if schedule:
-                        schedule.step()
-                if step % args.log_every == 0:
-                    log.scalar("loss", epoch - 1 + step / steps_per_epoch, loss.detach(), trace="train")
+                                      leave=False, disable=rank != 0 or args.quiet)
+            train_epoch(lambda idx: compiled.step() if compiled else eager_step(idx), batches, log, epoch,
+                        steps_per_epoch, args.log_every, bar)
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             epoch_seconds.append(time.perf_counter() - started)
@@ -166,24 +214,13 @@ def main(argv=None):
 
             test_loss, correct, count = evaluate(model, test_x, test_y, rank, world_size)
             throughput = samples_per_epoch / epoch_seconds[-1]
-            log.scalar("loss", epoch, test_loss, trace="val")
-            with torch.no_grad():
-                predicted = model(sample_x).argmax(1)
-            log.images("samples", sample_x, labels=sample_y, preds=predicted, nrow=8,
-                       title=f"epoch {epoch}: predicted (true), mistakes marked", mean=MNIST_MEAN, std=MNIST_STD)
-            log.scalar("accuracy", epoch, 100.0 * correct / count, trace="val")
-            log.scalar("throughput", epoch, throughput, trace="train")
+            show_epoch(log, model, epoch, test_loss, correct, count, throughput, sample_x, sample_y)
             say(f"epoch {epoch}/{args.epochs}: test loss {test_loss:.4f}, accuracy {correct}/{count} "
                 f"({100.0 * correct / count:.2f} %), {epoch_seconds[-1]:.2f} s, {throughput:,.0f} samples/s")
             ckpt.save(epoch, log)
 
-    metrics = {"test_accuracy": correct / count, "test_loss": test_loss, "epochs": args.epochs,
-               "seconds_per_epoch": sum(epoch_seconds) / len(epoch_seconds),
-               "samples_per_second": trained_samples / sum(epoch_seconds),
-               "device": str(device), "world_size": world_size, "preset": args.preset,
-               "backend": torch.distributed.get_backend() if torch.distributed.is_initialized() else None,
-               "compile": args.compile, "compile_seconds": compile_seconds,
-               "run_seconds": time.perf_counter() - run_started}
+    metrics = final_metrics(args, correct / count, test_loss, epoch_seconds, trained_samples, device,
+                            world_size, compile_seconds, time.perf_counter() - run_started)
     if rank == 0:
         runner_kit.finish("mnist_mlp", args, metrics,
                           f"test accuracy {100 * metrics['test_accuracy']:.2f} % (loss {test_loss:.4f}) after "
