@@ -129,6 +129,9 @@ class Converter:
         elif op == "window":
             _, _, kind, opts = event
             record = {"op": op, "win": win, "kind": kind}
+        elif op == "settings":
+            _, _, entry, opts = event
+            record = dict({"op": op, "win": win}, **entry)
         else:
             raise ValueError(f"unknown event {op!r}")
         if opts:

@@ -14,7 +14,7 @@ import torch
 from tqdm import tqdm
 
 from vizlab.logger import VisdomLogger
-from vizlab.settings_table import log_settings
+from vizlab import run_settings
 
 
 TRAINS_NOTHING = object()   # runner_parser(epochs=TRAINS_NOTHING): no --epochs and no --lr
@@ -127,4 +127,4 @@ def log_hparams(log, args, **extra):
     """
     rows = {k: v for k, v in vars(args).items() if k not in PLUMBING}
     rows.update(extra)
-    log_settings(log, "hparams", {None: rows})
+    run_settings.record(log, rows, win="hparams")

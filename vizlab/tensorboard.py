@@ -20,7 +20,8 @@ import numpy as np
 import torch
 
 from vizlab import tensorboard_panes as panes
-from vizlab.tensorboard_panes import histogram_heatmap, log_settings_and_results, plain_values
+from vizlab import run_settings
+from vizlab.tensorboard_panes import histogram_heatmap, plain_values
 from vizlab.integrations import tag_window, visdom_address, window_name
 from vizlab.logger import VisdomLogger
 from vizlab.tensorboard_custom import Chart, parse_layout
@@ -204,9 +205,8 @@ class SummaryWriter(ImageMethods):
             if not isinstance(value, (int, float, str, bool, torch.Tensor)) and value is not None:
                 raise ValueError(f"add_hparams: value of {key!r} is {type(value).__name__}; "
                                  "use int, float, str, bool or a one-element tensor")
-        metrics = {k: v.item() if isinstance(v, torch.Tensor) else v for k, v in metric_dict.items()}
-        log_settings_and_results(self.logger, self._window("hparams", "hparams"), hparam_dict, metrics,
-                                 f"hparams{f' ({run_name})' if run_name else ''}")
+        run_settings.record(self.logger, hparam_dict, win=self._window("hparams", "hparams"),
+                            title=f"hparams{f' ({run_name})' if run_name else ''}", results=metric_dict)
 
     # ------------------------------------------------------------------ histograms, PR curves
 

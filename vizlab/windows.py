@@ -12,6 +12,7 @@ once, empty, so the page shows the windows in the order they were declared.
 import math
 
 from vizlab import journal as journal_mod
+from vizlab.settings_table import settings_pane
 
 def trace_dict(name, xs, ys, opts):
     trace = {"x": xs, "y": ys, "name": name, "type": "scatter",
@@ -294,12 +295,14 @@ class Windows:
         self.max_points = max_points
         self.windows = {}
         self.declared = {}        # name -> its "window" record
+        self.settings = {}        # name -> its last "settings" record (what compare reads)
         self.turns = 0            # requests built so far
         self.requests = {"whole": 0, "append": 0, "message": 0}   # requests built, by kind
 
     def reset(self):
         self.windows.clear()
         self.declared.clear()
+        self.settings.clear()
 
     # --- applying journal records
     def apply(self, record):
@@ -327,6 +330,8 @@ class Windows:
             message = self._message_of(record)
             self.windows[record["win"]] = win = Window("message", message["opts"])
             win.message = message
+            if op == "settings":
+                self.settings[record["win"]] = record
 
     def _declare(self, name, kind, opts):
         win = self.windows.get(name)
@@ -373,6 +378,8 @@ class Windows:
         defaults = {"title": name}
         if op == "image":   # the grid's own size, unless declared or given
             defaults.update(zip(("width", "height"), record.get("size", ())))
+        elif op == "settings":   # the table, and the pane sized to it
+            content, defaults["width"], defaults["height"] = settings_pane(record)
         elif op == "figure":
             title = (record.get("layout") or {}).get("title")
             defaults["title"] = title if isinstance(title, str) else name
@@ -381,6 +388,8 @@ class Windows:
             data = [{"content": {"src": record["src"], "caption": opts.get("caption")}, "type": "image"}]
         elif op == "text":
             data = [{"content": record["html"], "type": "text"}]
+        elif op == "settings":
+            data = [{"content": content, "type": "text"}]
         elif op == "figure":
             return {"data": record["traces"], "layout": record.get("layout") or {}, "opts": opts}
         else:
