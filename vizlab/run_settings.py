@@ -26,20 +26,28 @@ MAX_KEY = 100         # characters of a key
 MAX_TEXT = 200        # characters of a value shown as text
 MAX_ITEMS = 16        # elements of a list, array or tensor shown whole; more: its shape
 MAX_DEPTH = 8         # levels of nesting flattened; deeper is shown as text
+LEAVES = {str, int, float, bool, type(None)}   # never walked into (the common case, quickly)
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")   # repr()'s address differs from run to run
 
 
 def as_dict(config, arg="config"):
     """A dict (any mapping), argparse Namespace or dataclass instance -> a dict; anything else:
     a TypeError saying what to pass."""
-    if isinstance(config, collections.abc.Mapping):
-        return config
-    if isinstance(config, argparse.Namespace):
-        return vars(config)
-    if dataclasses.is_dataclass(config) and not isinstance(config, type):
-        return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
-    raise TypeError(f"{arg}= takes a dict, an argparse Namespace or a dataclass instance (the run's "
-                    f"settings, e.g. {arg}={{'lr': 0.01, 'batch_size': 64}}), got {type(config).__name__}")
+    mapping = _mapping(config)
+    if mapping is None:
+        raise TypeError(f"{arg}= takes a dict, an argparse Namespace or a dataclass instance (the run's "
+                        f"settings, e.g. {arg}={{'lr': 0.01, 'batch_size': 64}}), got {type(config).__name__}")
+    return mapping
+
+
+def _mapping(value):
+    if isinstance(value, collections.abc.Mapping):
+        return value
+    if isinstance(value, argparse.Namespace):
+        return vars(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return None
 
 
 def plain_settings(config, arg="config"):
@@ -57,18 +65,11 @@ def _leaves(mapping, prefix, depth):
     """(dotted key, value) of every leaf, nested dicts/Namespaces/dataclasses walked into."""
     for key, value in mapping.items():
         key = f"{prefix}{key}"
-        nested = _nested(value) if depth < MAX_DEPTH else None
+        nested = None if type(value) in LEAVES or depth >= MAX_DEPTH else _mapping(value)
         if nested:
             yield from _leaves(nested, key + ".", depth + 1)
         else:
             yield key, value
-
-
-def _nested(value):
-    try:
-        return as_dict(value)
-    except TypeError:
-        return None
 
 
 def plain_value(value):
@@ -135,8 +136,8 @@ def record(log, config, win="settings", title="settings", results=None):
         entry["results"] = plain_settings(results, "results")[0]
     if not log.active or log._settings.get(win) == entry:
         return
-    log._settings[win] = entry
     log._put(("settings", win, entry, {"title": title}))
+    log._settings[win] = entry
 
 
 def entry_of(record):
