@@ -17,6 +17,7 @@ import time
 import numpy as np
 import torch
 
+from logger_overhead import median_call_ns   # this folder is on sys.path when run as a script
 from vizlab import VisdomLogger
 from vizlab.run_settings import plain_settings
 
@@ -32,16 +33,6 @@ def parse_args(argv=None):
     p.add_argument("--calls", type=int, default=20000, help="scalar() calls timed one by one per loop (default: %(default)s)")
     p.add_argument("--repeats", type=int, default=5, help="timed loops per variant, interleaved (default: %(default)s)")
     return p.parse_args(argv)
-
-
-def median_call_ns(call, count):
-    timer = time.perf_counter_ns
-    samples = []
-    for i in range(count):
-        start = timer()
-        call(i)
-        samples.append(timer() - start)
-    return statistics.median(samples)
 
 
 def per_call(config, calls, folder, value):
