@@ -160,3 +160,25 @@ def test_runner_settings_are_settings_records(tmp_path):
                                      "--journal", path])
     [record] = settings_records(path)
     assert record["win"] == "hparams" and record["values"]["lr"] == 0.05 and record["values"]["device"] == "cpu"
+
+
+def test_journals_from_before_settings_records_are_named_by_the_runners_table(tmp_path):
+    from vizlab.settings_table import settings_html
+    paths = []
+    for lr in (0.05, 0.02):
+        paths.append(str(tmp_path / f"old{lr}.jsonl"))
+        with VisdomLogger(env="x", journal=paths[-1], send=False) as log:
+            log.scalar("loss", 0, 1.0)
+            log.text("hparams", settings_html({None: {"lr": lr, "epochs": 20}}), title="settings")
+    assert name_runs([compare_run(p) for p in paths])[0] == ["lr=0.05", "lr=0.02"]
+
+
+def test_the_example_loop_shows_its_settings(visdom_server, viz, tmp_path):
+    import subprocess
+    import sys
+    example = pathlib.Path(__file__).resolve().parent.parent / "examples" / "own_loop.py"
+    subprocess.run([sys.executable, str(example), "--epochs", "1", "--lr", "0.2", "--env", "cfg_example",
+                    "--port", str(visdom_server.port), "--journal", str(tmp_path / "run.jsonl")],
+                   check=True, capture_output=True, timeout=300)
+    assert read_settings(window(viz, "cfg_example", "settings")["content"]) == {
+        "lr": "0.2", "batch_size": "64", "epochs": "1", "hidden": "32", "seed": "0"}

@@ -3,7 +3,8 @@
 Visdom's own compare view names traces by number (`0_train`), drops image panes and keeps the
 first run's axis range. Here each run's journal is read through the logger's window model
 (vizlab.windows), then every line window is drawn once with all runs in it: one colour per run,
-one dash style per trace, each run named by the settings that differ between the runs. The last
+one dash style per trace, each run named by the settings that differ between the runs (their
+"settings" records: config=, the runners, the integrations; at most MAX_NAMED in a name). The last
 image of each run goes beside the others, and a `runs` table lists settings and final values.
 `--follow` keeps reading the journals as they grow, so a comparison of live runs stays live.
 Lines that are not records are skipped and named (exit code 3 then; 0 when every line was read;

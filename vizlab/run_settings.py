@@ -136,7 +136,8 @@ def record(log, config, win="settings", title="settings", results=None):
         entry["results"] = plain_settings(results, "results")[0]
     if not log.active or log._settings.get(win) == entry:
         return
-    log._put(("settings", win, entry, {"title": title}))
+    # a title only where it is not the window's name: a title declared with log.window() stays
+    log._put(("settings", win, entry, {"title": title} if title != win else {}))
     log._settings[win] = entry
 
 
