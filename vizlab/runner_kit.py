@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from vizlab.logger import VisdomLogger
 from vizlab import run_settings
+from vizlab.logger import VisdomLogger
 
 
 TRAINS_NOTHING = object()   # runner_parser(epochs=TRAINS_NOTHING): no --epochs and no --lr

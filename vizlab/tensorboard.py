@@ -19,8 +19,8 @@ from datetime import datetime
 import numpy as np
 import torch
 
-from vizlab import tensorboard_panes as panes
 from vizlab import run_settings
+from vizlab import tensorboard_panes as panes
 from vizlab.tensorboard_panes import histogram_heatmap, plain_values
 from vizlab.integrations import tag_window, visdom_address, window_name
 from vizlab.logger import VisdomLogger

@@ -23,9 +23,9 @@ import torch
 from lightning.pytorch.loggers.logger import Logger, rank_zero_experiment
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
+from vizlab import run_settings
 from vizlab.integrations import END_WAIT, NUMBERS, split_phase, visdom_address, window_name
 from vizlab.tensorboard import SummaryWriter
-from vizlab import run_settings
 from vizlab.tensorboard_panes import table_html
 
 PHASES = ("train", "val", "test")

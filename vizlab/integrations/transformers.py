@@ -12,9 +12,9 @@ import os
 
 from transformers import TrainerCallback
 
+from vizlab import run_settings
 from vizlab.integrations import END_WAIT, NUMBERS, split_phase, visdom_address, window_name
 from vizlab.logger import VisdomLogger
-from vizlab import run_settings
 from vizlab.settings_table import log_table
 
 PHASES = ("eval", "test")
@@ -72,7 +72,7 @@ class VizlabCallback(TrainerCallback):
             logger.scalars(window, state.global_step, values)
         if summary:
             log_table(logger, "summary", {f"training summary (step {state.global_step})": summary},
-                         title="summary")
+                      title="summary")
 
     def on_train_end(self, args, state, control, **kwargs):
         # Flush, not close: trainer.evaluate() after trainer.train() (the usual script) logs on, and
