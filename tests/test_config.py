@@ -41,7 +41,7 @@ class Config:
 def test_settings_pane_reads_back_with_numpy_tensor_and_nested_values(visdom_server, viz, tmp_path):
     path = str(tmp_path / "run.jsonl")
     config = {"lr": np.float32(0.01), "batch_size": np.int64(64), "dropout": torch.tensor(0.5),
-              "data": pathlib.Path("/data/mnist"), "optim": Optim.ADAM, "nan": float("nan"),
+              "clip": torch.tensor(1.5, dtype=torch.bfloat16), "data": pathlib.Path("/data/mnist"), "optim": Optim.ADAM, "nan": float("nan"),
               "model": {"hidden": 128, "layers": [64, 32]}, "device": torch.device("cpu")}
     with VisdomLogger(env="cfg_pane", port=visdom_server.port, journal=path, config=config) as log:
         log.scalar("loss", 0, 1.0)
@@ -49,11 +49,11 @@ def test_settings_pane_reads_back_with_numpy_tensor_and_nested_values(visdom_ser
         pane = window(viz, "cfg_pane", "settings")
     assert pane["type"] == "text" and pane["title"] == "settings"
     assert read_settings(pane["content"]) == {
-        "lr": "0.01", "batch_size": "64", "dropout": "0.5", "data": "/data/mnist", "optim": "ADAM",
+        "lr": "0.01", "batch_size": "64", "dropout": "0.5", "clip": "1.5", "data": "/data/mnist", "optim": "ADAM",
         "nan": "nan", "device": "cpu", "hidden": "128", "layers": "[64, 32]"}
     assert "<h4>model</h4>" in pane["content"]          # a nested dict is a section of the pane
     [record] = settings_records(path)                      # once, plain JSON values
-    assert record["values"] == {"lr": 0.01, "batch_size": 64, "dropout": 0.5, "data": "/data/mnist",
+    assert record["values"] == {"lr": 0.01, "batch_size": 64, "dropout": 0.5, "clip": 1.5, "data": "/data/mnist",
                                 "optim": "ADAM", "nan": "nan", "model.hidden": 128,
                                 "model.layers": "[64, 32]", "device": "cpu"}
     # the settings pane comes first on the page, and replay draws it the same

@@ -108,6 +108,8 @@ def _array(value):
         value = value.detach()
         if value.numel() > MAX_ITEMS:
             return f"tensor of shape {tuple(value.shape)} ({value.dtype})"
+        if value.is_floating_point() and value.dtype.itemsize < 4:
+            value = value.float()   # NumPy has no bfloat16
         value = value.cpu().numpy()
     value = np.asarray(value)
     if value.size > MAX_ITEMS:
