@@ -182,3 +182,25 @@ def test_the_example_loop_shows_its_settings(visdom_server, viz, tmp_path):
                    check=True, capture_output=True, timeout=300)
     assert read_settings(window(viz, "cfg_example", "settings")["content"]) == {
         "lr": "0.2", "batch_size": "64", "epochs": "1", "hidden": "32", "seed": "0"}
+
+
+def test_lightning_log_hyperparams_adds_to_one_settings_record(tmp_path):
+    from vizlab.integrations.lightning import VizlabLogger
+    path = str(tmp_path / "run.jsonl")
+    ours = VizlabLogger(env="x", journal=path, save_dir=tmp_path, send=False)
+    ours.log_hyperparams(argparse.Namespace(lr=np.float64(0.05), model={"hidden": 8}))
+    ours.log_hyperparams({"batch_size": 32}, {"hp/val_loss": torch.tensor(0.25)})
+    ours.log_hyperparams({"batch_size": 32}, {"hp/val_loss": torch.tensor(0.25)})   # the same: not again
+    ours.close()
+    records = settings_records(path)
+    assert len(records) == 2 and records[-1]["win"] == "settings"
+    assert records[-1]["values"] == {"lr": 0.05, "model.hidden": 8, "batch_size": 32}
+    assert records[-1]["results"] == {"hp/val_loss": 0.25}
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_tensor_settings_are_numbers(tmp_path):
+    path = str(tmp_path / "run.jsonl")
+    with VisdomLogger(env="x", journal=path, send=False, config={"lr": torch.tensor(0.1, device="cuda")}):
+        pass
+    assert settings_records(path)[0]["values"] == {"lr": 0.1}
