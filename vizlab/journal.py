@@ -10,6 +10,8 @@ Records (one JSON object per line):
     {"op": "image", "win": ..., "src": "data:image/png;base64,...", "size": [w, h], "opts": {...}}
     {"op": "text", "win": ..., "html": ..., "opts": {...}}
     {"op": "figure", "win": ..., "traces": [...], "layout": {...}, "opts": {...}}
+    {"op": "settings", "win": ..., "values": {key: value}, "results": {...}, "omitted": n, "opts": {...}}
+        # the run's settings (vizlab.run_settings): a settings pane, and what compare names runs by
 NaN and infinities are written as the strings "nan", "inf", "-inf" so every line is strict JSON.
 """
 
@@ -156,7 +158,7 @@ OPS = {   # op -> {key: type} that every record of it has
     "start": {}, "scalars": {"win": str, "x": (int, float), "y": dict},
     "points": {"win": str, "x": list, "y": dict}, "line": {"win": str, "x": list, "y": dict},
     "window": {"win": str}, "image": {"win": str, "src": str}, "text": {"win": str, "html": str},
-    "figure": {"win": str, "traces": list},
+    "figure": {"win": str, "traces": list}, "settings": {"win": str, "values": dict},
 }
 SHOW_SKIPPED = 5   # line numbers named in a message; the count is always whole
 
@@ -180,6 +182,9 @@ def problem(record):
         return "'start' record with a bad 'env' or 'max_points'"
     if not isinstance(record.get("opts", {}), dict):
         return f"{op!r} record with a bad 'opts'"
+    if op == "settings" and not (isinstance(record.get("results", {}), dict)
+                                 and type(record.get("omitted", 0)) is int):
+        return "'settings' record with a bad 'results' or 'omitted'"
     if op in ("points", "line"):
         if not all(isinstance(v, list) and len(v) == len(record["x"]) for v in record["y"].values()):
             return f"{op!r} record whose y lists do not match x"

@@ -4,7 +4,8 @@ Pure (no threads, no I/O) and shared by the live logger and `vizlab replay`, so 
 exactly the windows the live run built. Line traces keep every point up to `max_points`; past
 that a trace keeps buckets of a fixed x-stride (doubled when there are too many) holding the
 minimum and maximum of each bucket, so the whole run stays in view and a one-step spike anywhere
-stays visible. Other windows keep their last message. A "window" record declares a window's
+stays visible. Other windows keep their last message (a "settings" record is drawn as the
+settings table, and kept in `settings` for `vizlab compare`). A "window" record declares a window's
 options once (under each call's own) and places it on the page: a declared window is created at
 once, empty, so the page shows the windows in the order they were declared.
 """
@@ -12,6 +13,7 @@ once, empty, so the page shows the windows in the order they were declared.
 import math
 
 from vizlab import journal as journal_mod
+from vizlab.settings_table import settings_pane
 
 MAX_POINTS = 10_000   # points a line trace shows by default (VisdomLogger(max_points=...))
 
@@ -296,12 +298,14 @@ class Windows:
         self.max_points = max_points
         self.windows = {}
         self.declared = {}        # name -> its "window" record
+        self.settings = {}        # name -> its last "settings" record (what compare reads)
         self.turns = 0            # requests built so far
         self.requests = {"whole": 0, "append": 0, "message": 0}   # requests built, by kind
 
     def reset(self):
         self.windows.clear()
         self.declared.clear()
+        self.settings.clear()
 
     # --- applying journal records
     def apply(self, record):
@@ -329,6 +333,8 @@ class Windows:
             message = self._message_of(record)
             self.windows[record["win"]] = win = Window("message", message["opts"])
             win.message = message
+            if op == "settings":
+                self.settings[record["win"]] = record
 
     def _declare(self, name, kind, opts):
         win = self.windows.get(name)
@@ -375,6 +381,8 @@ class Windows:
         defaults = {"title": name}
         if op == "image":   # the grid's own size, unless declared or given
             defaults.update(zip(("width", "height"), record.get("size", ())))
+        elif op == "settings":   # the table, and the pane sized to it
+            content, defaults["width"], defaults["height"] = settings_pane(record)
         elif op == "figure":
             title = (record.get("layout") or {}).get("title")
             defaults["title"] = title if isinstance(title, str) else name
@@ -383,6 +391,8 @@ class Windows:
             data = [{"content": {"src": record["src"], "caption": opts.get("caption")}, "type": "image"}]
         elif op == "text":
             data = [{"content": record["html"], "type": "text"}]
+        elif op == "settings":
+            data = [{"content": content, "type": "text"}]
         elif op == "figure":
             return {"data": record["traces"], "layout": record.get("layout") or {}, "opts": opts}
         else:

@@ -3,7 +3,8 @@
 Visdom's own compare view names traces by number (`0_train`), drops image panes and keeps the
 first run's axis range. Here each run's journal is read through the logger's window model
 (vizlab.windows), then every line window is drawn once with all runs in it: one colour per run,
-one dash style per trace, each run named by the settings that differ between the runs. The last
+one dash style per trace, each run named by the settings that differ between the runs (their
+"settings" records: config=, the runners, the integrations; at most MAX_NAMED in a name). The last
 image of each run goes beside the others, and a `runs` table lists settings and final values.
 `--follow` keeps reading the journals as they grow, so a comparison of live runs stays live.
 Lines that are not records are skipped and named (exit code 3 then; 0 when every line was read;
@@ -20,10 +21,13 @@ from vizlab.address import add_address_options
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UserError
 from vizlab.palette import DASHES, color
+from vizlab.run_settings import cut, recorded
 from vizlab.settings_table import read_settings
 from vizlab.windows import MAX_POINTS, Windows, layout_of, pane_opts, trace_dict
 
-SETTINGS_WIN = "hparams"                               # where the runners log their settings
+SETTINGS_WIN = "hparams"            # where the runners' table was before settings records
+MAX_NAMED = 3                       # settings in a run's name (the runs table has them all)
+MAX_NAME_VALUE = 24                 # characters of a value in a run's name
 
 
 class Run:
@@ -65,7 +69,13 @@ class Run:
         return end > 0
 
     def settings(self):
-        """{setting: value} from the runners' settings table (window `hparams`), else {}."""
+        """{setting: value as text} from the run's settings records (every settings pane), else
+        from the runners' table in window `hparams` (journals written before the records)."""
+        if self.model.settings:
+            merged = {}
+            for record in self.model.settings.values():
+                merged.update(recorded(record))
+            return merged
         win = self.model.windows.get(SETTINGS_WIN)
         if win is None or win.kind != "message":
             return {}
@@ -76,13 +86,28 @@ class Run:
 def name_runs(runs):
     """Each run's name: the settings that differ between the runs, else the journal's name."""
     settings = [run.settings() for run in runs]
-    keys = sorted({k for s in settings for k in s})
+    keys = dict.fromkeys(k for s in settings for k in s)   # in the order the runs list them
     differing = [k for k in keys if len({s.get(k) for s in settings}) > 1]
-    names = [", ".join(f"{k}={s[k]}" for k in differing if k in s) or run.label
-             for run, s in zip(runs, settings)]
+    short = short_keys(differing)
+    names = [run_name(s, differing, short) or run.label for run, s in zip(runs, settings)]
     if len(set(names)) < len(names):   # e.g. runs that differ only in something not logged
         names = [f"{n} ({run.label})" if names.count(n) > 1 else n for n, run in zip(names, runs)]
     return names, settings, differing
+
+
+def short_keys(keys):
+    """{key: its last dotted part where no other key ends the same ('optimizer.lr' -> 'lr')}."""
+    last = [k.rpartition(".")[2] for k in keys]
+    return {k: tail if last.count(tail) == 1 and tail else k for k, tail in zip(keys, last)}
+
+
+def run_name(settings, differing, short):
+    """'lr=0.01, batch_size=64': the first MAX_NAMED differing settings the run has, then how
+    many more."""
+    parts = [f"{short[k]}={cut(settings[k], MAX_NAME_VALUE)}" for k in differing if k in settings]
+    if len(parts) > MAX_NAMED:
+        parts = parts[:MAX_NAMED] + [f"+{len(parts) - MAX_NAMED} more"]
+    return ", ".join(parts)
 
 
 def line_window(name, runs, names):

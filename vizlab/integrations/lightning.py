@@ -20,14 +20,13 @@ import warnings
 
 import numpy as np
 import torch
-from lightning.fabric.utilities.logger import _convert_params, _flatten_dict
 from lightning.pytorch.loggers.logger import Logger, rank_zero_experiment
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
+from vizlab import run_settings
 from vizlab.address import visdom_address
 from vizlab.integrations.naming import END_WAIT, NUMBERS, split_phase, window_name
 from vizlab.integrations.tensorboard import SummaryWriter
-from vizlab.integrations.tensorboard_panes import log_settings_and_results
 from vizlab.integrations.tensorboard_panes import table_html
 
 PHASES = ("train", "val", "test")
@@ -100,10 +99,12 @@ class VizlabLogger(Logger):
 
     @rank_zero_only
     def log_hyperparams(self, params, metrics=None, step=None):
-        self._hparams.update(_flatten_dict(_convert_params(params)))
-        self._metrics.update({k: v.item() if isinstance(v, torch.Tensor) else v for k, v in (metrics or {}).items()})
-        log_settings_and_results(self.experiment, self.experiment._window("settings", "settings"),
-                                 self._hparams, self._metrics, "settings")
+        # each call adds to the settings so far (Lightning calls it more than once)
+        self._hparams.update(run_settings.plain_settings({} if params is None else params, "params")[0])
+        self._metrics.update(metrics or {})
+        writer = self.experiment
+        run_settings.record(writer.logger, self._hparams, win=writer._window("settings", "settings"),
+                            results=self._metrics)
 
     @rank_zero_only
     def log_graph(self, model, input_array=None):

@@ -19,9 +19,10 @@ from datetime import datetime
 import numpy as np
 import torch
 
+from vizlab import run_settings
 from vizlab.address import visdom_address
 from vizlab.integrations import tensorboard_panes as panes
-from vizlab.integrations.tensorboard_panes import histogram_heatmap, log_settings_and_results, plain_values
+from vizlab.integrations.tensorboard_panes import histogram_heatmap, plain_values
 from vizlab.integrations.naming import tag_window, window_name
 from vizlab.logger import VisdomLogger
 from vizlab.integrations.tensorboard_custom import Chart, parse_layout
@@ -205,9 +206,8 @@ class SummaryWriter(ImageMethods):
             if not isinstance(value, (int, float, str, bool, torch.Tensor)) and value is not None:
                 raise ValueError(f"add_hparams: value of {key!r} is {type(value).__name__}; "
                                  "use int, float, str, bool or a one-element tensor")
-        metrics = {k: v.item() if isinstance(v, torch.Tensor) else v for k, v in metric_dict.items()}
-        log_settings_and_results(self.logger, self._window("hparams", "hparams"), hparam_dict, metrics,
-                                 f"hparams{f' ({run_name})' if run_name else ''}")
+        run_settings.record(self.logger, hparam_dict, win=self._window("hparams", "hparams"),
+                            title=f"hparams{f' ({run_name})' if run_name else ''}", results=metric_dict)
 
     # ------------------------------------------------------------------ histograms, PR curves
 

@@ -9,7 +9,6 @@ import numpy as np
 import torch
 
 from vizlab.palette import BLUE, GREY, color
-from vizlab.settings_table import pane_size, settings_html
 
 PR_STEPS_SHOWN = 10   # precision-recall curves drawn per tag (the latest in bold)
 LABEL_IMAGES = 500    # label images drawn on an embedding's scatter
@@ -227,23 +226,7 @@ def table_html(columns, rows):
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def results_html(metrics):
-    """add_hparams' metrics: results of the run. Each name is a header cell (<th>), so `vizlab
-    compare` (vizlab.settings_table.read_settings) does not read them as settings."""
-    rows = "".join(f"<tr><th align=left style='padding-right:12px'>{html.escape(str(k))}</th>"
-                   f"<td>{html.escape(str(v))}</td></tr>" for k, v in metrics.items())
-    return f"<h4>results</h4><table>{rows}</table>"
-
-
-# ------------------------------------------------------------------ hparams, histograms
-
-def log_settings_and_results(log, win, settings, results, title):
-    """Settings as the settings table (read by `vizlab compare`), results below it as a table of
-    their own (not read as settings)."""
-    width, height = pane_size({"hyperparameters": settings, "results": results})
-    body = settings_html({"hyperparameters": settings}) + (results_html(results) if results else "")
-    log.text(win, body, title=title, width=width, height=height + 20)
-
+# ------------------------------------------------------------------ histograms
 
 def plain_values(values, tag):
     if isinstance(values, torch.Tensor):

@@ -12,10 +12,11 @@ import os
 
 from transformers import TrainerCallback
 
+from vizlab import run_settings
 from vizlab.address import visdom_address
 from vizlab.integrations.naming import END_WAIT, NUMBERS, split_phase, window_name
 from vizlab.logger import VisdomLogger
-from vizlab.settings_table import log_settings
+from vizlab.settings_table import log_table
 
 PHASES = ("eval", "test")
 # Logged once by Trainer at the end: run totals, not points of a curve.
@@ -54,7 +55,7 @@ class VizlabCallback(TrainerCallback):
         if config is not None:
             sections[f"model config ({type(config).__name__})"] = {
                 k: v for k, v in config.to_dict().items() if v is not None and not k.startswith("_")}
-        log_settings(self._open(args), "settings", sections)
+        run_settings.record(self._open(args), sections)   # each section a heading of the pane
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs:
@@ -71,8 +72,8 @@ class VizlabCallback(TrainerCallback):
         for window, values in windows.items():
             logger.scalars(window, state.global_step, values)
         if summary:
-            log_settings(logger, "summary", {f"training summary (step {state.global_step})": summary},
-                         title="summary")
+            log_table(logger, "summary", {f"training summary (step {state.global_step})": summary},
+                      title="summary")
 
     def on_train_end(self, args, state, control, **kwargs):
         # Flush, not close: trainer.evaluate() after trainer.train() (the usual script) logs on, and

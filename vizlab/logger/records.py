@@ -6,20 +6,15 @@ instead of one per call is what lets the journal keep up with a fast loop.
 """
 
 import math
-import sys
 
 import numpy as np
 
 from vizlab import journal as journal_mod
+from vizlab.run_settings import is_tensor  # noqa: F401 (also read from here)
 
 # No torch at module level: `vizlab replay` and the CLI must stay free of it. A tensor can
 # only reach us once the caller imported torch. Reading a value (.item()/.tolist()) is not a
 # torch op that starts a thread pool; anything heavier happens on the caller (see render.py).
-
-
-def is_tensor(value):
-    torch = sys.modules.get("torch")
-    return torch is not None and isinstance(value, torch.Tensor)
 
 
 def number(value):
@@ -129,6 +124,9 @@ class Converter:
         elif op == "window":
             _, _, kind, opts = event
             record = {"op": op, "win": win, "kind": kind}
+        elif op == "settings":
+            _, _, entry, opts = event
+            record = dict({"op": op, "win": win}, **entry)
         else:
             raise ValueError(f"unknown event {op!r}")
         if opts:

@@ -16,6 +16,7 @@ import time
 import torch
 
 from vizlab import journal as journal_mod
+from vizlab import run_settings
 from vizlab.logger import lifecycle
 from vizlab.logger.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, check_trace,
                            image_batch, label_list, norm_stats, plain, scalar_value, sequence)
@@ -35,8 +36,9 @@ class VisdomLogger:
 
     def __init__(self, env="main", server=None, port=None, journal=None, send=True,
                  all_ranks=False, max_points=MAX_POINTS, queue_size=100_000, interval=0.5,
-                 close_timeout=3.0, resume_from=None):
+                 close_timeout=3.0, resume_from=None, config=None):
         check_name("env", env)
+        config = None if config is None else run_settings.as_dict(config)   # TypeError: what to pass
         if not isinstance(max_points, int) or max_points < 10:
             raise ValueError(f"max_points={max_points!r}: use an integer >= 10 (default 10000)")
         if not isinstance(queue_size, int) or queue_size < 1:
@@ -48,6 +50,7 @@ class VisdomLogger:
         self.active = rank == 0 or all_ranks   # under torch.distributed only rank 0 logs by default
         self._names = set()                    # window names already validated
         self._declared = {}                    # window -> its declaration, written once
+        self._settings = {}                    # window -> its settings record, written once
         self._closed, self._final = not self.active, True
         if not self.active:
             self.journal_path = None
@@ -64,6 +67,7 @@ class VisdomLogger:
                     say(journal_mod.skipped_message(journal, skipped))
                 self._declared = {name: _declaration(r["kind"], r.get("opts", {}))
                                   for name, r in model.declared.items()}
+                self._settings = {name: run_settings.entry_of(r) for name, r in model.settings.items()}
             # An explicit path is appended to; the default one is always a new file (O_EXCL).
             writer = journal_mod.Journal(journal) if journal else journal_mod.Journal.create(env, rank)
             start = {"op": "start", "env": env, "max_points": max_points, "time": time.time()}
@@ -84,6 +88,8 @@ class VisdomLogger:
         self._writer.start()
         atexit.register(self.close)
         lifecycle.register(self)   # SIGTERM/SIGHUP close it; forked children forward to it
+        if config:
+            run_settings.record(self, config)   # the settings pane; once, even when resumed
 
     def window(self, win, kind="line", **opts):
         """Declare window `win` once: its kind (line, images, text, figure) and options, so that

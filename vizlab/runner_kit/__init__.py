@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from vizlab import run_settings
 from vizlab.address import add_address_options
 from vizlab.logger import VisdomLogger
-from vizlab.settings_table import log_settings
 
 
 TRAINS_NOTHING = object()   # runner_parser(epochs=TRAINS_NOTHING): no --epochs and no --lr
@@ -127,4 +127,4 @@ def log_hparams(log, args, **extra):
     """
     rows = {k: v for k, v in vars(args).items() if k not in PLUMBING}
     rows.update(extra)
-    log_settings(log, "hparams", {None: rows})
+    run_settings.record(log, rows, win="hparams")
