@@ -17,6 +17,7 @@ import requests
 from vizlab import journal as journal_mod
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UsageError, UserError
+from vizlab.smoothing import weight_or_off
 from vizlab.windows import Windows
 
 DEFAULT_MAX_POINTS = 10_000
@@ -39,7 +40,8 @@ def replay(path, server="http://127.0.0.1", port=8097, env=None, skipped=None):
             # A journal reused by a later run: the earlier run's windows were on the server
             # as they were when it ended, and the new run started its windows afresh.
             sent += _send_all(connection, model)
-            model = Windows(env or record.get("env", "main"), record.get("max_points", DEFAULT_MAX_POINTS))
+            model = Windows(env or record.get("env", "main"), record.get("max_points", DEFAULT_MAX_POINTS),
+                            weight_or_off(record.get("smoothing", 0.0)))
             continue
         if model is None:
             model = Windows(env or "main", DEFAULT_MAX_POINTS)
