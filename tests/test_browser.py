@@ -19,6 +19,7 @@ from PIL import Image
 from visdom import Visdom
 
 from support import browser as vb
+from support.windows import raw_traces
 from vizlab import VisdomLogger
 from vizlab.render import PADDING, tile_scale
 from vizlab.server import VisdomServer
@@ -73,7 +74,7 @@ def window(reader, env, win):
 
 def server_points(win_data):
     """{trace name: number of points} of a line window as the server holds it."""
-    return {t.get("name"): len(t["x"]) for t in win_data["content"]["data"]}
+    return {t.get("name"): len(t["x"]) for t in raw_traces(win_data["content"]["data"])}
 
 
 def png_size(data_url):

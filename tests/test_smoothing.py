@@ -7,13 +7,15 @@ import random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from visdom import Visdom
 
 from test_liveview_appends import fake_sender, one_round
 from vizlab import VisdomLogger, VisdomServer
 from vizlab.compare import compare
 from vizlab.replay import replay
-from vizlab.smoothing import FAINT, MIN_POINTS, SUFFIX
+from vizlab.smoothing import FAINT, MIN_POINTS, SUFFIX, Smoother
 from vizlab.windows import Windows
 
 
@@ -215,3 +217,22 @@ def test_live_appends_carry_the_companions_new_points_only():
     assert wholes <= plain_server.count("events", "w") + companion.rebuilds
     assert rounds == plain_server.count("events", "w") + plain_server.count("update", "w")
     assert wholes < rounds / 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.one_of(st.floats(-1e6, 1e6), st.just(math.nan), st.just(math.inf),
+                                 st.integers(-5, 5)), max_size=300),
+       weight=st.floats(0.01, 0.999), cuts=st.lists(st.integers(0, 300), max_size=5))
+def test_the_streamed_ema_is_tensorboards_whatever_the_batches(values, weight, cuts):
+    """Batches of any size (as the journal thread gets them), gaps, ints: TensorBoard's values,
+    except that while the values so far are constant the constant itself is drawn."""
+    smoother, got = Smoother(weight), []
+    for a, b in zip([0] + sorted(cuts), sorted(cuts) + [len(values)]):
+        got += smoother.smooth([v if math.isfinite(v) else None for v in values[a:b]])
+    oracle = tensorboard_smoothing([float(v) for v in values], weight)
+    assert_matches(got, oracle, tol=1e-9)
+
+
+def test_an_int_beyond_float_range_is_a_gap_not_an_error():
+    assert Smoother(0.6).smooth([1.0, 10**400, 3.0]) == [1.0, None, pytest.approx(
+        tensorboard_smoothing([1.0, math.nan, 3.0], 0.6)[2])]

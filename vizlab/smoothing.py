@@ -43,31 +43,41 @@ def weight_or_off(value):
 class Smoother:
     """TensorBoard's debiased EMA over a stream of y values (None: a gap)."""
 
-    __slots__ = ("weight", "last", "count", "first", "constant")
+    __slots__ = ("weight", "last", "count", "first", "constant", "biased")
 
     def __init__(self, weight):
         self.weight = weight
         self.last, self.count = 0.0, 0
         self.first, self.constant = None, True   # every value so far equals the first
+        self.biased = True                        # 1 - w ** count still differs from 1.0
 
     def smooth(self, ys):
         """The smoothed value of each y in ys, in order (None for a gap)."""
-        w, out = self.weight, []
+        w, keep = self.weight, 1 - self.weight
+        last, count, first, constant, biased = self.last, self.count, self.first, self.constant, self.biased
+        out = []
         for y in ys:
             if y is not None and type(y) is not float:
                 y = _float(y)
             if y is None:
-                self.constant = False      # TensorBoard: NaN == y is false, not constant
+                constant = False           # TensorBoard: NaN == y is false, not constant
                 out.append(None)
                 continue
-            if self.first is None and self.constant:
-                self.first = y
-            elif self.constant and y != self.first:
-                self.constant = False
-            self.last = self.last * w + (1 - w) * y
-            self.count += 1
-            smoothed = y if self.constant else self.last / (1 - w ** self.count)
+            if constant and y != first:
+                if first is None:
+                    first = y
+                else:
+                    constant = False
+            last = last * w + keep * y
+            count += 1
+            smoothed = last
+            if biased:   # once 1 - w ** count rounds to 1.0 it stays there: dividing is a no-op
+                debias = 1 - w ** count
+                smoothed, biased = last / debias, debias != 1.0
+            if constant:
+                smoothed = y
             out.append(smoothed if smoothed - smoothed == 0 else None)
+        self.last, self.count, self.first, self.constant, self.biased = last, count, first, constant, biased
         return out
 
 

@@ -4,8 +4,10 @@ Pure (no threads, no I/O) and shared by the live logger and `vizlab replay`, so 
 exactly the windows the live run built. Line traces keep every point up to `max_points`; past
 that a trace keeps buckets of a fixed x-stride (doubled when there are too many) holding the
 minimum and maximum of each bucket, so the whole run stays in view and a one-step spike anywhere
-stays visible. Other windows keep their last message. A "window" record declares a window's
-options once (under each call's own) and places it on the page: a declared window is created at
+stays visible. A trace logged per step also gets a smoothed companion (vizlab.smoothing), fed
+every raw point before decimation, then decimated like any trace, drawn after all the raw traces
+once its trace has a few points. Other windows keep their last message. A "window" record
+declares a window's options once (under each call's own) and places it on the page: a declared window is created at
 once, empty, so the page shows the windows in the order they were declared.
 """
 
