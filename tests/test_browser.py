@@ -8,6 +8,7 @@ import base64
 import io
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from PIL import Image
 from visdom import Visdom
 
 from support import browser as vb
+from support.windows import raw_traces
 from vizlab import VisdomLogger
 from vizlab.logger.render import PADDING, tile_scale
 from vizlab.server.process import VisdomServer
@@ -75,7 +77,7 @@ def window(reader, env, win):
 
 def server_points(win_data):
     """{trace name: number of points} of a line window as the server holds it."""
-    return {t.get("name"): len(t["x"]) for t in win_data["content"]["data"]}
+    return {t.get("name"): len(t["x"]) for t in raw_traces(win_data["content"]["data"])}
 
 
 def png_size(data_url):
@@ -198,10 +200,34 @@ def test_declared_panes_hold_their_places_until_data_comes(browser, server, tmp_
                 log.scalar("loss", step, 1.0 / (step + 1), trace="train")
             log.images("samples", torch.rand(4, 1, 28, 28), nrow=4)
             assert log.flush(timeout=30)
-        assert vb.wait_for_points(page, "loss", 49) == 50
+        assert vb.wait_for_points(page, "loss", 99) == 100   # 50 points and their smoothed twins
         shown = vb.wait_for_panes(page, ["samples"])["samples"]
         assert len(shown["images"]) == 1 and shown["images"][0]["width"] > 0   # the image replaced the blank
         assert page.evaluate("window.vizlabNoReload") is True and problems.messages() == []
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+def test_smoothed_lines_are_drawn_over_faint_raw_ones_with_one_legend_entry_each(browser, server):
+    env = "browser_smoothed"
+    Visdom(server="http://127.0.0.1", port=server.port, env=env, use_incoming_socket=False)
+    page, problems = vb.open_dashboard(browser, server.url, env)
+    page.evaluate("window.vizlabNoReload = true")
+    rng = random.Random(0)
+    try:
+        with VisdomLogger(env=env, port=server.port, journal=False) as log:
+            for step in range(200):
+                log.scalars("loss", step, {"a": rng.random(), "b": 1 + rng.random()})
+            assert log.flush(timeout=30)
+        assert vb.wait_for_points(page, "loss", 799) == 800     # 2 traces and 2 smoothed twins
+        pane = vb.panes(page)["loss"]
+        assert pane["legend"] == ["a", "b"] and pane["drawn_lines"] == 4
+        strokes = page.evaluate("""() => Array.from(document.querySelectorAll(
+            '.js-plotly-plot .scatterlayer .trace path.js-line')).map(p => [p.style.stroke, p.style.strokeOpacity])""")
+        blue, orange = "rgb(31, 119, 180)", "rgb(255, 127, 14)"
+        assert [(s, float(o)) for s, o in strokes] == [(blue, 0.3), (orange, 0.3), (blue, 1.0), (orange, 1.0)]
+        assert problems.messages() == []
     finally:
         page.close()
 

@@ -11,6 +11,7 @@ from vizlab import VisdomLogger, palette
 from vizlab import journal as journal_mod
 from vizlab.cli.compare import compare
 from vizlab.cli.replay import replay
+from vizlab.smoothing import faint
 from vizlab.windows import Windows
 
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
@@ -50,7 +51,8 @@ def check_page(viz, env):
     layout = loss["content"]["layout"]
     assert (layout["title"], layout["xaxis"]["title"], layout["yaxis"]["type"]) == ("loss per step", "epoch", "log")
     assert (loss["width"], loss["height"]) == (400, 300)
-    assert styles(loss) == {"train": {"color": palette.BLUE}, "val": {"color": palette.ORANGE, "dash": "dash"}}
+    assert styles(loss) == {"train": {"color": faint(palette.BLUE)}, "train (smoothed)": {"color": palette.BLUE},
+                            "val": {"color": palette.ORANGE, "dash": "dash"}}   # val: 1 point, not smoothed
     assert len(loss["content"]["data"][0]["x"]) == 300
     assert wins["samples"]["type"] == "image" and (wins["samples"]["width"], wins["samples"]["height"]) == (200, 200)
     assert wins["notes"]["title"] == "notes" and "before any loss point" in wins["notes"]["content"]

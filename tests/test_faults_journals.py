@@ -10,7 +10,7 @@ import pytest
 
 from vizlab import VisdomLogger, cli
 from vizlab import journal as journal_mod
-from support.windows import points, window
+from support.windows import points, raw_traces, window
 
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
@@ -85,7 +85,7 @@ def test_compare_skips_bad_lines_and_draws_a_declared_window_with_no_point(intac
     assert cli.main(["compare", str(intact), str(path), "--port", port, "--env", "flt_cmp"]) == 3
     err = capsys.readouterr().err
     assert f"{path}: skipped {len(bad_numbers)} lines" in err and f"line {bad_numbers[0]} (not JSON)" in err
-    shown = window(visdom_server.port, "flt_cmp", "loss")["content"]["data"]
+    shown = raw_traces(window(visdom_server.port, "flt_cmp", "loss")["content"]["data"])
     assert [t["x"] for t in shown] == [list(range(300))] * 2
     empty = window(visdom_server.port, "flt_cmp_intact", "empty")["content"]
     assert empty["layout"]["title"] in ("declared, never a point", {"text": "declared, never a point"})

@@ -8,6 +8,8 @@ import pytest
 
 from vizlab.runners import activations, himmelblau, optimizers, softmax_entropy
 
+from support.windows import raw_traces
+
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 
@@ -28,7 +30,7 @@ def window(viz, win, env):
 
 
 def traces_by_name(viz, win, env):
-    return {t["name"]: t for t in window(viz, win, env)["content"]["data"]}
+    return {t["name"]: t for t in raw_traces(window(viz, win, env)["content"]["data"])}
 
 
 # activations ------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from vizlab.server.process import free_port
 
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
+from support.windows import raw_traces
+
 
 def journal_traces(path, win):
     """{trace: sorted xs} of window `win` in the journal."""
@@ -31,7 +33,7 @@ def journal_traces(path, win):
 
 def server_traces(viz, env, win):
     data = json.loads(viz.get_window_data(win, env=env))["content"]["data"]
-    return {t["name"]: sorted(t["x"]) for t in data}
+    return {t["name"]: sorted(t["x"]) for t in raw_traces(data)}
 
 
 def check_everything_arrived(log, viz, env, expected):
@@ -75,7 +77,7 @@ def test_multiprocessing_pool_with_fork_points_reach_journal_and_server(tmp_path
         pids = set(pool.map(_pool_work, range(600), chunksize=10))
     assert len(pids) > 1 or os.cpu_count() == 1
     check_everything_arrived(log, viz, "lc_pool", {"pool": list(range(600))})
-    (trace,) = json.loads(viz.get_window_data("w", env="lc_pool"))["content"]["data"]
+    (trace,) = raw_traces(json.loads(viz.get_window_data("w", env="lc_pool"))["content"]["data"])
     assert dict(zip(trace["x"], trace["y"])) == {s: s * 2.0 for s in range(600)}
 
 

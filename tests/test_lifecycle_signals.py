@@ -14,6 +14,8 @@ from visdom import Visdom
 
 from vizlab import journal as journal_mod
 
+from support.windows import raw_traces
+
 # The child counts its accepted calls in a shared 8-byte file after each call returns, so a
 # kill between the call and the count makes the journal hold one call more, never fewer.
 CHILD = r"""
@@ -85,7 +87,7 @@ def test_sighup_closes_the_logger_and_the_server_gets_every_point(tmp_path, visd
     assert rc == -signal.SIGHUP
     xs = [r["x"] for r in journal_mod.read(tmp_path / "run.jsonl") if r["op"] == "scalars"]
     viz = Visdom(port=visdom_server.port, raise_exceptions=True, use_incoming_socket=False)
-    (trace,) = json.loads(viz.get_window_data("w", env="lc_sig"))["content"]["data"]
+    (trace,) = raw_traces(json.loads(viz.get_window_data("w", env="lc_sig"))["content"]["data"])
     assert trace["x"] == xs   # close() delivered everything before the process ended
 
 

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vizlab import VisdomLogger, VisdomServer
+from vizlab.smoothing import SUFFIX
 from support.windows import window
 
 import pytest  # noqa: E402
@@ -20,7 +21,9 @@ def server_traces(port, env, win):
 
 def model_traces(log, win):
     with log._writer.model_lock:
-        return {name: t.shown() for name, t in log._writer.model.windows[win].traces.items()}
+        w = log._writer.model.windows[win]
+        shown = {name: t.shown() for name, t in w.traces.items()}
+        return dict(shown, **{name + SUFFIX: w.companion(name).shown() for name in w.traces if w.companion(name)})
 
 
 def requests_made(log):

@@ -55,7 +55,7 @@ def test_every_point_of_several_traces_arrives_in_order(open_logger, viz):
             log.scalars("loss", step, {"val": 2.0 * step, "test": np.float32(0.25)})
     assert log.flush(timeout=20)
     got = traces(viz, "lg_points", "loss")
-    assert list(got) == ["train", "val", "test"]
+    assert list(got) == ["train", "val", "test", "train (smoothed)"]   # companions drawn last
     assert got["train"]["x"] == list(range(300))
     assert got["train"]["y"] == [1.0 / (s + 1) for s in range(300)]
     assert got["val"]["x"] == list(range(0, 300, 50))

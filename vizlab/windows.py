@@ -4,15 +4,19 @@ Pure (no threads, no I/O) and shared by the live logger and `vizlab replay`, so 
 exactly the windows the live run built. Line traces keep every point up to `max_points`; past
 that a trace keeps buckets of a fixed x-stride (doubled when there are too many) holding the
 minimum and maximum of each bucket, so the whole run stays in view and a one-step spike anywhere
-stays visible. Other windows keep their last message (a "settings" record is drawn as the
-settings table, and kept in `settings` for `vizlab compare`). A "window" record declares a window's
-options once (under each call's own) and places it on the page: a declared window is created at
+stays visible. A trace logged per step also gets a smoothed companion (vizlab.smoothing), fed
+every raw point before decimation, then decimated like any trace, drawn after all the raw traces
+once its trace has a few points. Other windows keep their last message (a "settings" record is
+drawn as the settings table, and kept in `settings` for `vizlab compare`). A "window" record
+declares a window's options once (under each call's own) and places it on the page: a declared window is created at
 once, empty, so the page shows the windows in the order they were declared.
 """
 
 import math
 
 from vizlab import journal as journal_mod
+from vizlab import smoothing
+from vizlab.palette import color
 from vizlab.settings_table import settings_pane
 
 MAX_POINTS = 10_000   # points a line trace shows by default (VisdomLogger(max_points=...))
@@ -271,6 +275,7 @@ class Window:
         self.kind = kind          # "lines" or "message"
         self.opts = opts
         self.traces = {}
+        self.smoothed = {}        # trace name -> (Smoother, Trace): its smoothed companion
         self.message = None
         self.on_server = False    # the server has it with the current structure: appends work
         self.changed = True       # has something the server has not seen
@@ -288,14 +293,33 @@ class Window:
         """The next send must be the whole window; pending appends are then not needed."""
         self.on_server = False
         self.epoch += 1
-        for trace in self.traces.values():
+        for trace in self.all_traces():
             trace.new_xs, trace.new_ys = [], []
+
+    def all_traces(self):
+        return list(self.traces.values()) + [t for _, t in self.smoothed.values()]
+
+    def companion(self, name):
+        """The smoothed companion trace of trace `name` if it is drawn (enough points), else None."""
+        entry = self.smoothed.get(name)
+        return entry[1] if entry and self.traces[name].logged >= smoothing.MIN_POINTS else None
+
+    def plotly(self, points):
+        """The Plotly traces in order (see smoothing.traces); points(trace) -> (xs, ys)."""
+        entries = []
+        for i, (name, trace) in enumerate(self.traces.items()):
+            companion = self.companion(name)
+            raw = trace_dict(name, *points(trace), self.opts)
+            smoothed = trace_dict(name, *points(companion), self.opts) if companion else None
+            entries.append((raw, smoothed, self.opts.get("linecolor", {}).get(name) or color(i)))
+        return smoothing.traces(entries)
 
 
 class Windows:
-    def __init__(self, env, max_points):
+    def __init__(self, env, max_points, smoothing=0.0):
         self.env = env
         self.max_points = max_points
+        self.smoothing = smoothing   # the run's weight; a declared window may have its own
         self.windows = {}
         self.declared = {}        # name -> its "window" record
         self.settings = {}        # name -> its last "settings" record (what compare reads)
@@ -312,8 +336,9 @@ class Windows:
         """Apply one journal record (per-point or batched "points" form)."""
         op = record["op"]
         if op == "start":
-            if not record.get("resume"):
+            if not record.get("resume"):   # a resumed run keeps the weight it started with
                 self.reset()
+                self.smoothing = smoothing.weight_or_off(record.get("smoothing", 0.0))
         elif op == "scalars":
             self._add_points(record["win"], [record["x"]], {t: [v] for t, v in record["y"].items()},
                              record.get("opts", {}))
@@ -370,11 +395,25 @@ class Windows:
             if trace is None:
                 trace = win.traces[trace_name] = Trace(self.max_points)
                 whole = True          # an append cannot add a trace: resend the whole window
+                self._smooth(win, trace_name)
             ys = [y if type(y) is float and y - y == 0 or type(y) is int else _gap(y) for y in ys]
+            drawn = win.companion(trace_name) is not None
             whole = trace.extend(xs, ys) or whole
+            if trace_name in win.smoothed:
+                smoother, companion = win.smoothed[trace_name]
+                moved = companion.extend(xs, smoother.smooth(ys))
+                # a companion appears (a new trace) or changes as an append cannot express
+                whole = whole or (win.companion(trace_name) is not None and (moved or not drawn))
             if len(trace.new_xs) > self.max_points:
                 whole = True          # the whole window is smaller than the pending appends
         win.touch(whole=whole or not win.on_server)
+
+    def _smooth(self, win, trace_name):
+        """Give a new per-step trace its smoothed companion, unless the weight is 0 or the
+        window is an area plot (each area fills to the trace before it)."""
+        weight = smoothing.weight_or_off(win.opts.get("smoothing", self.smoothing))
+        if weight and not win.opts.get("fillarea"):
+            win.smoothed[trace_name] = (smoothing.Smoother(weight), Trace(self.max_points))
 
     def _message_of(self, record):
         op, name = record["op"], record["win"]
@@ -418,10 +457,9 @@ class Windows:
         if win.kind == "message":
             return "events", dict(win.message, win=name, eid=self.env), ticket
         if not win.on_server:
-            data = []
-            for n, t in win.traces.items():
+            for t in win.all_traces():
                 t.take_new()
-                data.append(trace_dict(n, *t.shown(), win.opts))
+            data = win.plotly(Trace.shown)
             if not data:   # declared, no point yet: Visdom needs a trace to make a plot pane
                 data = [dict(trace_dict("", [], [], {}), showlegend=False)]
             return "events", {"data": data, "layout": layout_of(win.opts), "win": name,
@@ -429,7 +467,7 @@ class Windows:
         # Append: one entry per trace in window order; traces with nothing new send empty lists,
         # which the server skips. No "layout" key: a server that lost the window then answers
         # with an error instead of silently creating a window holding only these points.
-        data = [trace_dict(n, *t.take_new(), win.opts) for n, t in win.traces.items()]
+        data = win.plotly(Trace.take_new)
         return "update", {"data": data, "win": name, "eid": self.env, "append": True}, ticket
 
     def delivered(self, name, ticket):
@@ -454,7 +492,7 @@ class Windows:
         """Give every decimated trace the form its buckets alone give (what a replay of the
         journal shows); windows that change by it are sent whole once."""
         for win in self.windows.values():
-            for trace in win.traces.values():
+            for trace in win.all_traces():
                 if trace.decimated and trace.settle():
                     win.touch(whole=True)
 

@@ -4,7 +4,8 @@ Visdom's own compare view names traces by number (`0_train`), drops image panes 
 first run's axis range. Here each run's journal is read through the logger's window model
 (vizlab.windows), then every line window is drawn once with all runs in it: one colour per run,
 one dash style per trace, each run named by the settings that differ between the runs (their
-"settings" records: config=, the runners, the integrations; at most MAX_NAMED in a name). The last
+"settings" records: config=, the runners, the integrations; at most MAX_NAMED in a name); a trace
+the run smoothed is drawn faint under its smoothed companion, as live (vizlab.smoothing). The last
 image of each run goes beside the others, and a `runs` table lists settings and final values.
 `--follow` keeps reading the journals as they grow, so a comparison of live runs stays live.
 Lines that are not records are skipped and named (exit code 3 then; 0 when every line was read;
@@ -17,6 +18,7 @@ import sys
 import time
 
 from vizlab import journal as journal_mod
+from vizlab import smoothing
 from vizlab.address import add_address_options
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UserError
@@ -117,24 +119,30 @@ def line_window(name, runs, names):
         win = run.model.windows.get(name)
         if win is not None and win.kind == "lines":
             trace_names += [t for t in win.traces if t not in trace_names]
-    data, opts = [], None
+    entries, opts = [], None
     for i, (run, run_name) in enumerate(zip(runs, names)):
         win = run.model.windows.get(name)
         if win is None or win.kind != "lines":
             continue
         opts = opts or win.opts
         for trace_name, trace in win.traces.items():
-            xs, ys = trace.shown()
             label = run_name if len(trace_names) == 1 else f"{run_name} {trace_name}"
-            data.append({"x": xs, "y": ys, "name": label, "type": "scatter", "mode": "lines",
-                         "line": {"color": color(i),
-                                  "dash": DASHES[trace_names.index(trace_name) % len(DASHES)]}})
+            style = {"name": label, "type": "scatter", "mode": "lines", "line": {
+                "color": color(i), "dash": DASHES[trace_names.index(trace_name) % len(DASHES)]}}
+            companion = win.companion(trace_name)
+            entries.append((_xy(trace, style), companion and _xy(companion, style), color(i)))
+    data = smoothing.traces(entries)   # as the live view draws them: raw faint, smoothed on top
     if not data:   # declared, never a point: Visdom's /events needs a trace (HTTP 500 without)
         data = [dict(trace_dict("", [], [], {}), showlegend=False)]
     layout = layout_of(dict(opts, showlegend=True))
     for axis in ("xaxis", "yaxis"):
         layout[axis].pop("range", None)   # fit every run, not one run's fixed range
     return {"data": data, "layout": layout, "win": name, "opts": pane_opts(opts)}
+
+
+def _xy(trace, style):
+    xs, ys = trace.shown()
+    return dict(style, x=xs, y=ys)
 
 
 def image_windows(runs, names):

@@ -18,6 +18,7 @@ from vizlab import journal as journal_mod
 from vizlab.address import add_address_options
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UsageError, UserError
+from vizlab.smoothing import weight_or_off
 from vizlab.windows import MAX_POINTS, Windows
 
 
@@ -39,7 +40,8 @@ def replay(path, server=None, port=None, env=None, skipped=None):
             # A journal reused by a later run: the earlier run's windows were on the server
             # as they were when it ended, and the new run started its windows afresh.
             sent += _send_all(connection, model)
-            model = Windows(env or record.get("env", "main"), record.get("max_points", MAX_POINTS))
+            model = Windows(env or record.get("env", "main"), record.get("max_points", MAX_POINTS),
+                            weight_or_off(record.get("smoothing", 0.0)))
             continue
         if model is None:
             model = Windows(env or "main", MAX_POINTS)

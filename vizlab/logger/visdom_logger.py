@@ -17,6 +17,7 @@ import torch
 
 from vizlab import journal as journal_mod
 from vizlab import run_settings
+from vizlab import smoothing as smoothing_mod
 from vizlab.logger import lifecycle
 from vizlab.logger.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, check_trace,
                            image_batch, label_list, norm_stats, plain, scalar_value, sequence)
@@ -36,9 +37,10 @@ class VisdomLogger:
 
     def __init__(self, env="main", server=None, port=None, journal=None, send=True,
                  all_ranks=False, max_points=MAX_POINTS, queue_size=100_000, interval=0.5,
-                 close_timeout=3.0, resume_from=None, config=None):
+                 close_timeout=3.0, resume_from=None, config=None, smoothing=smoothing_mod.DEFAULT):
         check_name("env", env)
         config = None if config is None else run_settings.as_dict(config)   # TypeError: what to pass
+        smoothing = smoothing_mod.check_weight(smoothing)
         if not isinstance(max_points, int) or max_points < 10:
             raise ValueError(f"max_points={max_points!r}: use an integer >= 10 (default 10000)")
         if not isinstance(queue_size, int) or queue_size < 1:
@@ -55,7 +57,7 @@ class VisdomLogger:
         if not self.active:
             self.journal_path = None
             return
-        model, model_lock, notices = Windows(env, max_points), threading.Lock(), Notices()
+        model, model_lock, notices = Windows(env, max_points, smoothing), threading.Lock(), Notices()
         writer = None
         if journal is not False:
             if resume_from is not None:
@@ -70,7 +72,8 @@ class VisdomLogger:
                 self._settings = {name: run_settings.entry_of(r) for name, r in model.settings.items()}
             # An explicit path is appended to; the default one is always a new file (O_EXCL).
             writer = journal_mod.Journal(journal) if journal else journal_mod.Journal.create(env, rank)
-            start = {"op": "start", "env": env, "max_points": max_points, "time": time.time()}
+            start = {"op": "start", "env": env, "max_points": max_points, "smoothing": smoothing,
+                     "time": time.time()}
             try:
                 writer.write(dict(start, resume=True) if resume_from is not None else start)
             except OSError as err:
@@ -91,13 +94,18 @@ class VisdomLogger:
         if config:
             run_settings.record(self, config)   # the settings pane; once, even when resumed
 
-    def window(self, win, kind="line", **opts):
+    def window(self, win, kind="line", smoothing=None, **opts):
         """Declare window `win` once: its kind (line, images, text, figure) and options, so that
-        calls to it need none. Windows take their places on the page in the order declared."""
+        calls to it need none. Windows take their places on the page in the order declared.
+        smoothing: this line window's weight (else the logger's; 0: none), for its new traces."""
         check_name("win", win)
         if kind not in KINDS:
             raise ValueError(f"kind={kind!r}: use one of {', '.join(map(repr, KINDS))}")
         opts = check_opts(opts, KINDS[kind])
+        if smoothing is not None:
+            if kind != "line":
+                raise ValueError(f"smoothing= is for line windows; window {win!r} is kind={kind!r}")
+            opts["smoothing"] = smoothing_mod.check_weight(smoothing)
         self._names.add(win)
         if self._declared.get(win) != _declaration(kind, opts):   # a resumed run declares again
             self._declared[win] = _declaration(kind, opts)
