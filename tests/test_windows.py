@@ -23,10 +23,14 @@ def check_whole_run_in_view(trace, n, max_points, spikes):
     xs, ys = trace.shown()
     assert len(xs) <= max_points
     assert xs == sorted(xs) and xs[-1] == n - 1
-    tenths = [0] * 10
-    for x in xs:
-        tenths[min(9, x * 10 // n)] += 1
-    assert min(tenths) >= 0.05 * len(xs), tenths
+    # Decimated, the view is buckets of one stride, 2 points each (min and max), and holds at least
+    # a quarter of max_points: no stretch of the run between two shown points is wider than two
+    # buckets, 16 * n / max_points. (A count per tenth is no bound: with ~40 points a tenth may
+    # straddle bucket edges and hold 2.)
+    if n > max_points:
+        assert len(xs) >= max_points // 4, len(xs)
+        widest = max(b - a for a, b in zip([0] + xs, xs + [n - 1]))
+        assert widest <= 16 * n / max_points, (widest, n, max_points)
     shown = set(zip(xs, ys))
     for position, value in spikes:
         assert (position, value) in shown, f"spike at {position} lost"
