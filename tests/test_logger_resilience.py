@@ -239,14 +239,14 @@ def test_full_queue_makes_the_caller_wait_and_drops_nothing(visdom_server, tmp_p
                        queue_size=10, interval=0.01)
     log.scalar("loss", 0, torch.tensor(0.0).as_subclass(Stalling))
     deadline = time.monotonic() + 10
-    while log._queue and time.monotonic() < deadline:   # wait until the thread is stuck on it
+    while log.stats["queued"] and time.monotonic() < deadline:   # wait until the thread is stuck on it
         time.sleep(0.01)
     producer = threading.Thread(target=lambda: [log.scalar("loss", s, float(s)) for s in range(1, 31)])
     producer.start()
     deadline = time.monotonic() + 10
-    while len(log._queue) < 10 and time.monotonic() < deadline:
+    while log.stats["queued"] < 10 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert producer.is_alive() and len(log._queue) == 10   # the caller waits at queue_size
+    assert producer.is_alive() and log.stats["queued"] == 10   # the caller waits at queue_size
     Stalling.release.set()
     producer.join(timeout=30)
     assert not producer.is_alive()

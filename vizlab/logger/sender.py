@@ -132,6 +132,11 @@ class Sender(threading.Thread):
             self._wake.set()
 
     # --- called from the logger's thread
+    @property
+    def delivered_calls(self):
+        """Calls whose effect is on the server (verified)."""
+        return self.state.done
+
     def wait(self, target, timeout, give_up_down=None):
         """True once the first `target` calls are on the server (and verified to be there).
 

@@ -26,6 +26,7 @@ from vizlab.connection import Connection
 from vizlab.logger.notices import Notices, say
 from vizlab.logger.render import MAX_PIXELS, grid_plan, layout_grid
 from vizlab.logger.sender import Sender
+from vizlab.logger.summary import closing_summary
 from vizlab.windows import MAX_POINTS, Windows
 from vizlab.logger.writer import JournalThread
 
@@ -58,6 +59,7 @@ class VisdomLogger:
             self.journal_path = None
             return
         model, model_lock, notices = Windows(env, max_points, smoothing), threading.Lock(), Notices()
+        self._windows, self._windows_lock = model, model_lock   # the window model, fed by the journal thread
         writer = None
         if journal is not False:
             if resume_from is not None:
@@ -82,7 +84,6 @@ class VisdomLogger:
             say(f"journal: {writer.path}" + (f" (resumed at byte {resume_from})" if resume_from else ""))
         self.journal_path = writer.path if writer else None
         self._writer = JournalThread(writer, model, model_lock, notices, queue_size, interval)
-        self._queue = self._writer.queue
         connection = Connection.from_environment(server, port) if send else None
         self._sender = None
         if connection is not None:
@@ -222,7 +223,12 @@ class VisdomLogger:
                                           give_up_down=min(CLOSE_DOWN_GRACE, self.close_timeout))
             self._sender.stop()
         self._final = delivered
-        report(self, self._final)
+        sender = self._sender
+        for line in closing_summary(self.stats, self.journal_path, self.queue_size, self.close_timeout,
+                                    self._final, sent=sender.delivered_calls if sender else None,
+                                    url=sender.connection.url if sender else None,
+                                    incomplete=self._writer.incomplete):
+            say(line)
         lifecycle.unregister(self)
 
     @property
@@ -230,16 +236,17 @@ class VisdomLogger:
         """What the plots do not show as logged (NaN/Inf gaps, errors, refusals, decimated
         traces), how long callers waited for the journal (backpressure), and the accounting:
         calls accepted, in the journal, dropped (could not be logged), missed by the journal
-        (disk full: the live view has them), never written (the journal thread stopped)."""
+        (disk full: the live view has them), never written (the journal thread stopped), and
+        queued: calls waiting for the journal thread now."""
         if not self.active:
             return {"nonfinite": 0, "errors": 0, "refused": 0, "dropped": 0, "waited_s": 0.0,
                     "waits": 0, "decimated": {}, "accepted": 0, "journaled": 0,
-                    "journal_missed": 0, "unwritten": 0}
+                    "journal_missed": 0, "unwritten": 0, "queued": 0}
         writer = self._writer
         counts = dict(writer.converter.counts)
         sender = self._sender.counts if self._sender else {"errors": 0, "refused": 0}
-        with writer.model_lock:
-            decimated = writer.model.decimated()
+        with self._windows_lock:
+            decimated = self._windows.decimated()
         accepted = writer.enqueued
         # calls the thread took or should have taken but that are nowhere (0 unless it stopped)
         handled = accepted if not writer.is_alive() else writer.written
@@ -247,7 +254,7 @@ class VisdomLogger:
         return dict(counts, errors=counts["errors"] + sender["errors"], refused=sender["refused"],
                     waited_s=writer.waited, waits=writer.waits, decimated=decimated,
                     accepted=accepted, journaled=writer.journaled, journal_missed=writer.missed,
-                    unwritten=unwritten)
+                    unwritten=unwritten, queued=len(writer.queue))
 
     def __reduce__(self):
         raise TypeError(lifecycle.NOT_SENDABLE)
@@ -283,46 +290,3 @@ def _rank():
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_rank()
     return 0
-
-
-def report(log, delivered):
-    """One summary at close, computed from the counts: what the plots do not show as logged,
-    any caller wait, and calls accepted vs. kept in the journal vs. delivered."""
-    stats = log.stats
-    lost = stats["dropped"] + stats["journal_missed"] + stats["unwritten"]
-    journal_whole = log.journal_path is not None and not lost
-    if stats["nonfinite"]:
-        say(f"{stats['nonfinite']} NaN/Inf values were shown as gaps (the journal keeps them)")
-    for (win, trace), (logged, shown) in sorted(stats["decimated"].items()):
-        say(f"window {win!r} trace {trace!r}: {logged} points logged, {shown} shown "
-            "(min and max of every x-bucket kept)" + ("; the journal has every point" if journal_whole else ""))
-    if stats["waits"]:
-        say(f"logging calls waited {stats['waited_s']:.3f} s in total ({stats['waits']} times) "
-            f"for the journal to catch up (queue_size={log.queue_size})" + ("" if lost else "; nothing was dropped"))
-    if lost:
-        say(_accounting(log, stats))
-    if stats["errors"]:
-        say(f"{stats['errors']} errors (see the warnings above)")
-    if not delivered and log._sender is not None:
-        done = min(log._sender.state.done, stats["accepted"])
-        hint = f": vizlab replay {log.journal_path}" if log.journal_path else ""
-        missing = f" (it misses {lost} calls)" if lost and log.journal_path else ""
-        if done >= stats["accepted"]:   # sent, but the check that the server has them timed out
-            say(f"every call was sent to Visdom at {log._sender.connection.url}, but checking that "
-                f"it holds them did not finish within close_timeout={log.close_timeout} s; if a "
-                f"window looks incomplete, replay the journal{hint}{missing}")
-            return
-        say(f"not everything reached Visdom at {log._sender.connection.url} (the first {done} of "
-            f"{stats['accepted']} calls did); replay the journal later{hint}{missing}")
-
-
-def _accounting(log, stats):
-    where = f"the journal {log.journal_path}" if log.journal_path else "the live view"
-    parts = [f"{stats['dropped']} could not be logged (see above)"] if stats["dropped"] else []
-    if stats["journal_missed"]:
-        parts.append(f"{stats['journal_missed']} missed the journal (disk full from "
-                     f"{log._writer.incomplete} on; the live view had them)")
-    if stats["unwritten"]:
-        parts.append(f"{stats['unwritten']} were never written (the journal thread stopped)")
-    return f"of {stats['accepted']} calls accepted, {where} holds {stats['journaled']}: " + \
-        "; ".join(parts)
