@@ -20,7 +20,7 @@ from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UserError
 from vizlab.palette import color
 from vizlab.settings_table import read_settings
-from vizlab.windows import Windows, layout_of, pane_opts, trace_dict
+from vizlab.windows import Windows, layout_of, pane_opts, trace_dict, with_ylabel
 
 DASHES = ["solid", "dash", "dot", "dashdot"]           # one per trace name
 SETTINGS_WIN = "hparams"                               # where the runners log their settings
@@ -102,12 +102,13 @@ def line_window(name, runs, names):
         for trace_name, trace in win.traces.items():
             xs, ys = trace.shown()
             label = run_name if len(trace_names) == 1 else f"{run_name} {trace_name}"
-            data.append({"x": xs, "y": ys, "name": label, "type": "scatter", "mode": "lines",
-                         "line": {"color": color(i),
-                                  "dash": DASHES[trace_names.index(trace_name) % len(DASHES)]}})
+            marks = {k: win.opts[k] for k in ("markers", "markersize") if k in win.opts}
+            trace = trace_dict(label, xs, ys, marks)   # markers while sparse, as live
+            trace["line"] = {"color": color(i), "dash": DASHES[trace_names.index(trace_name) % len(DASHES)]}
+            data.append(trace)
     if not data:   # declared, never a point: Visdom's /events needs a trace (HTTP 500 without)
         data = [dict(trace_dict("", [], [], {}), showlegend=False)]
-    layout = layout_of(dict(opts, showlegend=True))
+    layout = layout_of(with_ylabel(dict(opts, showlegend=True), name, trace_names), len(data))
     for axis in ("xaxis", "yaxis"):
         layout[axis].pop("range", None)   # fit every run, not one run's fixed range
     return {"data": data, "layout": layout, "win": name, "opts": pane_opts(opts)}

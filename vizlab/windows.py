@@ -13,10 +13,21 @@ import math
 
 from vizlab import journal as journal_mod
 
-def trace_dict(name, xs, ys, opts):
+SPARSE_POINTS = 10   # a trace of at most this many points draws markers (a lone point has no line)
+
+
+def markers_on(opts, points):
+    """Markers: as the window's `markers` option says, else while the trace is sparse."""
+    markers = opts.get("markers")
+    return points <= SPARSE_POINTS if markers is None else markers
+
+
+def trace_dict(name, xs, ys, opts, whole=True):
+    """One Plotly trace; `whole`: xs are the trace's every shown point (not an append's)."""
+    markers = markers_on(opts, len(xs)) if whole else opts.get("markers")
     trace = {"x": xs, "y": ys, "name": name, "type": "scatter",
-             "mode": "lines+markers" if opts.get("markers") else "lines"}
-    if opts.get("markers"):
+             "mode": "lines+markers" if markers else "lines"}
+    if markers:
         trace["marker"] = {"size": opts.get("markersize", 6), "symbol": "dot"}
     if opts.get("fillarea"):
         trace["fill"] = "tonexty"
@@ -39,11 +50,40 @@ def merge_opts(old, new):
     return merged
 
 
-def layout_of(opts):
-    """Plotly layout for a line window, as visdom's own line() would build it."""
+def with_ylabel(opts, name, trace_names):
+    """opts with the default y label: the window's name when it holds one trace; with several
+    none (the legend names them, the title names the window), unless a ylabel was given."""
+    if "ylabel" in opts or len(trace_names) > 1:
+        return opts
+    return dict(opts, ylabel=name)
+
+
+PANE_HEIGHT = 350   # Visdom's default plot pane (px); its plot is 14 px less (the title bar)
+LEGEND_ROW = 19     # px per legend row (Plotly's default font)
+
+
+def legend_below(opts, traces):
+    """A horizontal legend under the x axis: a legend on the right takes the width of its
+    longest name, which at Visdom's default ~370 px pane leaves the plot a fraction of it.
+
+    Plotly 2.11 (Visdom's) places a legend below the plot in fractions of the plot's height, and
+    its room (the bottom margin) shrinks the plot, so y is what keeps the axis labels (the
+    bottom margin) clear even if every trace takes a row of its own."""
+    height = opts.get("height", PANE_HEIGHT) - 14
+    labels = opts.get("marginbottom", 60) + 2
+    room = height - opts.get("margintop", 60) - LEGEND_ROW * traces - 8 - labels
+    return {"orientation": "h", "x": 0, "xanchor": "left", "yanchor": "top",
+            "y": -round(labels / max(room, labels), 3)}
+
+
+def layout_of(opts, traces=1):
+    """Plotly layout for a line window of `traces` traces, as visdom's own line() would build
+    it, with the legend under the plot."""
     layout = {"showlegend": opts.get("showlegend", True), "title": opts.get("title"),
               "margin": {"l": opts.get("marginleft", 60), "r": opts.get("marginright", 60),
                          "t": opts.get("margintop", 60), "b": opts.get("marginbottom", 60)}}
+    if layout["showlegend"]:
+        layout["legend"] = legend_below(opts, traces)
     for axis in ("x", "y"):
         spec = {"title": opts.get(axis + "label"), "type": opts.get(axis + "type")}
         lo, hi = opts.get(axis + "tickmin"), opts.get(axis + "tickmax")
@@ -345,7 +385,7 @@ class Windows:
     def _line_window(self, name, opts, fresh=False, xlabel="step"):
         win = self.windows.get(name)
         if win is None or win.kind != "lines" or fresh:
-            defaults = {"title": name, "xlabel": xlabel, "ylabel": name, "showlegend": True}
+            defaults = {"title": name, "xlabel": xlabel, "showlegend": True}
             win = self.windows[name] = Window("lines", self._opts(name, defaults, opts))
         elif opts:
             merged = merge_opts(win.opts, opts)
@@ -363,7 +403,10 @@ class Windows:
                 trace = win.traces[trace_name] = Trace(self.max_points)
                 whole = True          # an append cannot add a trace: resend the whole window
             ys = [y if type(y) is float and y - y == 0 or type(y) is int else _gap(y) for y in ys]
+            sparse = not trace.decimated and len(trace.xs) <= SPARSE_POINTS
             whole = trace.extend(xs, ys) or whole
+            if sparse and len(trace.xs) > SPARSE_POINTS and "markers" not in win.opts:
+                whole = True          # its markers go: the mode changes with a whole send, once
             if len(trace.new_xs) > self.max_points:
                 whole = True          # the whole window is smaller than the pending appends
         win.touch(whole=whole or not win.on_server)
@@ -412,12 +455,13 @@ class Windows:
                 data.append(trace_dict(n, *t.shown(), win.opts))
             if not data:   # declared, no point yet: Visdom needs a trace to make a plot pane
                 data = [dict(trace_dict("", [], [], {}), showlegend=False)]
-            return "events", {"data": data, "layout": layout_of(win.opts), "win": name,
+            opts = with_ylabel(win.opts, name, win.traces)
+            return "events", {"data": data, "layout": layout_of(opts, len(data)), "win": name,
                               "eid": self.env, "opts": pane_opts(win.opts)}, ticket
         # Append: one entry per trace in window order; traces with nothing new send empty lists,
         # which the server skips. No "layout" key: a server that lost the window then answers
         # with an error instead of silently creating a window holding only these points.
-        data = [trace_dict(n, *t.take_new(), win.opts) for n, t in win.traces.items()]
+        data = [trace_dict(n, *t.take_new(), win.opts, whole=False) for n, t in win.traces.items()]
         return "update", {"data": data, "win": name, "eid": self.env, "append": True}, ticket
 
     def delivered(self, name, ticket):
