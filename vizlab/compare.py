@@ -16,6 +16,7 @@ import sys
 import time
 
 from vizlab import journal as journal_mod
+from vizlab import landing
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UserError
 from vizlab.palette import color
@@ -180,6 +181,7 @@ def compare(paths, server="http://127.0.0.1", port=8097, env="compare", follow=F
         _say_skipped(run, 0)
     connection = Connection.from_environment(server, port)
     sent = _send(connection, env, runs)
+    landing.note(connection, env, f"comparison of {len(runs)} runs")
     while follow and not (stop is not None and stop.is_set()):
         time.sleep(interval) if stop is None else stop.wait(interval)
         before = [len(run.skipped) for run in runs]

@@ -21,6 +21,7 @@ from vizlab.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, 
                            image_batch, label_list, norm_stats, plain, scalar_value, sequence)
 from vizlab.journal import check_name
 from vizlab.connection import Connection
+from vizlab.landing import INDEX_ENV, Announcer
 from vizlab.notices import Notices, say
 from vizlab.render import MAX_PIXELS, grid_plan, layout_grid
 from vizlab.sender import Sender
@@ -77,10 +78,13 @@ class VisdomLogger:
         self._writer = JournalThread(writer, model, model_lock, notices, queue_size, interval)
         self._queue = self._writer.queue
         connection = Connection.from_environment(server, port) if send else None
-        self._sender = None
+        self._sender, self._landing = None, None
         if connection is not None:
             self._sender = Sender(model, model_lock, self._writer, connection, notices, interval)
             self._sender.start()
+            if env != INDEX_ENV:   # the run's row in the index on `main` (vizlab.landing)
+                self._landing = Announcer(Connection.from_environment(server, port), env)
+                self._landing.started()
         self._writer.start()
         atexit.register(self.close)
         lifecycle.register(self)   # SIGTERM/SIGHUP close it; forked children forward to it
@@ -207,6 +211,8 @@ class VisdomLogger:
             delivered = self._sender.wait(target, self.close_timeout,
                                           give_up_down=min(CLOSE_DOWN_GRACE, self.close_timeout))
             self._sender.stop()
+        if self._landing is not None and delivered:   # a server that took it all answers fast
+            self._landing.closed(self.close_timeout)
         self._final = delivered
         report(self, self._final)
         lifecycle.unregister(self)

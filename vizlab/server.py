@@ -416,6 +416,7 @@ def ensure_server(port=DEFAULT_PORT, host=DEFAULT_HOST):
         raise _not_ours(port)
     warn_missing_assets()
     start_detached(port, host)
+    write_index(port)
     print(_describe(port, state_paths(port)[0]))
     return url
 
@@ -442,6 +443,34 @@ def add_parser(subparsers):
 
 def _stop_on_signal(signum, frame):
     raise SystemExit(128 + signum)   # unwinds `with server:`, which stops the child
+
+
+def write_index(port, shown=None, connection=None):
+    """Rewrite the landing index unless the server's envs are `shown`; returns the envs shown."""
+    from vizlab import landing
+    from vizlab.connection import Connection, ServerRefused
+
+    connection = connection or Connection.from_environment("http://127.0.0.1", port)
+    try:
+        envs = set(landing.env_list(connection))
+        return set(landing.refresh(connection)) if envs != shown else shown
+    except (requests.RequestException, ServerRefused, ValueError):
+        return shown   # the index is a convenience: the server goes on
+
+
+def keep_index(server, every=10.0):
+    """Wait for the server's process; meanwhile keep the landing index in env `main` listing
+    its envs (vizlab.landing), rewritten when the env list changes."""
+    from vizlab.connection import Connection
+
+    connection, shown = Connection.from_environment("http://127.0.0.1", server.port), None
+    while True:
+        shown = write_index(server.port, shown, connection)
+        try:
+            server.process.wait(timeout=every)
+            return
+        except subprocess.TimeoutExpired:
+            pass
 
 
 def _serve(args):
@@ -475,6 +504,7 @@ def _serve(args):
     warn_missing_assets()
     if args.detach:
         start_detached(port, args.host, args.env_path, args.login, args.timeout, mode=mode)
+        write_index(port)
         print(_describe(port, state_paths(port)[0], mode))
         return 0
     log_path = state_paths(port)[0]
@@ -485,7 +515,7 @@ def _serve(args):
     try:
         with server:
             print(_describe(port, mode=mode) + f"\n  (log: {log_path}; Ctrl-C stops it)", flush=True)
-            server.process.wait()
+            keep_index(server)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
