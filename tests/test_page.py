@@ -3,7 +3,6 @@
 so that long names never narrow it (measured in headless Chromium). Real servers, read back."""
 
 import json
-import os
 
 import pytest
 
@@ -120,10 +119,7 @@ PLOT_AREA_JS = """(id) => {
 
 @pytest.fixture(scope="module")
 def chromium():
-    if vb.find_chromium() is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the browser tests, but {vb.INSTALL_HINT}")
-        pytest.skip(vb.INSTALL_HINT)
+    vb.require_chromium(pytest)
     with vb.open_browser() as browser:
         yield browser
 
