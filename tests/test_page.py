@@ -3,6 +3,7 @@
 so that long names never narrow it (measured in headless Chromium). Real servers, read back."""
 
 import json
+import os
 
 import pytest
 
@@ -143,9 +144,12 @@ def test_long_legend_names_leave_the_plot_most_of_the_pane(chromium, tmp_path):
             drawn = vb.wait_for_panes(page, [win])
             assert len(drawn[win]["legend"]) == names
             area = page.evaluate(PLOT_AREA_JS, win)
+            if os.environ.get("VIZLAB_PAGE_SHOTS"):   # a picture for the docs
+                page.screenshot(path=os.path.join(os.environ["VIZLAB_PAGE_SHOTS"], f"{env}.png"))
             page.close()
             assert area["plot"] >= 0.6 * area["pane"], area
             assert area["legend"] == "h"
+            assert area["size"]["h"] >= 150, area   # nor flattened: compare's pane grows per row
             # under the x axis title, not over it
             assert area["legend_box"]["top"] >= area["xtitle"]["bottom"] - 1, area
             assert problems.messages() == []

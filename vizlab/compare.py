@@ -21,7 +21,8 @@ from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UserError
 from vizlab.palette import color
 from vizlab.settings_table import read_settings
-from vizlab.windows import Windows, layout_of, pane_opts, trace_dict, with_ylabel
+from vizlab.windows import (LEGEND_ROW, PANE_HEIGHT, Windows, layout_of, pane_opts, trace_dict,
+                            with_ylabel)
 
 DASHES = ["solid", "dash", "dot", "dashdot"]           # one per trace name
 SETTINGS_WIN = "hparams"                               # where the runners log their settings
@@ -109,6 +110,8 @@ def line_window(name, runs, names):
             data.append(trace)
     if not data:   # declared, never a point: Visdom's /events needs a trace (HTTP 500 without)
         data = [dict(trace_dict("", [], [], {}), showlegend=False)]
+    if "height" not in opts and len(data) > 2:   # a legend row per run: taller, not a flat plot
+        opts = dict(opts, height=PANE_HEIGHT + LEGEND_ROW * (len(data) - 2))
     layout = layout_of(with_ylabel(dict(opts, showlegend=True), name, trace_names), len(data))
     for axis in ("xaxis", "yaxis"):
         layout[axis].pop("range", None)   # fit every run, not one run's fixed range

@@ -3,16 +3,20 @@ user sees (Visdom opens on `main`) lists their runs, with a link to each.
 
 The list comes from the server's own env list every time, never from one process's memory, so
 several runs (and `vizlab serve`) writing it at once cannot lose each other's envs. Each row's
-state and time ride in the pane itself (a JSON attribute); a run sets its own row and checks
-that its write stuck, writing again if another run's write crossed it. Written off the training
+state and time ride in the pane itself (a JSON attribute); a run sets its own row under a lock
+file (the writers on one machine take turns) and checks that its write stuck, writing again if
+a writer elsewhere crossed it. Written off the training
 thread: once when a run's env appears on the server, once at close.
 """
 
+import hashlib
 import html
 import json
+import os
 import re
 import threading
 import time
+from contextlib import contextmanager
 
 import requests
 
@@ -23,6 +27,7 @@ TITLE = "runs on this server"
 ROWS = re.compile(r"data-vizlab-rows='([^']*)'")
 APPEAR_WAIT = 60.0     # seconds a new run waits for its env to appear before writing anyway
 TRIES = 3              # writes of one row when other writers cross it
+LOCK_DIR = "~/.vizlab/locks"   # one lock file per server URL: this machine's writers take turns
 
 
 def env_list(connection):
@@ -69,9 +74,31 @@ def write(connection, envs, rows):
     connection.post("events", message)
 
 
+@contextmanager
+def machine_lock(url):
+    """One writer of `url`'s index at a time on this machine (runs elsewhere still race: the
+    check after each write catches most of those). No lock where none can be taken."""
+    try:
+        import fcntl
+        folder = os.path.expanduser(LOCK_DIR)
+        os.makedirs(folder, exist_ok=True)
+        handle = open(os.path.join(folder, hashlib.sha256(url.encode()).hexdigest()[:16]), "a")
+    except (ImportError, OSError):
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def refresh(connection, env=None, state=None, now=None):
     """Rebuild the index from the server's env list; with `env`, set its row to `state` now.
     Returns the envs listed."""
+    with machine_lock(connection.url):
+        return _refresh(connection, env, state, now)
+
+
+def _refresh(connection, env, state, now):
     for _ in range(TRIES):
         envs = env_list(connection)
         if env is not None and env not in envs:
