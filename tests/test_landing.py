@@ -12,6 +12,8 @@ from vizlab.connection import Connection
 from vizlab.replay import replay
 from vizlab.server import keep_index, write_index
 
+from test_visdom03 import python03  # noqa: F401  (the fixture: visdom 0.3's interpreter)
+
 ROW = re.compile(r"<tr><td[^>]*><a href='/env/([^']+)'>[^<]*</a></td><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td></tr>")
 
 
@@ -81,6 +83,15 @@ def test_serve_keeps_the_index_and_a_missing_server_is_no_error():
         assert not waiter.is_alive()
     # no server: nothing raises (the run goes on without its row)
     landing.note(Connection("http://127.0.0.1", server.port), "gone", "running")
+
+
+def test_the_index_on_a_visdom_03_server(python03):
+    with VisdomServer(python=python03) as server:
+        with VisdomLogger(env="run03", port=server.port, journal=False) as log:
+            log.scalar("loss", 0, 1.0)
+            assert log.flush()
+        written(log)
+        assert [r[:2] for r in index(server.port)] == [("run03", "closed")]
 
 
 def test_render_escapes_and_reads_back():
