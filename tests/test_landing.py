@@ -39,11 +39,12 @@ def test_two_runs_are_listed_with_state_time_and_link(tmp_path):
         with VisdomLogger(env="mnist_mlp", port=server.port, journal=False) as log:
             log.scalar("loss", 0, 1.0)
             assert log.flush()
-            running = index(server.port)   # the first run's row, whatever this one has written
+            log._landing.thread.join()     # its "running" write, once its env is on the server
+            running = index(server.port)
         written(log)
         rows = index(server.port)
         assert [r[:2] for r in rows] == [("mnist_mlp", "closed"), ("first_run", "closed")]
-        assert ("first_run", "closed") in [r[:2] for r in running]
+        assert [r[:2] for r in running] == [("mnist_mlp", "running"), ("first_run", "closed")]
         assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", r[2]) for r in rows)
         # an env made by another tool is listed too (no state known); a replay says so
         Visdom(port=server.port, raise_exceptions=True, use_incoming_socket=False).text("hi", env="plain")
