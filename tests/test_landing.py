@@ -101,3 +101,15 @@ def test_render_escapes_and_reads_back():
     assert "a'b<c" not in content and "a&#x27;b&lt;c" in content
     found = landing.ROWS.search(content)
     assert json.loads(landing.html.unescape(found.group(1))) == rows
+
+
+def test_a_mangled_index_is_rebuilt_not_fatal():
+    with VisdomServer() as server:
+        viz = Visdom(port=server.port, raise_exceptions=True, use_incoming_socket=False)
+        viz.text("<div data-vizlab-rows='{&quot;x&quot;: {&quot;time&quot;: &quot;soon&quot;}, "
+                 "&quot;y&quot;: 3}'></div>", win=landing.INDEX_WIN, env=landing.INDEX_ENV)
+        viz.text("x", env="x")
+        connection = Connection("http://127.0.0.1", server.port)
+        assert landing.read_rows(connection) == {}
+        landing.note(connection, "x", "running")
+        assert [r[:2] for r in index(server.port)] == [("x", "running")]

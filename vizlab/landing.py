@@ -5,13 +5,14 @@ The list comes from the server's own env list every time, never from one process
 several runs (and `vizlab serve`) writing it at once cannot lose each other's envs. Each row's
 state and time ride in the pane itself (a JSON attribute); a run sets its own row under a lock
 file (the writers on one machine take turns) and checks that its write stuck, writing again if
-a writer elsewhere crossed it. Written off the training
-thread: once when a run's env appears on the server, once at close.
+a writer elsewhere crossed it. Written off the training thread: once when a run's env appears
+on the server, once at close.
 """
 
 import hashlib
 import html
 import json
+import math
 import os
 import re
 import threading
@@ -46,7 +47,10 @@ def read_rows(connection):
         rows = json.loads(html.unescape(found.group(1))) if found else {}
     except ValueError:
         return {}
-    return {e: r for e, r in rows.items() if isinstance(r, dict)} if isinstance(rows, dict) else {}
+    if not isinstance(rows, dict):
+        return {}
+    return {e: r for e, r in rows.items()   # rows another tool mangled are dropped, not fatal
+            if isinstance(r, dict) and type(r.get("time")) in (int, float) and math.isfinite(r["time"])}
 
 
 def render(envs, rows):
