@@ -66,9 +66,9 @@ def render(envs, rows):
                      f"</td><td style='padding:2px 8px'>{when}</td></tr>")
     data = html.escape(json.dumps({e: rows[e] for e in order if e in rows}, sort_keys=True), quote=True)
     body = "".join(cells) or "<tr><td colspan='3'>no runs yet</td></tr>"
-    return (f"<div data-vizlab-rows='{data}'><table><tr><th style='text-align:left'>env</th>"
-            "<th style='text-align:left'>state</th><th style='text-align:left'>last update</th></tr>"
-            f"{body}</table></div>")
+    head = "".join(f"<th style='text-align:left;padding:2px 8px'>{h}</th>"
+                   for h in ("env", "state", "last update"))
+    return f"<div data-vizlab-rows='{data}'><table><tr>{head}</tr>{body}</table></div>"
 
 
 def write(connection, envs, rows):
