@@ -4,7 +4,9 @@ Pure (no threads, no I/O) and shared by the live logger and `vizlab replay`, so 
 exactly the windows the live run built. Line traces keep every point up to `max_points`; past
 that a trace keeps buckets of a fixed x-stride (doubled when there are too many) holding the
 minimum and maximum of each bucket, so the whole run stays in view and a one-step spike anywhere
-stays visible. Other windows keep their last message. A "window" record declares a window's
+stays visible. A trace of at most SPARSE_POINTS points draws markers (a lone point has no
+line), its legend sits under the plot (long names never narrow it). Other windows keep their
+last message. A "window" record declares a window's
 options once (under each call's own) and places it on the page: a declared window is created at
 once, empty, so the page shows the windows in the order they were declared.
 """
