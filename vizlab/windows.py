@@ -4,11 +4,13 @@ Pure (no threads, no I/O) and shared by the live logger and `vizlab replay`, so 
 exactly the windows the live run built. Line traces keep every point up to `max_points`; past
 that a trace keeps buckets of a fixed x-stride (doubled when there are too many) holding the
 minimum and maximum of each bucket, so the whole run stays in view and a one-step spike anywhere
-stays visible. A trace logged per step also gets a smoothed companion (vizlab.smoothing), fed
-every raw point before decimation, then decimated like any trace, drawn after all the raw traces
-once its trace has a few points. Other windows keep their last message (a "settings" record is
-drawn as the settings table, and kept in `settings` for `vizlab compare`). A "window" record
-declares a window's options once (under each call's own) and places it on the page: a declared window is created at
+stays visible. A trace of at most SPARSE_POINTS points draws markers (a lone point has no
+line), its legend sits under the plot (long names never narrow it). A trace logged per step also
+gets a smoothed companion (vizlab.smoothing), fed every raw point before decimation, then
+decimated like any trace, drawn after all the raw traces once its trace has a few points. Other
+windows keep their last message (a "settings" record is drawn as the settings table, and kept in
+`settings` for `vizlab compare`). A "window" record declares a window's options once (under each
+call's own) and places it on the page: a declared window is created at
 once, empty, so the page shows the windows in the order they were declared.
 """
 
@@ -21,10 +23,21 @@ from vizlab.settings_table import settings_pane
 
 MAX_POINTS = 10_000   # points a line trace shows by default (VisdomLogger(max_points=...))
 
-def trace_dict(name, xs, ys, opts):
+SPARSE_POINTS = 10   # a trace of at most this many points draws markers (a lone point has no line)
+
+
+def markers_on(opts, points):
+    """Markers: as the window's `markers` option says, else while the trace is sparse."""
+    markers = opts.get("markers")
+    return points <= SPARSE_POINTS if markers is None else markers
+
+
+def trace_dict(name, xs, ys, opts, whole=True):
+    """One Plotly trace; `whole`: xs are the trace's every shown point (not an append's)."""
+    markers = markers_on(opts, len(xs)) if whole else opts.get("markers")
     trace = {"x": xs, "y": ys, "name": name, "type": "scatter",
-             "mode": "lines+markers" if opts.get("markers") else "lines"}
-    if opts.get("markers"):
+             "mode": "lines+markers" if markers else "lines"}
+    if markers:
         trace["marker"] = {"size": opts.get("markersize", 6), "symbol": "dot"}
     if opts.get("fillarea"):
         trace["fill"] = "tonexty"
@@ -47,11 +60,40 @@ def merge_opts(old, new):
     return merged
 
 
-def layout_of(opts):
-    """Plotly layout for a line window, as visdom's own line() would build it."""
+def with_ylabel(opts, name, trace_names):
+    """opts with the default y label: the window's name when it holds one trace; with several
+    none (the legend names them, the title names the window), unless a ylabel was given."""
+    if "ylabel" in opts or len(trace_names) > 1:
+        return opts
+    return dict(opts, ylabel=name)
+
+
+PANE_HEIGHT = 350   # Visdom's default plot pane (px); its plot is 14 px less (the title bar)
+LEGEND_ROW = 19     # px per legend row (Plotly's default font)
+
+
+def legend_below(opts, traces):
+    """A horizontal legend under the x axis: a legend on the right takes the width of its
+    longest name, which at Visdom's default ~370 px pane leaves the plot a fraction of it.
+
+    Plotly 2.11 (Visdom's) places a legend below the plot in fractions of the plot's height, and
+    its room (the bottom margin) shrinks the plot, so y is what keeps the axis labels (the
+    bottom margin) clear even if every trace takes a row of its own."""
+    height = opts.get("height", PANE_HEIGHT) - 14
+    labels = opts.get("marginbottom", 60) + 2
+    room = height - opts.get("margintop", 60) - LEGEND_ROW * traces - 8 - labels
+    return {"orientation": "h", "x": 0, "xanchor": "left", "yanchor": "top",
+            "y": -round(labels / max(room, labels), 3)}
+
+
+def layout_of(opts, traces=1):
+    """Plotly layout for a line window of `traces` traces, as visdom's own line() would build
+    it, with the legend under the plot."""
     layout = {"showlegend": opts.get("showlegend", True), "title": opts.get("title"),
               "margin": {"l": opts.get("marginleft", 60), "r": opts.get("marginright", 60),
                          "t": opts.get("margintop", 60), "b": opts.get("marginbottom", 60)}}
+    if layout["showlegend"]:
+        layout["legend"] = legend_below(opts, traces)
     for axis in ("x", "y"):
         spec = {"title": opts.get(axis + "label"), "type": opts.get(axis + "type")}
         lo, hi = opts.get(axis + "tickmin"), opts.get(axis + "tickmax")
@@ -304,13 +346,14 @@ class Window:
         entry = self.smoothed.get(name)
         return entry[1] if entry and self.traces[name].logged >= smoothing.MIN_POINTS else None
 
-    def plotly(self, points):
-        """The Plotly traces in order (see smoothing.traces); points(trace) -> (xs, ys)."""
+    def plotly(self, points, whole=True):
+        """The Plotly traces in order (see smoothing.traces); points(trace) -> (xs, ys); whole:
+        every shown point (an append's traces carry no mode: see trace_dict)."""
         entries = []
         for i, (name, trace) in enumerate(self.traces.items()):
             companion = self.companion(name)
-            raw = trace_dict(name, *points(trace), self.opts)
-            smoothed = trace_dict(name, *points(companion), self.opts) if companion else None
+            raw = trace_dict(name, *points(trace), self.opts, whole)
+            smoothed = trace_dict(name, *points(companion), self.opts, whole) if companion else None
             entries.append((raw, smoothed, self.opts.get("linecolor", {}).get(name) or color(i)))
         return smoothing.traces(entries)
 
@@ -378,7 +421,7 @@ class Windows:
     def _line_window(self, name, opts, fresh=False, xlabel="step"):
         win = self.windows.get(name)
         if win is None or win.kind != "lines" or fresh:
-            defaults = {"title": name, "xlabel": xlabel, "ylabel": name, "showlegend": True}
+            defaults = {"title": name, "xlabel": xlabel, "showlegend": True}
             win = self.windows[name] = Window("lines", self._opts(name, defaults, opts))
         elif opts:
             merged = merge_opts(win.opts, opts)
@@ -397,8 +440,11 @@ class Windows:
                 whole = True          # an append cannot add a trace: resend the whole window
                 self._smooth(win, trace_name)
             ys = [y if type(y) is float and y - y == 0 or type(y) is int else _gap(y) for y in ys]
+            sparse = not trace.decimated and len(trace.xs) <= SPARSE_POINTS
             drawn = win.companion(trace_name) is not None
             whole = trace.extend(xs, ys) or whole
+            if sparse and len(trace.xs) > SPARSE_POINTS and "markers" not in win.opts:
+                whole = True          # its markers go: the mode changes with a whole send, once
             if trace_name in win.smoothed:
                 smoother, companion = win.smoothed[trace_name]
                 moved = companion.extend(xs, smoother.smooth(ys))
@@ -462,12 +508,13 @@ class Windows:
             data = win.plotly(Trace.shown)
             if not data:   # declared, no point yet: Visdom needs a trace to make a plot pane
                 data = [dict(trace_dict("", [], [], {}), showlegend=False)]
-            return "events", {"data": data, "layout": layout_of(win.opts), "win": name,
+            opts = with_ylabel(win.opts, name, win.traces)
+            return "events", {"data": data, "layout": layout_of(opts, len(data)), "win": name,
                               "eid": self.env, "opts": pane_opts(win.opts)}, ticket
         # Append: one entry per trace in window order; traces with nothing new send empty lists,
         # which the server skips. No "layout" key: a server that lost the window then answers
         # with an error instead of silently creating a window holding only these points.
-        data = win.plotly(Trace.take_new)
+        data = win.plotly(Trace.take_new, whole=False)
         return "update", {"data": data, "win": name, "eid": self.env, "append": True}, ticket
 
     def delivered(self, name, ticket):

@@ -47,6 +47,14 @@ def find_chromium():
     return None
 
 
+def require_chromium(pytest):
+    """Skip the calling test when there is no Chromium; under CI (which must run it) fail."""
+    if find_chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the browser tests, but {INSTALL_HINT}")
+        pytest.skip(INSTALL_HINT)
+
+
 @contextmanager
 def open_browser(executable=None):
     """A headless Playwright `Browser` on Debian's Chromium; closed on exit."""

@@ -18,14 +18,15 @@ import sys
 import time
 
 from vizlab import journal as journal_mod
-from vizlab import smoothing
+from vizlab import landing, smoothing
 from vizlab.address import add_address_options
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UserError
 from vizlab.palette import DASHES, color
 from vizlab.run_settings import cut, recorded
 from vizlab.settings_table import read_settings
-from vizlab.windows import MAX_POINTS, Windows, layout_of, pane_opts, trace_dict
+from vizlab.windows import (LEGEND_ROW, MAX_POINTS, PANE_HEIGHT, Windows, layout_of, pane_opts, trace_dict,
+                            with_ylabel)
 
 SETTINGS_WIN = "hparams"            # where the runners' table was before settings records
 MAX_NAMED = 3                       # settings in a run's name (the runs table has them all)
@@ -127,22 +128,25 @@ def line_window(name, runs, names):
         opts = opts or win.opts
         for trace_name, trace in win.traces.items():
             label = run_name if len(trace_names) == 1 else f"{run_name} {trace_name}"
-            style = {"name": label, "type": "scatter", "mode": "lines", "line": {
-                "color": color(i), "dash": DASHES[trace_names.index(trace_name) % len(DASHES)]}}
+            marks = {k: win.opts[k] for k in ("markers", "markersize") if k in win.opts}
+            line = {"color": color(i), "dash": DASHES[trace_names.index(trace_name) % len(DASHES)]}
             companion = win.companion(trace_name)
-            entries.append((_xy(trace, style), companion and _xy(companion, style), color(i)))
+            entries.append((_trace(label, trace, marks, line), companion and _trace(label, companion, marks, line),
+                            color(i)))
     data = smoothing.traces(entries)   # as the live view draws them: raw faint, smoothed on top
     if not data:   # declared, never a point: Visdom's /events needs a trace (HTTP 500 without)
         data = [dict(trace_dict("", [], [], {}), showlegend=False)]
-    layout = layout_of(dict(opts, showlegend=True))
+    if "height" not in opts and len(data) > 2:   # a legend row per run: taller, not a flat plot
+        opts = dict(opts, height=PANE_HEIGHT + LEGEND_ROW * (len(data) - 2))
+    layout = layout_of(with_ylabel(dict(opts, showlegend=True), name, trace_names), len(data))
     for axis in ("xaxis", "yaxis"):
         layout[axis].pop("range", None)   # fit every run, not one run's fixed range
     return {"data": data, "layout": layout, "win": name, "opts": pane_opts(opts)}
 
 
-def _xy(trace, style):
-    xs, ys = trace.shown()
-    return dict(style, x=xs, y=ys)
+def _trace(label, trace, marks, line):
+    """A run's trace as the live view draws it (markers while sparse), in the run's colour and dash."""
+    return dict(trace_dict(label, *trace.shown(), marks), line=line)
 
 
 def image_windows(runs, names):
@@ -211,6 +215,7 @@ def compare(paths, server=None, port=None, env="compare", follow=False,
         _say_skipped(run, 0)
     connection = Connection.from_environment(server, port)
     sent = _send(connection, env, runs)
+    landing.note(connection, env, f"comparison of {len(runs)} runs")
     while follow and not (stop is not None and stop.is_set()):
         time.sleep(interval) if stop is None else stop.wait(interval)
         before = [len(run.skipped) for run in runs]

@@ -15,6 +15,7 @@ import sys
 import requests
 
 from vizlab import journal as journal_mod
+from vizlab import landing
 from vizlab.address import add_address_options
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UsageError, UserError
@@ -55,6 +56,8 @@ def replay(path, server=None, port=None, env=None, skipped=None):
         raise ValueError(journal_mod.skipped_message(path, skipped)
                          + "; not a vizlab journal record at any line, nothing to replay")
     sent += _send_all(connection, model)
+    if model is not None:
+        landing.note(connection, model.env, "replayed")
     return events, sent
 
 

@@ -10,7 +10,7 @@ from vizlab.address import add_address_options
 from vizlab.server.process import (DEFAULT_ENV_PATH, DEFAULT_HOST, DEFAULT_PORT, LOCAL_HOSTS, STATE_DIR,
                                    ServerError, VisdomServer, check_port, local_url, login_environment,
                                    missing_assets_warning, not_ours, probe, start_detached, state_paths,
-                                   stop_command, stop_detached, token_url)
+                                   stop_command, stop_detached, token_url, write_index, keep_index)
 
 
 def describe(port, log_path=None, mode="private"):
@@ -88,6 +88,7 @@ def _serve(args):
     _warn_missing_assets()
     if args.detach:
         start_detached(port, args.host, args.env_path, args.login, args.timeout, mode=mode)
+        write_index(port)
         print(describe(port, state_paths(port)[0], mode))
         return 0
     log_path = state_paths(port)[0]
@@ -98,7 +99,7 @@ def _serve(args):
     try:
         with server:
             print(describe(port, mode=mode) + f"\n  (log: {log_path}; Ctrl-C stops it)", flush=True)
-            server.process.wait()
+            keep_index(server)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -23,6 +23,7 @@ from vizlab.logger.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check
                            image_batch, label_list, norm_stats, plain, scalar_value, sequence)
 from vizlab.journal import check_name
 from vizlab.connection import Connection
+from vizlab.landing import INDEX_ENV, Announcer
 from vizlab.logger.notices import Notices, say
 from vizlab.logger.render import MAX_PIXELS, grid_plan, layout_grid
 from vizlab.logger.sender import Sender
@@ -85,10 +86,13 @@ class VisdomLogger:
         self.journal_path = writer.path if writer else None
         self._writer = JournalThread(writer, model, model_lock, notices, queue_size, interval)
         connection = Connection.from_environment(server, port) if send else None
-        self._sender = None
+        self._sender, self._landing = None, None
         if connection is not None:
             self._sender = Sender(model, model_lock, self._writer, connection, notices, interval)
             self._sender.start()
+            if env != INDEX_ENV:   # the run's row in the index on `main` (vizlab.landing)
+                self._landing = Announcer(Connection.from_environment(server, port), env)
+                self._landing.started()
         self._writer.start()
         atexit.register(self.close)
         lifecycle.register(self)   # SIGTERM/SIGHUP close it; forked children forward to it
@@ -222,6 +226,8 @@ class VisdomLogger:
             delivered = self._sender.wait(target, self.close_timeout,
                                           give_up_down=min(CLOSE_DOWN_GRACE, self.close_timeout))
             self._sender.stop()
+        if self._landing is not None and delivered:   # a server that took it all answers fast
+            self._landing.closed(self.close_timeout)
         self._final = delivered
         sender = self._sender
         for line in closing_summary(self.stats, self.journal_path, self.queue_size, self.close_timeout,

@@ -402,6 +402,35 @@ def ensure_server(port=DEFAULT_PORT, host=DEFAULT_HOST):
     if found == "refused":
         raise not_ours(port)
     start_detached(port, host)
+    write_index(port)
     return url, True
+
+
+def write_index(port, shown=None, connection=None):
+    """Rewrite the landing index unless the server's envs are `shown`; returns the envs shown."""
+    from vizlab import landing
+    from vizlab.connection import Connection, ServerRefused
+
+    connection = connection or Connection.from_environment("http://127.0.0.1", port)
+    try:
+        envs = set(landing.env_list(connection))
+        return set(landing.refresh(connection)) if envs != shown else shown
+    except (requests.RequestException, ServerRefused, ValueError):
+        return shown   # the index is a convenience: the server goes on
+
+
+def keep_index(server, every=10.0):
+    """Wait for the server's process; meanwhile keep the landing index in env `main` listing
+    its envs (vizlab.landing), rewritten when the env list changes."""
+    from vizlab.connection import Connection
+
+    connection, shown = Connection.from_environment("http://127.0.0.1", server.port), None
+    while True:
+        shown = write_index(server.port, shown, connection)
+        try:
+            server.process.wait(timeout=every)
+            return
+        except subprocess.TimeoutExpired:
+            pass
 
 
