@@ -233,7 +233,7 @@ def test_one_request_per_window_per_flush_not_per_point(open_logger, viz, monkey
     real_post = connection.Connection.post
     monkeypatch.setattr(connection.Connection, "post",
                         lambda self, endpoint, msg: posts.append(endpoint) or real_post(self, endpoint, msg))
-    log = open_logger("lg_coalesce", interval=60)  # the sender only runs when flushed
+    log = open_logger("lg_coalesce", interval=60, status=False)  # the sender only runs when flushed
     log.scalar("a", 0, 0.0)
     assert log.flush(timeout=10)
     posts.clear()
@@ -255,7 +255,7 @@ def test_journal_path_printed_once_and_default_under_runs(visdom_server, tmp_pat
     assert err.count("journal:") == 1
     assert os.path.dirname(log.journal_path) == str(tmp_path / "runs")
     ops = [r["op"] for r in journal_mod.read(log.journal_path)]
-    assert ops == ["start", "scalars"]
+    assert ops == ["start", "status", "scalars", "status"]   # the status pane: begin, the end
 
 
 def test_send_false_writes_the_journal_and_never_contacts_a_server(tmp_path, monkeypatch):
@@ -267,7 +267,7 @@ def test_send_false_writes_the_journal_and_never_contacts_a_server(tmp_path, mon
         log.scalar("a", 0, 1.0)
         log.text("t", "hi")
         assert log.flush(timeout=5)
-    assert [r["op"] for r in journal_mod.read(path)] == ["start", "scalars", "text"]
+    assert [r["op"] for r in journal_mod.read(path)] == ["start", "status", "scalars", "text", "status"]
 
 
 def test_journal_false_writes_nothing(open_logger, viz, tmp_path, monkeypatch):

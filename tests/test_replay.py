@@ -14,7 +14,7 @@ from vizlab.replay import replay
 from vizlab.server import free_port
 
 ENV = "rp_run"
-WINDOWS = ["loss", "long", "samples", "notes", "bars", "curve"]
+WINDOWS = ["status", "loss", "long", "samples", "notes", "bars", "curve"]
 
 
 def log_a_run(log):

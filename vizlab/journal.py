@@ -10,6 +10,7 @@ Records (one JSON object per line):
     {"op": "image", "win": ..., "src": "data:image/png;base64,...", "size": [w, h], "opts": {...}}
     {"op": "text", "win": ..., "html": ..., "opts": {...}}
     {"op": "figure", "win": ..., "traces": [...], "layout": {...}, "opts": {...}}
+    {"op": "status", "win": "status", "state": ..., "time": ..., "step": ..., "alert": {...}}   # vizlab.status
 NaN and infinities are written as the strings "nan", "inf", "-inf" so every line is strict JSON.
 """
 
@@ -156,7 +157,7 @@ OPS = {   # op -> {key: type} that every record of it has
     "start": {}, "scalars": {"win": str, "x": (int, float), "y": dict},
     "points": {"win": str, "x": list, "y": dict}, "line": {"win": str, "x": list, "y": dict},
     "window": {"win": str}, "image": {"win": str, "src": str}, "text": {"win": str, "html": str},
-    "figure": {"win": str, "traces": list},
+    "figure": {"win": str, "traces": list}, "status": {"win": str, "state": str},
 }
 SHOW_SKIPPED = 5   # line numbers named in a message; the count is always whole
 

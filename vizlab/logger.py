@@ -17,6 +17,7 @@ import torch
 
 from vizlab import journal as journal_mod
 from vizlab import lifecycle
+from vizlab import status as status_mod
 from vizlab.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, check_trace,
                            image_batch, label_list, norm_stats, plain, scalar_value, sequence)
 from vizlab.journal import check_name
@@ -35,8 +36,11 @@ class VisdomLogger:
 
     def __init__(self, env="main", server="http://127.0.0.1", port=8097, journal=None, send=True,
                  all_ranks=False, max_points=10_000, queue_size=100_000, interval=0.5,
-                 close_timeout=3.0, resume_from=None):
+                 close_timeout=3.0, resume_from=None, status=True, total_steps=None, watchdog=True):
         check_name("env", env)
+        if not isinstance(status, bool):
+            raise TypeError(f"status={status!r}: use True (the status pane, default) or False")
+        total_steps, watchdog = status_mod.check_total(total_steps), status_mod.watchdog_of(watchdog)
         if not isinstance(max_points, int) or max_points < 10:
             raise ValueError(f"max_points={max_points!r}: use an integer >= 10 (default 10000)")
         if not isinstance(queue_size, int) or queue_size < 1:
@@ -76,6 +80,9 @@ class VisdomLogger:
         self.journal_path = writer.path if writer else None
         self._writer = JournalThread(writer, model, model_lock, notices, queue_size, interval)
         self._queue = self._writer.queue
+        if status:   # the pane first: it takes the first place on the page
+            self._writer.begin_status(status_mod.Tracker(watchdog, total_steps))
+            status_mod.install_hooks(lifecycle.open_loggers)
         connection = Connection.from_environment(server, port) if send else None
         self._sender = None
         if connection is not None:
@@ -84,6 +91,28 @@ class VisdomLogger:
         self._writer.start()
         atexit.register(self.close)
         lifecycle.register(self)   # SIGTERM/SIGHUP close it; forked children forward to it
+
+    @property
+    def total_steps(self):
+        """The run's last step: the status pane's progress bar and ETA (None: none shown)."""
+        tracker = self._tracker()
+        return tracker.total if tracker is not None else None
+
+    @total_steps.setter
+    def total_steps(self, total):
+        tracker = self._tracker()
+        if tracker is not None:
+            tracker.total = status_mod.check_total(total)
+
+    def _tracker(self):
+        return getattr(self._writer, "status", None) if self.active else None
+
+    def _ended(self, state, error=None):
+        """The run crashed or was interrupted (the hooks, a signal): the status pane says so."""
+        tracker = self._tracker()
+        if tracker is not None and not self._closed:
+            tracker.end(state, error)
+            self._writer.wake()
 
     def window(self, win, kind="line", **opts):
         """Declare window `win` once: its kind (line, images, text, figure) and options, so that
@@ -241,7 +270,10 @@ class VisdomLogger:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, value, tb):
+        ended = kind and status_mod.describe(kind, value)
+        if ended:   # the run ends by this exception: the hooks would find the logger closed
+            self._ended(*ended)
         self.close()
 
     def _put(self, event):

@@ -38,8 +38,9 @@ def numbers(values):
 
 
 def calls(record):
-    """How many logging calls a record holds (a batch holds one per x)."""
-    return len(record["x"]) if record["op"] == "points" else 1
+    """How many logging calls a record holds (a batch holds one per x; a status record none)."""
+    op = record["op"]
+    return len(record["x"]) if op == "points" else 0 if op == "status" else 1
 
 
 class Converter:

@@ -17,6 +17,7 @@ import requests
 from vizlab import journal as journal_mod
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UsageError, UserError
+from vizlab.records import calls
 from vizlab.windows import Windows
 
 DEFAULT_MAX_POINTS = 10_000
@@ -48,7 +49,7 @@ def replay(path, server="http://127.0.0.1", port=8097, env=None, skipped=None):
         except (KeyError, TypeError, ValueError) as err:
             skipped.append((number, f"a {record['op']!r} record the window model refuses ({err!r:.60})"))
             continue
-        events += len(record["x"]) if record["op"] == "points" else 1
+        events += calls(record)
     if skipped and not usable:
         raise ValueError(journal_mod.skipped_message(path, skipped)
                          + "; not a vizlab journal record at any line, nothing to replay")
