@@ -1,6 +1,6 @@
 """The run status pane on a real server: running with an ETA mid-run, finished after close,
-crashed with the message (a real process that raises), interrupted by SIGTERM; first on the page;
-the same on replay; status=False draws none."""
+crashed with the message (a real process that raises), interrupted by SIGTERM or SIGINT; first
+on the page; the same on replay; status=False draws none."""
 
 import json
 import re
@@ -95,10 +95,10 @@ def test_a_crash_is_shown_and_still_printed(visdom_server, tmp_path, where, erro
     assert re.search(r"step\s+19\b", text)
 
 
-SIGTERM_CHILD = textwrap.dedent("""
+LOOP_CHILD = textwrap.dedent("""
     import sys, time
     from vizlab import VisdomLogger
-    log = VisdomLogger(env="st_term", port=int(sys.argv[1]), journal=sys.argv[2], total_steps=10**9)
+    log = VisdomLogger(env=sys.argv[3], port=int(sys.argv[1]), journal=sys.argv[2], total_steps=10**9)
     step = 0
     while True:
         log.scalar("loss", step, 1.0)
@@ -110,19 +110,23 @@ SIGTERM_CHILD = textwrap.dedent("""
 """)
 
 
-def test_sigterm_shows_interrupted(visdom_server, tmp_path):
-    child = subprocess.Popen([sys.executable, "-c", SIGTERM_CHILD, str(visdom_server.port),
-                              str(tmp_path / "j.jsonl")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@pytest.mark.parametrize("signum, said", [(signal.SIGTERM, "signal SIGTERM"),
+                                           (signal.SIGINT, "KeyboardInterrupt (SIGINT)")])
+def test_a_signal_shows_interrupted(visdom_server, tmp_path, signum, said):
+    env = f"st_term_{signum}"
+    child = subprocess.Popen([sys.executable, "-c", LOOP_CHILD, str(visdom_server.port),
+                              str(tmp_path / "j.jsonl"), env], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "ready"
-        assert pane(visdom_server.port, "st_term")[0] == "running"
-        child.send_signal(signal.SIGTERM)
-        assert child.wait(timeout=60) == -signal.SIGTERM
+        assert pane(visdom_server.port, env)[0] == "running"
+        child.send_signal(signum)
+        assert child.wait(timeout=60) == -signum   # the process ends as the signal would
     finally:
         child.kill()
         child.communicate()
-    state, text = pane(visdom_server.port, "st_term")
-    assert state == "interrupted" and "signal SIGTERM" in text
+    state, text = pane(visdom_server.port, env)
+    assert state == "interrupted" and said in text, text
 
 
 def test_bad_settings_name_the_problem():
