@@ -37,7 +37,7 @@ class Watchdog:
     """What the watchdog checks (VisdomLogger(watchdog=Watchdog(...)); watchdog=False: nothing).
 
     nan: alert on a NaN/Inf value in any trace. spike: alert when a value is more than this many
-    MADs (scaled to a normal sigma) above the median of the trace's last `spike_window` values
+    MADs (scaled to a normal sigma) above the median of the trace's `spike_window` values before
     (None: off); checked on traces whose window or trace name contains `spike_traces` (any case;
     "" checks every trace). stall: alert after this many seconds without a logging call (None:
     off). every: seconds before the same alert (kind, window, trace) is raised again."""
@@ -83,23 +83,29 @@ def check_total(total):
 
 
 class Spikes:
-    """One trace's recent values; the median and MAD are recomputed every quarter window (cheap)."""
+    """One trace's recent values and the level above which a value is a spike: the median plus
+    `limit` scaled MADs of the last `size` values, recomputed once per `size` new values (the
+    sorts are the cost); a chunk of values is checked with one max() against the level before it."""
 
-    def __init__(self, size):
+    def __init__(self, size, limit):
         self.values = collections.deque(maxlen=size)
-        self.every = max(1, size // 4)
+        self.every, self.limit = size, limit
         self.fresh = 0
-        self.median = self.scale = None
+        self.median = self.scale = self.level = None
 
-    def add(self, value):
-        self.values.append(value)
-        self.fresh += 1
-        if self.fresh >= self.every and len(self.values) >= 20:
+    def room(self):
+        return self.every - self.fresh
+
+    def extend(self, values):
+        self.values.extend(values)
+        self.fresh += len(values)
+        if self.fresh >= self.every:
             self.fresh = 0
             ordered = sorted(self.values)
             self.median = med = _median(ordered)
-            mad = _median(sorted(abs(v - med) for v in ordered))
+            mad = _median(sorted([abs(v - med) for v in ordered]))
             self.scale = max(1.4826 * mad, 1e-3 * abs(med), 1e-12)   # constant traces: not 0
+            self.level = med + self.limit * self.scale
 
 
 def _median(ordered):
@@ -212,32 +218,38 @@ class Tracker:
     def _check(self, win, xs, ys, now, alerts):
         dog = self.dog
         for trace, values in ys.items():
+            gaps = str in set(map(type, values))   # the journal writes NaN/Inf as "nan", ...
             if dog.spike is not None:
                 key = (win, trace)
                 spikes = self._spikes.get(key, False)
                 if spikes is False:   # decided once per trace: checked, or not
                     wanted = dog.spike_traces.lower()
-                    spikes = self._spikes[key] = Spikes(dog.spike_window) \
+                    spikes = self._spikes[key] = Spikes(dog.spike_window, dog.spike) \
                         if wanted in win.lower() or wanted in trace.lower() else None
                 if spikes is not None:
-                    self._spikes_in(spikes, win, trace, xs, values, now, alerts)
-            if dog.nan and str in set(map(type, values)):   # the journal writes NaN/Inf as "nan"...
+                    self._spikes_in(spikes, win, trace, xs, values, gaps, now, alerts)
+            if dog.nan and gaps:
                 i = next(i for i, v in enumerate(values) if type(v) is str)
                 what = {"nan": "NaN", "inf": "+Inf", "-inf": "-Inf"}.get(values[i], values[i])
                 self._maybe(alerts, now, "nan", win, trace, xs[i],
                             f"{what} in window {win!r} trace {trace!r} at step {xs[i]}")
 
-    def _spikes_in(self, spikes, win, trace, xs, values, now, alerts):
-        limit = self.dog.spike
-        for x, v in zip(xs, values):
-            if type(v) is str:
-                continue
-            if spikes.median is not None and v - spikes.median > limit * spikes.scale:
+    def _spikes_in(self, spikes, win, trace, xs, values, gaps, now, alerts):
+        """Each chunk up to the next recompute is checked against the level before it."""
+        start = 0
+        while start < len(values):
+            end = start + spikes.room()
+            chunk = values[start:end]
+            finite = [v for v in chunk if type(v) is not str] if gaps else chunk
+            if spikes.level is not None and finite and max(finite) > spikes.level:
+                x, v = next((x, v) for x, v in zip(xs[start:end], chunk)
+                            if type(v) is not str and v > spikes.level)
                 self._maybe(alerts, now, "spike", win, trace, x,
                             f"spike in window {win!r} trace {trace!r} at step {x}: {v:.4g} "
                             f"(median {spikes.median:.4g}, {(v - spikes.median) / spikes.scale:.0f} "
-                            f"MADs above; the threshold is {limit:g})")
-            spikes.add(v)
+                            f"MADs above; the threshold is {spikes.limit:g})")
+            spikes.extend(finite)
+            start = end
 
     def _maybe(self, alerts, now, kind, win, trace, x, message):
         key = (kind, win, trace)
