@@ -304,7 +304,7 @@ class StatusPane:
                  f"color:{COLOURS.get(state, '#333')}'>{_text(head)}</div>",
                  f"<table style='margin-top:6px'>{table}</table>"]
         if meter:
-            parts.append(f"<pre style='margin:6px 0'>{_text(meter)}</pre>")
+            parts.append(f"<pre style='margin:6px 0;font-size:11px'>{_text(meter)}</pre>")
         if self.alerts:
             items = "".join(f"<li>{_text(_clock(a.get('time')))} {_text(str(a.get('message')))}</li>"
                             for a in self.alerts)
@@ -319,19 +319,18 @@ def _text(text):
 
 def _meter(r):
     total, step, now, started = r.get("total"), r.get("step"), r.get("time"), r.get("started")
-    if not total or not _number(step) or not _number(now) or not _number(started):
+    if not all(map(_number, (total, step, now, started))) or total < 1:
         return None
     rate = r.get("rate") if _number(r.get("rate")) and r.get("rate") > 0 else None
-    return tqdm.format_meter(min(step, total) if r.get("state") == "running" else step, total,
-                             now - started, ncols=56, rate=rate, unit="step")
+    return tqdm.format_meter(step, total, now - started, ncols=54, rate=rate, unit="step")
 
 
 def _eta(r):
-    total, step, rate = r.get("total"), r.get("step"), r.get("rate")
-    if r.get("state") != "running" or not total or not _number(step) or not _number(rate) or rate <= 0:
+    total, step, rate, now = r.get("total"), r.get("step"), r.get("rate"), r.get("time")
+    if r.get("state") != "running" or not all(map(_number, (total, step, rate, now))) or rate <= 0:
         return None
     left = max(0.0, (total - step) / rate)
-    return f"{_clock(r.get('time') + left)} (in {tqdm.format_interval(left)})"
+    return f"{_clock(now + left)} (in {tqdm.format_interval(left)})"
 
 
 def _clock(t, date=False):
