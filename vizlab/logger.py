@@ -108,11 +108,11 @@ class VisdomLogger:
         return getattr(self._writer, "status", None) if self.active else None
 
     def _ended(self, state, error=None):
-        """The run crashed or was interrupted (the hooks, a signal): the status pane says so."""
+        """The run crashed or was interrupted (the hooks, a signal): the status pane says so at
+        the journal thread's next round (no wake: this may run in a signal handler)."""
         tracker = self._tracker()
         if tracker is not None and not self._closed:
             tracker.end(state, error)
-            self._writer.wake()
 
     def window(self, win, kind="line", **opts):
         """Declare window `win` once: its kind (line, images, text, figure) and options, so that

@@ -28,7 +28,6 @@ REFRESH = 1.0            # seconds between live redraws (the clock and elapsed)
 RATE_WINDOW = 30.0       # steps/s is measured over about this many recent seconds
 MAX_ALERTS = 8           # alerts the pane lists (the latest); the journal keeps them all
 MAX_MARKS = 20           # dashed marks per window (the latest)
-STATES = ("running", "finished", "crashed", "interrupted")
 COLOURS = {"running": "#1f77b4", "finished": "#2ca02c", "crashed": "#d62728", "interrupted": "#ff7f0e"}
 
 
