@@ -1,7 +1,7 @@
 """What logging costs the training thread: vizlab's VisdomLogger against no logging and against
 the plain visdom client, all measured in the same run against a local server this script starts.
 
-    python benchmarks/logger_overhead.py [--steps 600] [--repeats 5]
+    python benchmarks/logger_overhead.py [--steps 600] [--repeats 5] [--status-only]
 
 Prints a markdown table. Timings on a shared machine are noisy, so variants are interleaved and
 compared as ratios of medians.
@@ -27,6 +27,8 @@ def parse_args(argv=None):
     p.add_argument("--calls", type=int, default=20000, help="scalar() calls timed one by one (default: %(default)s)")
     p.add_argument("--points", type=int, default=50000, help="points for the delivery-rate test (default: %(default)s)")
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default: %(default)s)")
+    p.add_argument("--status-only", action="store_true",
+                   help="only the status pane + watchdog on/off rows (the rest takes minutes)")
     return p.parse_args(argv)
 
 
@@ -52,6 +54,73 @@ def median_call_ns(call, count):
         call(i)
         samples.append(timer() - start)
     return statistics.median(samples)
+
+
+def status_rows(args, port, tmp):
+    """scalar() per call and the journal thread's cost per point, status pane + watchdog on vs
+    off, interleaved in this run (the watchdog checks traces named like a loss: these are)."""
+    logs = {on: VisdomLogger(env=f"bench_status_{on}", port=port, journal=f"{tmp}/status_{on}.jsonl",
+                             status=on, watchdog=on, total_steps=10**9) for on in (True, False)}
+    tensor = torch.tensor(0.5)
+    calls = {(on, kind): [] for on in logs for kind in ("float", "tensor")}
+    start = 0
+    for r in range(args.repeats):
+        for on in ((True, False) if r % 2 else (False, True)):   # alternate which goes first
+            log = logs[on]
+            calls[on, "float"].append(median_call_ns(lambda i: log.scalar("loss_f", start + i, 0.5 + i % 7 * 0.01), args.calls))
+            calls[on, "tensor"].append(median_call_ns(lambda i: log.scalar("loss_t", start + i, tensor), args.calls))
+            assert log.flush(timeout=120)
+        start += args.calls
+    rows = []
+    for kind in ("float", "tensor"):
+        on, off = (statistics.median(calls[o, kind]) for o in (True, False))
+        rows.append((f"one `scalar()` call, {kind}, status+watchdog on vs off (median of {args.repeats} medians)",
+                     f"{on / 1000:.2f} vs {off / 1000:.2f} µs ({on / off:.2f}x)", "~1 µs" if kind == "float" else "~3 µs"))
+    # the journal thread: points logged as fast as possible until all are in the journal (no server)
+    points = {on: [] for on in logs}
+    for r in range(args.repeats):
+        for on in (True, False):
+            log = VisdomLogger(env="bench_status_j", journal=f"{tmp}/status_j_{on}_{r}.jsonl", send=False,
+                               status=on, watchdog=on)
+            t0 = time.perf_counter()
+            for i in range(args.points):
+                log.scalar("loss", i, 1.0 + i % 13 * 0.01)
+            assert log.flush(timeout=120)
+            points[on].append((time.perf_counter() - t0) / args.points)
+            log.close()
+    on, off = (statistics.median(points[o]) for o in (True, False))
+    rows.append((f"log + journal one point, {args.points} points, send=False, status+watchdog on vs off",
+                 f"{on * 1e6:.2f} vs {off * 1e6:.2f} µs ({on / off:.2f}x)", ""))
+    rows += watchdog_rows(args)
+    for log in logs.values():
+        log.close()
+    return rows
+
+
+def watchdog_rows(args):
+    """The journal thread's own cost per point: Tracker.observe on batches as a fast loop makes
+    them (4096 points), a loss trace (spike checks on) and another (NaN checks only)."""
+    from vizlab.status import Tracker, Watchdog
+
+    n = args.points
+    xs, ys = list(range(n)), [1.0 + i % 13 * 0.01 for i in range(n)]
+    rows = []
+    for win in ("loss", "accuracy"):
+        batches = [[{"op": "points", "win": win, "x": xs[i:i + 4096], "y": {"value": ys[i:i + 4096]}}]
+                   for i in range(0, n, 4096)]
+        cost = {}
+        for name, dog in (("on", Watchdog()), ("off", None)):
+            samples = []
+            for _ in range(args.repeats):
+                tracker = Tracker(dog)
+                start = time.perf_counter()
+                for batch in batches:
+                    tracker.observe(batch, 0.0)
+                samples.append((time.perf_counter() - start) / n)
+            cost[name] = statistics.median(samples)
+        rows.append((f"journal thread: status tracker per point, window {win!r}, watchdog on vs off",
+                     f"{cost['on'] * 1e6:.3f} vs {cost['off'] * 1e6:.3f} µs", ""))
+    return rows
 
 
 def make_training(steps):
@@ -82,6 +151,9 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     rows = Rows()
     with tempfile.TemporaryDirectory() as tmp, VisdomServer() as server:
+        if args.status_only:
+            rows += status_rows(args, server.port, tmp)
+            return print_table(args, rows)
         log = VisdomLogger(env="bench", port=server.port, journal=f"{tmp}/bench.jsonl")
         viz = Visdom(port=server.port, env="bench_plain", raise_exceptions=False, use_incoming_socket=False)
 
@@ -125,7 +197,11 @@ def main(argv=None):
         rows.append(("points delivered per second (2 traces, logged as fast as possible, until flush() is True)",
                      f"{2 * args.points / seconds:,.0f}/s" + ("" if delivered else " (NOT all delivered)"), ""))
         log.close()
+        rows += status_rows(args, server.port, tmp)
+    return print_table(args, rows)
 
+
+def print_table(args, rows):
     print(f"\nvizlab logger overhead (torch {torch.__version__}, {args.threads} threads, "
           f"{args.steps} steps x {args.repeats} repeats)\n")
     print("| measure | value | target |\n|---|---|---|")

@@ -191,9 +191,10 @@ def test_declared_panes_hold_their_places_until_data_comes(browser, server, tmp_
             log.window("notes", kind="text", title="notes", width=300, height=200)
             assert log.flush(timeout=30)
             empty = vb.wait_for_ids(page, ["loss", "samples", "notes"])
-            # Left to right in the declared order, the plot already titled, nothing drawn yet.
+            # The status pane first, then left to right in the declared order, the plot already
+            # titled, nothing drawn yet.
             assert sorted(empty, key=lambda w: (empty[w]["box"]["y"], empty[w]["box"]["x"])) == \
-                ["loss", "samples", "notes"]
+                ["status", "loss", "samples", "notes"]
             assert empty["loss"]["plot_title"] == "loss, declared" and vb.total_points(empty["loss"]) == 0
 
             for step in range(50):

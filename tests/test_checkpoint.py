@@ -166,10 +166,10 @@ def untimed(metrics):
 
 def journal_records(path):
     """Each window's records in order, but the start marks, the settings pane (it shows the first
-    part's --epochs) and the optimizers' table (it shows each one's seconds). Batched records
-    keep each window's order, not the order between windows."""
+    part's --epochs), the optimizers' table (it shows each one's seconds) and the status pane
+    (clock times). Batched records keep each window's order, not the order between windows."""
     records = [r for r in journal_mod.read(str(path))
-               if r["op"] != "start" and r.get("win") not in ("hparams", "comparison")]
+               if r["op"] != "start" and r.get("win") not in ("hparams", "comparison", "status")]
     return sorted(records, key=lambda r: r["win"])   # stable: each window's order stays
 
 

@@ -41,7 +41,8 @@ def lines(win):
 
 
 def fits_one_row(*wins):
-    return sum(w["width"] + 10 for w in wins) <= ROW_PX
+    """The lesson's panes fit one row (the status pane, first on every page, is not counted)."""
+    return sum(w["width"] + 10 for w in wins if w["id"] != "status") <= ROW_PX
 
 
 def test_linear_regression_dashboard(visdom_server, viz, tmp_path):
@@ -50,7 +51,7 @@ def test_linear_regression_dashboard(visdom_server, viz, tmp_path):
     wins = windows(viz, env)
 
     # The lesson's point first; the settings last; all four on one row.
-    assert list(wins) == ["params", "fit", "loss", "hparams"]
+    assert list(wins) == ["status", "params", "fit", "loss", "hparams"]
     assert fits_one_row(*wins.values())
     assert "weight → 2, bias → 0" in layout(wins["params"])["title"]
     # Each target is dashed, in its parameter's colour.
@@ -77,7 +78,7 @@ def test_logistic_regression_dashboard(visdom_server, viz, tmp_path):
     run(logistic_regression, visdom_server, env, tmp_path, "--epochs", 100)
     wins = windows(viz, env)
 
-    assert list(wins) == ["probability", "loss", "hparams"]
+    assert list(wins) == ["status", "probability", "loss", "hparams"]
     probability = layout(wins["probability"])
     assert probability["title"] == "P(pass) after epoch 100"
     assert lines(wins["probability"])["threshold 0.5"]["color"] == palette.RED  # red, as in the lesson
@@ -93,7 +94,7 @@ def test_mnist_dashboard_titles_units_and_order(visdom_server, viz, tmp_path, mn
     wins = windows(viz, env)
 
     # The digits share the first row with the loss; the figures and settings follow.
-    assert list(wins) == ["loss", "samples", "accuracy", "throughput", "hparams"]
+    assert list(wins) == ["status", "loss", "samples", "accuracy", "throughput", "hparams"]
     assert fits_one_row(wins["loss"], wins["samples"])
     assert fits_one_row(wins["accuracy"], wins["throughput"], wins["hparams"])
 
@@ -121,7 +122,7 @@ def test_optimizers_have_distinct_colours_and_a_padded_table(visdom_server, viz,
     run(optimizers, visdom_server, env, tmp_path, "--epochs", 4)
     wins = windows(viz, env)
 
-    assert list(wins) == ["loss", "comparison", "hparams"] and fits_one_row(wins["loss"], wins["comparison"])
+    assert list(wins) == ["status", "loss", "comparison", "hparams"] and fits_one_row(wins["loss"], wins["comparison"])
     line = lines(wins["loss"])
     assert len({(s["color"], s["dash"]) for s in line.values()}) == len(line) == 11, \
         "Plotly's 10 default colours repeat"
@@ -139,7 +140,7 @@ def test_himmelblau_draws_f_zero_at_the_floor(visdom_server, viz, tmp_path):
     wins = windows(viz, env)
 
     assert metrics["runs"][0]["f"] == 0
-    assert list(wins) == ["path", "f", "hparams"]  # the picture first
+    assert list(wins) == ["status", "path", "f", "hparams"]  # the picture first, after the status pane
     assert fits_one_row(*wins.values()) and "<b>optimizer</b></td><td>adam</td>" in wins["hparams"]["content"]
     assert (wins["path"]["width"], wins["path"]["height"]) == (420, 420)  # square, like its axes
     f = wins["f"]["content"]

@@ -46,7 +46,7 @@ def log_a_run(log):
 
 def check_page(viz, env):
     wins = page(viz, env)
-    assert list(wins) == ["loss", "samples", "notes", "undeclared"]   # declared first, in order
+    assert list(wins) == ["status", "loss", "samples", "notes", "undeclared"]   # declared first, in order
     loss = wins["loss"]
     layout = loss["content"]["layout"]
     assert (layout["title"], layout["xaxis"]["title"], layout["yaxis"]["type"]) == ("loss per step", "epoch", "log")

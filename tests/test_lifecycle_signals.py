@@ -16,13 +16,13 @@ from vizlab import journal as journal_mod
 
 from support.windows import raw_traces
 
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 # The child counts its accepted calls in a shared 8-byte file after each call returns, so a
 # kill between the call and the count makes the journal hold one call more, never fewer.
 CHILD = r"""
 import mmap, os, signal, struct, sys, time
 from vizlab import VisdomLogger
-
-pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 journal, port, speed, handler, counter, marker, signame = sys.argv[1:8]
 signum = getattr(signal, signame)

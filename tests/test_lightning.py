@@ -63,6 +63,8 @@ def test_fit_then_test_logs_on_into_the_same_window(visdom_server, tmp_path):
     loss = points(visdom_server.port, "lt_test", "loss")
     assert loss.keys() == {"train", "val", "test"}
     assert loss["test"] == {trainer.global_step: pytest.approx(result[0]["test_loss"], rel=1e-6)}
+    status = window(visdom_server.port, "lt_test", "status")["content"]   # the Trainer's steps: the bar
+    assert "data-state='finished'" in status and f"{EPOCHS * BATCHES}/{EPOCHS * BATCHES} [" in status
 
 
 def assert_same(got, expected):

@@ -16,7 +16,7 @@ from vizlab.server.process import free_port
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 ENV = "rp_run"
-WINDOWS = ["loss", "long", "samples", "notes", "bars", "curve"]
+WINDOWS = ["status", "loss", "long", "samples", "notes", "bars", "curve"]
 
 
 def log_a_run(log):

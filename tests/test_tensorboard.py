@@ -128,7 +128,7 @@ def test_server_down_nothing_lost_and_replay_rebuilds(visdom_server, tmp_path):
         tensorboard_script(writer)
         assert not writer.flush(timeout=1)
     events, windows = replay(tmp_path / "tb_down" / "vizlab.jsonl", port=visdom_server.port)
-    assert windows == 10
+    assert windows == 11   # the script's 10 and the status pane
     assert_scalars(visdom_server.port, "tb_down")
 
 

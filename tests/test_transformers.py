@@ -71,6 +71,8 @@ def test_loss_eval_loss_and_lr_windows_hold_the_log_history(visdom_server, tmp_p
     settings = window(visdom_server.port, "hf_run", "settings")["content"]
     assert "per_device_train_batch_size" in settings and "num_hidden_layers" in settings and "BertConfig" in settings
     assert "train_runtime" in window(visdom_server.port, "hf_run", "summary")["content"]
+    status = window(visdom_server.port, "hf_run", "status")["content"]   # state.max_steps: the bar
+    assert "data-state='finished'" in status and f"{STEPS}/{STEPS} [" in status
 
 
 def test_evaluate_after_train_adds_to_the_same_windows(visdom_server, tmp_path):

@@ -12,6 +12,7 @@ Records (one JSON object per line):
     {"op": "figure", "win": ..., "traces": [...], "layout": {...}, "opts": {...}}
     {"op": "settings", "win": ..., "values": {key: value}, "results": {...}, "omitted": n, "opts": {...}}
         # the run's settings (vizlab.run_settings): a settings pane, and what compare names runs by
+    {"op": "status", "win": "status", "state": ..., "time": ..., "step": ..., "alert": {...}}   # vizlab.status
 NaN and infinities are written as the strings "nan", "inf", "-inf" so every line is strict JSON.
 """
 
@@ -26,6 +27,12 @@ NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 class JournalUnwritable(OSError):
     """The journal's path cannot be written: raised once, at construction, naming the path."""
+
+
+def calls(record):
+    """How many logging calls a record holds (a batch holds one per x; a status record none)."""
+    op = record["op"]
+    return len(record["x"]) if op == "points" else 0 if op == "status" else 1
 
 
 def check_name(arg, name):
@@ -159,6 +166,7 @@ OPS = {   # op -> {key: type} that every record of it has
     "points": {"win": str, "x": list, "y": dict}, "line": {"win": str, "x": list, "y": dict},
     "window": {"win": str}, "image": {"win": str, "src": str}, "text": {"win": str, "html": str},
     "figure": {"win": str, "traces": list}, "settings": {"win": str, "values": dict},
+    "status": {"win": str, "state": str},
 }
 SHOW_SKIPPED = 5   # line numbers named in a message; the count is always whole
 

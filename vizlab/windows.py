@@ -20,6 +20,7 @@ from vizlab import journal as journal_mod
 from vizlab import smoothing
 from vizlab.palette import color
 from vizlab.settings_table import settings_pane
+from vizlab.status import MAX_MARKS, StatusPane
 
 MAX_POINTS = 10_000   # points a line trace shows by default (VisdomLogger(max_points=...))
 
@@ -324,6 +325,7 @@ class Window:
         self.version = 0          # +1 per change: a send that raced with a change leaves it changed
         self.epoch = 0            # +1 each time appends stop being enough
         self.turn = 0             # when it was last sent (Windows.turns): the oldest goes first
+        self.marks = []           # x of the watchdog's alerts: dashed vertical lines
 
     def touch(self, whole=False):
         self.changed = True
@@ -368,11 +370,13 @@ class Windows:
         self.settings = {}        # name -> its last "settings" record (what compare reads)
         self.turns = 0            # requests built so far
         self.requests = {"whole": 0, "append": 0, "message": 0}   # requests built, by kind
+        self.status = None        # the status pane's StatusPane, once a status record came
 
     def reset(self):
         self.windows.clear()
         self.declared.clear()
         self.settings.clear()
+        self.status = None
 
     # --- applying journal records
     def apply(self, record):
@@ -387,6 +391,8 @@ class Windows:
                              record.get("opts", {}))
         elif op == "points":
             self._add_points(record["win"], record["x"], record["y"], record.get("opts", {}))
+        elif op == "status":
+            self._status(record)
         elif op == "window":
             self.declared[record["win"]] = record
             self._declare(record["win"], record.get("kind", "line"), record.get("opts", {}))
@@ -403,6 +409,17 @@ class Windows:
             win.message = message
             if op == "settings":
                 self.settings[record["win"]] = record
+
+    def _status(self, record):
+        """The status pane (vizlab.status) and, for an alert on a line window, its dashed mark."""
+        self.status = self.status or StatusPane()
+        alert = self.status.apply(record)
+        win = self.windows[record["win"]] = Window("message", {})
+        win.message = self.status.message()
+        target = self.windows.get(alert.get("win")) if alert else None
+        if target is not None and target.kind == "lines" and alert.get("x") is not None:
+            target.marks = (target.marks + [alert["x"]])[-MAX_MARKS:]
+            target.touch(whole=True)   # shapes are layout: appends cannot add them
 
     def _declare(self, name, kind, opts):
         win = self.windows.get(name)
@@ -509,7 +526,7 @@ class Windows:
             if not data:   # declared, no point yet: Visdom needs a trace to make a plot pane
                 data = [dict(trace_dict("", [], [], {}), showlegend=False)]
             opts = with_ylabel(win.opts, name, win.traces)
-            return "events", {"data": data, "layout": layout_of(opts, len(data)), "win": name,
+            return "events", {"data": data, "layout": marked(layout_of(opts, len(data)), win.marks), "win": name,
                               "eid": self.env, "opts": pane_opts(win.opts)}, ticket
         # Append: one entry per trace in window order; traces with nothing new send empty lists,
         # which the server skips. No "layout" key: a server that lost the window then answers
@@ -552,6 +569,15 @@ class Windows:
 def _gap(value):
     value = journal_mod.decode_number(value)
     return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
+
+
+def marked(layout, marks):
+    """The layout with a dashed vertical line at each x in `marks` (the watchdog's alerts)."""
+    if not marks:
+        return layout
+    lines = [{"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
+              "line": {"color": "#d62728", "width": 1, "dash": "dash"}} for x in marks]
+    return dict(layout, shapes=list(layout.get("shapes", [])) + lines)
 
 
 def pane_opts(opts):

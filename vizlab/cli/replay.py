@@ -19,6 +19,7 @@ from vizlab import landing
 from vizlab.address import add_address_options
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UsageError, UserError
+from vizlab.journal import calls
 from vizlab.smoothing import weight_or_off
 from vizlab.windows import MAX_POINTS, Windows
 
@@ -51,7 +52,7 @@ def replay(path, server=None, port=None, env=None, skipped=None):
         except (KeyError, TypeError, ValueError) as err:
             skipped.append((number, f"a {record['op']!r} record the window model refuses ({err!r:.60})"))
             continue
-        events += len(record["x"]) if record["op"] == "points" else 1
+        events += calls(record)
     if skipped and not usable:
         raise ValueError(journal_mod.skipped_message(path, skipped)
                          + "; not a vizlab journal record at any line, nothing to replay")

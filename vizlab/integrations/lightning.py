@@ -14,6 +14,7 @@ log_image / log_text / log_table are here too. Files go under log_dir = save_dir
 with TensorBoardLogger: ModelCheckpoint writes log_dir/checkpoints, the journal log_dir/vizlab.jsonl.
 """
 
+import math
 import os
 import time
 import warnings
@@ -109,6 +110,7 @@ class VizlabLogger(Logger):
     @rank_zero_only
     def log_graph(self, model, input_array=None):
         """The structure pane: the module tree, with output shapes when an input is known."""
+        self._total_steps(getattr(model, "_trainer", None))   # the Trainer calls this at fit start
         if not self._log_graph:
             return
         input_array = getattr(model, "example_input_array", None) if input_array is None else input_array
@@ -120,6 +122,15 @@ class VizlabLogger(Logger):
             warnings.warn(f"log_graph: the forward pass on the example input failed ({type(err).__name__}: "
                           f"{err}); the structure pane shows the modules without output shapes", stacklevel=2)
             self.experiment.add_graph(model)
+
+    def _total_steps(self, trainer):
+        """The status pane's progress bar and ETA: max_steps, else the steps the Trainer expects."""
+        try:
+            total = trainer.max_steps if trainer.max_steps > 0 else trainer.estimated_stepping_batches
+        except Exception:   # no Trainer, or it cannot tell (an iterable dataset): no bar
+            return
+        if isinstance(total, (int, float)) and math.isfinite(total) and total >= 1:
+            self.experiment.logger.total_steps = int(total)
 
     # ------------------------------------------------------------------ WandbLogger's calls
 

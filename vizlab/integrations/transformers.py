@@ -55,7 +55,10 @@ class VizlabCallback(TrainerCallback):
         if config is not None:
             sections[f"model config ({type(config).__name__})"] = {
                 k: v for k, v in config.to_dict().items() if v is not None and not k.startswith("_")}
-        run_settings.record(self._open(args), sections)   # each section a heading of the pane
+        logger = self._open(args)
+        if state.max_steps and state.max_steps > 0:   # the status pane's progress bar and ETA
+            logger.total_steps = int(state.max_steps)
+        run_settings.record(logger, sections)   # each section a heading of the pane
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs:

@@ -130,6 +130,8 @@ def _lent_locks():
 def _handle(signum, frame):
     _handling[0] = True
     try:
+        for log in open_loggers():   # the status pane says so, whoever decides the process's fate
+            log._ended("interrupted", f"signal {signal.Signals(signum).name}")
         previous = _previous.get(signum, signal.SIG_DFL)
         if signal.getsignal(signum) is not _on_signal or callable(previous):
             _flush_all()   # the handler installed decides what happens to the process

@@ -32,11 +32,6 @@ def numbers(values):
     return [number(v) for v in np.asarray(values, dtype=object).reshape(-1)]
 
 
-def calls(record):
-    """How many logging calls a record holds (a batch holds one per x)."""
-    return len(record["x"]) if record["op"] == "points" else 1
-
-
 class Converter:
     """Turns a list of queued calls into journal records; counts NaN/Inf and reports errors."""
 

@@ -18,6 +18,7 @@ import torch
 from vizlab import journal as journal_mod
 from vizlab import run_settings
 from vizlab import smoothing as smoothing_mod
+from vizlab import status as status_mod
 from vizlab.logger import lifecycle
 from vizlab.logger.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, check_trace,
                            image_batch, label_list, norm_stats, plain, scalar_value, sequence)
@@ -39,10 +40,14 @@ class VisdomLogger:
 
     def __init__(self, env="main", server=None, port=None, journal=None, send=True,
                  all_ranks=False, max_points=MAX_POINTS, queue_size=100_000, interval=0.5,
-                 close_timeout=3.0, resume_from=None, config=None, smoothing=smoothing_mod.DEFAULT):
+                 close_timeout=3.0, resume_from=None, config=None, smoothing=smoothing_mod.DEFAULT,
+                 status=True, total_steps=None, watchdog=True):
         check_name("env", env)
         config = None if config is None else run_settings.as_dict(config)   # TypeError: what to pass
         smoothing = smoothing_mod.check_weight(smoothing)
+        if not isinstance(status, bool):
+            raise TypeError(f"status={status!r}: use True (the status pane, default) or False")
+        total_steps, watchdog = status_mod.check_total(total_steps), status_mod.watchdog_of(watchdog)
         if not isinstance(max_points, int) or max_points < 10:
             raise ValueError(f"max_points={max_points!r}: use an integer >= 10 (default 10000)")
         if not isinstance(queue_size, int) or queue_size < 1:
@@ -85,6 +90,9 @@ class VisdomLogger:
             say(f"journal: {writer.path}" + (f" (resumed at byte {resume_from})" if resume_from else ""))
         self.journal_path = writer.path if writer else None
         self._writer = JournalThread(writer, model, model_lock, notices, queue_size, interval)
+        if status:   # the pane first: it takes the first place on the page
+            self._writer.begin_status(status_mod.Tracker(watchdog, total_steps, say=say))
+            status_mod.install_hooks(lifecycle.open_loggers)
         connection = Connection.from_environment(server, port) if send else None
         self._sender, self._landing = None, None
         if connection is not None:
@@ -98,6 +106,28 @@ class VisdomLogger:
         lifecycle.register(self)   # SIGTERM/SIGHUP close it; forked children forward to it
         if config:
             run_settings.record(self, config)   # the settings pane; once, even when resumed
+
+    @property
+    def total_steps(self):
+        """The run's last step: the status pane's progress bar and ETA (None: none shown)."""
+        tracker = self._tracker()
+        return tracker.total if tracker is not None else None
+
+    @total_steps.setter
+    def total_steps(self, total):
+        tracker = self._tracker()
+        if tracker is not None:
+            tracker.total = status_mod.check_total(total)
+
+    def _tracker(self):
+        return getattr(self._writer, "status", None) if self.active else None
+
+    def _ended(self, state, error=None):
+        """The run crashed or was interrupted (the hooks, a signal): the status pane says so at
+        the journal thread's next round (no wake: this may run in a signal handler)."""
+        tracker = self._tracker()
+        if tracker is not None and not self._closed:
+            tracker.end(state, error)
 
     def window(self, win, kind="line", smoothing=None, **opts):
         """Declare window `win` once: its kind (line, images, text, figure) and options, so that
@@ -268,7 +298,10 @@ class VisdomLogger:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, value, tb):
+        ended = kind and status_mod.describe(kind, value)
+        if ended:   # the run ends by this exception: the hooks would find the logger closed
+            self._ended(*ended)
         self.close()
 
     def _put(self, event):

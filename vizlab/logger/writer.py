@@ -14,7 +14,8 @@ import time
 
 from vizlab import journal as journal_mod
 from vizlab.logger.notices import say
-from vizlab.logger.records import Converter, calls
+from vizlab.journal import calls
+from vizlab.logger.records import Converter
 
 CLOSED = "VisdomLogger is closed; open a new one to keep logging"
 
@@ -48,6 +49,7 @@ class JournalThread(threading.Thread):
         self.offset = journal.offset() if journal else 0
         self.waited, self.waits = 0.0, 0    # backpressure: total seconds callers waited
         self.on_written = lambda: None
+        self.status = None                  # vizlab.status.Tracker (None: status=False)
         self._done = threading.Condition()
         self._wake = threading.Event()
         self._stopping = False
@@ -112,7 +114,9 @@ class JournalThread(threading.Thread):
                 stopping = self._stopping
                 self._drain()
                 if stopping and not self.queue:
+                    self._status_show(lambda now: (self.status.final(now), True))
                     break
+                self._status_show(self.status.tick if self.status is not None else None)
         except BaseException as err:   # cannot happen short of the interpreter failing: say so
             self._died(err)
             raise
@@ -157,8 +161,13 @@ class JournalThread(threading.Thread):
             self.converter.counts["dropped"] += len(events)
             self.notices.report(f"convert:{type(err).__name__}", f"could not log {len(events)} "
                                 f"calls ({type(err).__name__}: {err})")
+        if self.status is not None:
+            records += self._status_call(lambda now: self.status.observe(records, now)) or []
         records = self._write(records)
         with self.model_lock:
+            live = self._status_call(self.status.record) if self.status is not None else None
+            if live is not None:   # shown before `written` moves: a flush() then sees it sent
+                records.append(live)
             for record in records:
                 try:
                     self.model.apply(record)
@@ -172,6 +181,38 @@ class JournalThread(threading.Thread):
                 self.offset = self.journal.offset() if self.journal is not None else 0
                 self._done.notify_all()
         self.on_written()
+
+    # --- the status pane (vizlab.status): the Tracker makes the records, they go the usual way
+    def begin_status(self, tracker):
+        """Before the thread starts: the pane's first record, first after the start record."""
+        self.status = tracker
+        self._status_show(lambda now: (tracker.begin(), True))
+
+    def _status_show(self, make):
+        """Journal (when asked) and show the record make(now) returns, if any."""
+        if make is None or self.status is None:
+            return
+        record, journal = self._status_call(make) or (None, False)
+        if record is None:
+            return
+        try:
+            records = self._write([record]) if journal else [record]
+            with self.model_lock:
+                for record in records:
+                    self.model.apply(record)
+        except Exception as err:   # the status pane must never stop logging
+            self._status_failed(err)
+
+    def _status_call(self, make):
+        try:
+            return make(time.time())
+        except Exception as err:
+            self._status_failed(err)
+            return None
+
+    def _status_failed(self, err):
+        self.notices.report(f"status:{type(err).__name__}", f"the status pane failed "
+                            f"({type(err).__name__}: {err}); logging goes on")
 
     def _write(self, records):
         """Write the records as one batch of whole lines; returns those fit to show (all but the

@@ -83,7 +83,9 @@ def seed_everything(seed):
 
 
 def open_logger(args, **kwargs):
-    """The run's VisdomLogger, configured from the common options."""
+    """The run's VisdomLogger, configured from the common options. Every training runner's x runs
+    to --epochs (in epochs or steps): the status pane's progress bar ends there."""
+    kwargs.setdefault("total_steps", getattr(args, "epochs", None))
     return VisdomLogger(env=args.env, server=args.server, port=args.port,
                         journal=args.journal, send=not args.no_visdom, **kwargs)
 
