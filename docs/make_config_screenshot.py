@@ -1,6 +1,6 @@
 """Screenshots of VisdomLogger(config=...) for the docs: docs/img/config_run.png, config_compare.png.
 
-examples/own_loop.py (one's own loop, config= its settings) runs twice, lr 0.01 and 0.1, against a
+examples/settings_compare.py (one's own loop, config= its settings) runs twice, lr 0.01 and 0.1, against a
 fresh Visdom server; the second run's page (its settings pane) is photographed, then `vizlab compare`
 draws both journals into env `compare` (runs named lr=0.01 and lr=0.1), photographed the same way:
 
@@ -28,7 +28,7 @@ def main(argv=None):
         journals = []
         for lr in ("0.01", "0.1"):
             journals.append(str(Path(tmp) / f"lr{lr}.jsonl"))
-            run([str(shots.ROOT / "examples" / "own_loop.py"), "--lr", lr, "--env", f"own_lr{lr}",
+            run([str(shots.ROOT / "examples" / "settings_compare.py"), "--lr", lr, "--env", f"own_lr{lr}",
                  "--port", str(server.port), "--journal", journals[-1]], os.environ)
         run(["-m", "vizlab.cli", "compare", *journals, "--port", str(server.port), "--env", "compare"], os.environ)
         for name, env in (("config_run", "own_lr0.1"), ("config_compare", "compare")):

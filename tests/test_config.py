@@ -176,7 +176,7 @@ def test_journals_from_before_settings_records_are_named_by_the_runners_table(tm
 def test_the_example_loop_shows_its_settings(visdom_server, viz, tmp_path):
     import subprocess
     import sys
-    example = pathlib.Path(__file__).resolve().parent.parent / "examples" / "own_loop.py"
+    example = pathlib.Path(__file__).resolve().parent.parent / "examples" / "settings_compare.py"
     subprocess.run([sys.executable, str(example), "--epochs", "1", "--lr", "0.2", "--env", "cfg_example",
                     "--port", str(visdom_server.port), "--journal", str(tmp_path / "run.jsonl")],
                    check=True, capture_output=True, timeout=300)
