@@ -21,7 +21,7 @@ from visdom import Visdom
 
 from vizlab import VisdomLogger, VisdomServer
 from vizlab import journal as journal_mod
-from vizlab.logger.records import calls
+from vizlab.journal import calls
 from vizlab.cli.replay import replay
 from support.disk import fill
 
