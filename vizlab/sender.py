@@ -17,9 +17,10 @@ MAX_WAIT = 1.0  # ... but no wait between rounds is longer than this (many windo
 SLICE = 1.0     # a round sends for at most this long; the windows left go first next round
 BATCH = 200     # windows per request to a server that takes many (vizlab's /vizlab/batch)
 # The browser redraws a whole plot for every update (Plotly.newPlot over all its points), so a
-# window showing many points is updated less often: at most every points / REDRAW_RATE seconds,
-# and at least every MAX_PAUSE. Windows of up to REDRAW_RATE / 2 points go every round (0.5 s).
-REDRAW_RATE = 2_500
+# window showing many points is updated less often: at most every points / REDRAW_RATE seconds
+# (a window costs the page about REDRAW_RATE redrawn points a second), and at least every
+# MAX_PAUSE. Windows of up to REDRAW_RATE / 2 points go every round (0.5 s).
+REDRAW_RATE = 1_000
 MAX_PAUSE = 4.0
 
 
