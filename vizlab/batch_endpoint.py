@@ -7,7 +7,8 @@ item runs, in order, through the code its own request would run (visdom's /event
 `UpdateHandler.wrap_func` with fast_append's patch, `ExistsHandler.wrap_func`), and the reply
 is [[status, text], ...]: what each request alone would have answered. A body that is not such
 a list is refused whole (HTTP 422, nothing stored).
-Every answer carries X-Vizlab-Batch: 1, which is how a client tells this server from stock Visdom.
+Every answer carries X-Vizlab-Batch: 1, which is how a client tells this server from stock Visdom
+(a GET of the path is the probe: stock Visdom answers it with its index page, without the header).
 
 Access: the handler is a tornado RequestHandler, so access.py's `prepare` checks it like every
 other (owner uid or token, same origin); Visdom's login is checked as /update checks it.
@@ -112,6 +113,11 @@ def install():
         return False
 
     class BatchHandler(web.UpdateHandler):
+        def get(self):
+            """The probe: stock Visdom answers this path with its index page, without HEADER."""
+            self.set_header(HEADER, "1")
+            self.finish("[]")
+
         def post(self):
             self.set_header(HEADER, "1")
             if self.login_enabled and not self.current_user:

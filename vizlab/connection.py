@@ -70,15 +70,11 @@ class Connection:
         return reply
 
     def takes_batches(self):
-        """True when the server takes many windows per request (vizlab's server); one request.
-        Stock Visdom (either version) answers something else: one window per request there."""
-        try:
-            reply = self._send(BATCH_PATH.lstrip("/"), '{"requests":[]}')
-        except ServerRefused as err:
-            if err.status == 400:
-                raise      # a login is missing or refused: the same for every request
-            return False
-        return reply.headers.get(BATCH_HEADER) == "1" and reply.text.strip() == "[]"
+        """True when the server takes many windows per request (vizlab's server); one GET, which
+        stock Visdom (either version) answers with its index page: one window per request there.
+        Raises requests.RequestException when unreachable."""
+        reply = self.session.get(self.url + BATCH_PATH, timeout=self.timeout)
+        return reply.status_code == 200 and reply.headers.get(BATCH_HEADER) == "1"
 
     def post_batch(self, items):
         """[(endpoint, message)] through /vizlab/batch: [(status, reply text)] per item, in order.
