@@ -121,3 +121,19 @@ def test_a_login_server_takes_batches_only_after_the_login(tmp_path, login_env):
         assert client(srv.port).win_exists("planted", env="batch_login") is False
         sent = requests_in(srv.log_path)
     assert sent.get("vizlab/batch", 0) >= 1 and sent.get("update", 0) == 0, sent
+
+
+def test_a_batch_over_a_mebibyte_goes_in_several_requests_in_order(tmp_path):
+    from vizlab.connection import BATCH_BYTES, Connection
+
+    with VisdomServer(env_path=tmp_path / "env", log_path=tmp_path / "server.log") as srv:
+        xs = list(range(12_000))
+        items = [("events", {"eid": "batch_big", "win": f"b{w}", "layout": {}, "opts": {},
+                             "data": [{"x": xs, "y": [w + 0.5] * len(xs), "name": "a", "type": "scatter"}]})
+                 for w in range(20)]
+        size = sum(len(json.dumps(m)) for _, m in items)
+        assert size > 2 * BATCH_BYTES
+        replies = Connection("127.0.0.1", srv.port).post_batch(items + [("win_exists", {"eid": "batch_big", "win": "b3"})])
+        assert replies == [(200, f"b{w}") for w in range(20)] + [(200, "true")]
+        assert 3 <= requests_in(srv.log_path)["vizlab/batch"] <= 20
+        assert points(srv.port, "batch_big", "b19") == {"a": {x: 19.5 for x in xs}}
