@@ -34,19 +34,32 @@ from vizlab.connection import Connection  # noqa: E402
 
 EVERY_STEP = ["loss", "lr", "grad_norm", "throughput"]
 EVERY_10TH = ["val_loss", "accuracy", "weight_norm", "lr_scale"]
-ACCESS = re.compile(r"INFO:tornado\.access:\d+ POST /(update|events) \(.*?\) ([\d.]+)ms")
+ACCESS = re.compile(r"INFO:tornado\.access:\d+ POST /(update|events|vizlab/batch) \(.*?\) ([\d.]+)ms")
 SENT = {"bytes": 0, "update": 0, "events": 0}
 _LOCK = threading.Lock()
 _post = Connection.post
+_post_batch = Connection.post_batch
 
 
-def counting_post(self, endpoint, message):
-    reply = _post(self, endpoint, message)
+def count(endpoint, message):
     size = len(json.dumps(message, separators=(",", ":")))
     with _LOCK:
         SENT["bytes"] += size
         SENT[endpoint] = SENT.get(endpoint, 0) + 1
+
+
+def counting_post(self, endpoint, message):
+    reply = _post(self, endpoint, message)
+    count(endpoint, message)
     return reply
+
+
+def counting_batch(self, items):
+    """Each window of a batch counts as the request it replaces (its JSON, its endpoint)."""
+    replies = _post_batch(self, items)
+    for endpoint, message in items:
+        count(endpoint, message)
+    return replies
 
 
 def log_step(log, step):
@@ -59,7 +72,7 @@ def log_step(log, step):
 
 
 def server_ms(log_path, start, end):
-    """Sum of the server's handler ms for /update and /events between two byte offsets."""
+    """Sum of the server's handler ms for /update, /events and /vizlab/batch between two byte offsets."""
     with open(log_path, "rb") as f:
         f.seek(start)
         text = f.read(end - start).decode(errors="replace")
@@ -129,7 +142,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each measured stretch")
     parser.add_argument("--before", default="667a8d8")
     args = parser.parse_args()
-    Connection.post = counting_post
+    Connection.post, Connection.post_batch = counting_post, counting_batch
     print(f"load average before: {os.getloadavg()}")
     results = {}
     with tempfile.TemporaryDirectory() as tmp, \

@@ -1,9 +1,9 @@
 """How far behind a window's live view gets with many windows: 1,000 windows, each logged twice a
 second, one logger, one `vizlab serve` server.
 
-Every request the sender makes is recorded (time, window, the newest x it carries); a point's lag
-is the time from its call to the first request carrying it. Printed: the lag p50/p99/max over all
-points, the longest any window went without a request while it had news, requests/s, the final
+Every window the sender sends is recorded (time, window, the newest x it carries), alone or in a
+batch (POST /vizlab/batch); a point's lag is the time from its call to the first request carrying
+it. Printed: the lag p50/p95/p99/max over all points, windows sent/s, requests/s, the final
 flush, server CPU. The same run measures --before REV (that commit's windows.py and sender.py,
 see benchmarks/baseline.py) and the current tree, alternating.
 Run: .venv/bin/python benchmarks/many_windows.py [--windows 1000 --seconds 45 --before 667a8d8]
@@ -27,17 +27,35 @@ from vizlab import VisdomLogger, VisdomServer  # noqa: E402
 from vizlab.connection import Connection  # noqa: E402
 
 SENT = []            # (time, endpoint, window, newest x)
+REQUESTS = []        # time of each request carrying windows (one window, or a batch of many)
 _LOCK = threading.Lock()
 _post = Connection.post
+_post_batch = Connection.post_batch
+
+
+def record(at, endpoint, message):
+    if endpoint in ("update", "events"):
+        xs = [x for d in message.get("data", []) for x in d.get("x", [])[-1:]]
+        with _LOCK:
+            SENT.append((at, endpoint, message["win"], max(xs) if xs else None))
 
 
 def recording_post(self, endpoint, message):
     reply = _post(self, endpoint, message)
+    record(time.monotonic(), endpoint, message)
     if endpoint in ("update", "events"):
-        xs = [x for d in message.get("data", []) for x in d.get("x", [])[-1:]]
-        with _LOCK:
-            SENT.append((time.monotonic(), endpoint, message["win"], max(xs) if xs else None))
+        REQUESTS.append(time.monotonic())
     return reply
+
+
+def recording_batch(self, items):
+    replies = _post_batch(self, items)
+    now = time.monotonic()
+    for (endpoint, message), (status, _) in zip(items, replies):
+        if status == 200:
+            record(now, endpoint, message)
+    REQUESTS.append(now)
+    return replies
 
 
 def lags(logged_at, windows, end):
@@ -58,6 +76,7 @@ def lags(logged_at, windows, end):
 
 def one_run(port, label, windows, seconds, server_pid):
     SENT.clear()
+    REQUESTS.clear()
     server = psutil.Process(server_pid)
     server.cpu_percent(None)
     env = f"many_{label.split()[0]}_{time.monotonic_ns()}"
@@ -75,10 +94,12 @@ def one_run(port, label, windows, seconds, server_pid):
     cpu = server.cpu_percent(None)
     log.close()
     point_lags = lags(logged_at, windows, end)
-    requests_per_s = len([s for s in SENT if s[0] <= t0]) / (t0 - start)
+    windows_per_s = len([s for s in SENT if s[0] <= t0]) / (t0 - start)
+    requests_per_s = len([t for t in REQUESTS if t <= t0]) / (t0 - start)
     q = statistics.quantiles(point_lags, n=100)
-    return {"label": label, "p50": q[49], "p99": q[98], "max": max(point_lags),
-            "requests_per_s": requests_per_s, "flush_s": flush_s, "flushed": flushed, "cpu": cpu}
+    return {"label": label, "p50": q[49], "p95": q[94], "p99": q[98], "max": max(point_lags),
+            "windows_per_s": windows_per_s, "requests_per_s": requests_per_s, "flush_s": flush_s,
+            "flushed": flushed, "cpu": cpu}
 
 
 def main():
@@ -88,7 +109,7 @@ def main():
     parser.add_argument("--before", default="667a8d8", help="the commit to compare with")
     parser.add_argument("--rounds", type=int, default=1, help="before/after pairs, alternating")
     args = parser.parse_args()
-    Connection.post = recording_post
+    Connection.post, Connection.post_batch = recording_post, recording_batch
     print(f"load average before: {os.getloadavg()}")
     results = []
     with tempfile.TemporaryDirectory() as tmp, VisdomServer(env_path=tmp, startup_timeout=180) as srv:
@@ -100,14 +121,16 @@ def main():
                 print(results[-1], flush=True)
     print(f"\n{args.windows} windows x 2 points/s for {args.seconds:.0f} s each run, medians over "
           f"{args.rounds} run(s)")
-    print("| code | lag p50 | lag p99 | lag max | requests/s | final flush | server CPU |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| code | lag p50 | lag p95 | lag p99 | lag max | windows sent/s | requests/s | final flush "
+          "| server CPU |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    keys = ("p50", "p95", "p99", "max", "windows_per_s", "requests_per_s", "flush_s", "cpu")
     for which in ("before", "after"):
         rows = [r for r in results if r["label"].startswith(which)]
-        med = {k: statistics.median(r[k] for r in rows) for k in ("p50", "p99", "max", "requests_per_s",
-                                                                  "flush_s", "cpu")}
-        print(f"| {rows[0]['label']} | {med['p50']:.1f} s | {med['p99']:.1f} s | {med['max']:.1f} s | "
-              f"{med['requests_per_s']:.0f} | {med['flush_s']:.1f} s | {med['cpu']:.0f} % |")
+        med = {k: statistics.median(r[k] for r in rows) for k in keys}
+        print(f"| {rows[0]['label']} | {med['p50']:.2f} s | {med['p95']:.2f} s | {med['p99']:.2f} s | "
+              f"{med['max']:.2f} s | {med['windows_per_s']:.0f} | {med['requests_per_s']:.0f} | "
+              f"{med['flush_s']:.1f} s | {med['cpu']:.0f} % |")
     print(f"load average after: {os.getloadavg()}")
 
 

@@ -170,7 +170,8 @@ def serve(stock, tmp, python=None):
         patched = Path(tmp) / "stock.py"
         patched.write_text("def install():\n    pass\n")
     log_path = os.path.join(tmp, "stock.log" if stock else "vizlab.log")
-    with mock.patch.object(vserver, "FAST_APPEND", patched):
+    with mock.patch.object(vserver, "FAST_APPEND", patched), \
+            mock.patch.object(vserver, "BATCH", patched if stock else vserver.BATCH):
         srv = vserver.VisdomServer(python=python, env_path=tmp, log_path=log_path, startup_timeout=180).start()
     return srv, log_path
 

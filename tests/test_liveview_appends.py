@@ -8,6 +8,7 @@ import sys
 import threading
 
 import pytest
+import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,10 +39,13 @@ class FakeVisdom:
         self.posts = []              # (endpoint, win) in order
 
     def post(self, endpoint, message):
+        self.clock.now += self.cost
+        return self._apply(endpoint, message)
+
+    def _apply(self, endpoint, message):
         message = json.loads(json.dumps(message))   # what goes over the wire
         win = message["win"]
         self.posts.append((endpoint, win))
-        self.clock.now += self.cost
         if endpoint == "win_exists":
             return "true" if win in self.windows else "false"
         if endpoint == "events":
@@ -54,8 +58,37 @@ class FakeVisdom:
             trace[2] = trace[2] + data["y"]
         return win
 
+    def takes_batches(self):
+        return False             # stock Visdom: one window per request
+
     def count(self, endpoint, win=None):
         return sum(1 for e, w in self.posts if e == endpoint and win in (None, w))
+
+
+class BatchingFakeVisdom(FakeVisdom):
+    """vizlab's server: /vizlab/batch takes many windows in one request (one `cost`), answering
+    each as its own request would; `fail_next` makes the next batch of sends fail as a whole."""
+
+    def __init__(self, clock, cost=0.001):
+        super().__init__(clock, cost)
+        self.batches, self.fail_next = [], False
+
+    def takes_batches(self):
+        return True
+
+    def post_batch(self, items):
+        self.clock.now += self.cost
+        if self.fail_next and any(endpoint != "win_exists" for endpoint, _ in items):
+            self.fail_next = False
+            raise requests.ConnectionError("connection reset mid-batch")
+        self.batches.append(len(items))
+        replies = []
+        for endpoint, message in items:
+            try:
+                replies.append((200, self._apply(endpoint, message)))
+            except ServerRefused as err:
+                replies.append((err.status, str(err)))
+        return replies
 
 
 class FakeJournalThread:
@@ -63,6 +96,7 @@ class FakeJournalThread:
 
     def __init__(self):
         self.written, self.on_written, self.ident = 0, None, 1
+        self.journal = None
 
     def wake(self):
         pass
@@ -71,9 +105,9 @@ class FakeJournalThread:
         return True
 
 
-def fake_sender(model, cost=0.001):
+def fake_sender(model, cost=0.001, server_class=FakeVisdom):
     clock = Clock()
-    server = FakeVisdom(clock, cost)
+    server = server_class(clock, cost)
     sender = Sender(model, threading.Lock(), FakeJournalThread(), server, Notices(), clock=clock)
     return sender, server, clock
 
@@ -248,6 +282,84 @@ def test_with_a_thousand_windows_every_changed_window_is_sent_within_a_few_round
             rounds_since[f"w{w}"] = 0 if f"w{w}" in sent else rounds_since.get(f"w{w}", 0) + 1
         assert max(rounds_since.values()) <= math.ceil(1_000 * 0.002 / sender_mod.SLICE) + 1
     assert sender.state.next_send - clock.now <= sender_mod.MAX_WAIT
+
+
+def test_a_server_that_takes_batches_gets_every_window_every_round_in_a_few_requests():
+    """1,000 windows changing every round, each request costing 2 ms: through the batch endpoint
+    every window goes out every round, in ceil(1000 / BATCH) requests, and the server ends equal
+    to the model; the server is asked once whether it takes batches."""
+    model = Windows("e", 10_000)
+    sender, server, clock = fake_sender(model, cost=0.002, server_class=BatchingFakeVisdom)
+    for n in range(10):
+        for w in range(1_000):
+            log_points(model, f"w{w}", "t", [n], [float(n)])
+        batches = len(server.batches)
+        clock.now = max(clock.now + sender.interval, sender.state.next_send)
+        sender._cycle()
+        assert len(server.batches) - batches == math.ceil(1_000 / sender_mod.BATCH)
+        assert model.changed() == []
+    assert all(server_points(server, f"w{w}") == model_points(model, f"w{w}") for w in range(1_000))
+    assert server.count("update") + server.count("events") == 10 * 1_000
+    assert sender._batches is True
+
+
+def test_a_batch_that_fails_whole_is_sent_again_whole():
+    """Decimated windows (max_points 50); three batches of appends fail as a whole: every window
+    in them is to be sent whole, and the server ends equal to the model."""
+    model = Windows("e", 50)
+    sender, server, clock = fake_sender(model, server_class=BatchingFakeVisdom)
+    failures = 0
+    for n in range(0, 300, 3):
+        for w in range(5):
+            log_points(model, f"w{w}", "t", [n, n + 1, n + 2], [float(n), None, float(w)])
+        fail = n in (30, 93, 150) and all(model.windows[f"w{w}"].on_server for w in range(5))
+        server.fail_next = fail
+        one_round(sender, clock)
+        if fail:
+            failures += 1
+            assert not any(model.windows[f"w{w}"].on_server for w in range(5))
+    one_round(sender, clock)
+    assert failures == 3 and model.changed() == []
+    assert all(server_points(server, f"w{w}") == model_points(model, f"w{w}") for w in range(5))
+
+
+def test_an_append_refused_inside_a_batch_rebuilds_that_window():
+    """The server lost one window (restarted, or it was closed): its append is refused inside the
+    batch, the others are delivered, and the next check sends the lost one whole."""
+    model = Windows("e", 10_000)
+    sender, server, clock = fake_sender(model, server_class=BatchingFakeVisdom)
+    for n in range(6):
+        for w in range(3):
+            log_points(model, f"w{w}", "t", [n], [float(n)])
+        if n == 3:
+            del server.windows["w1"]
+        one_round(sender, clock)
+    assert all(server_points(server, f"w{w}") == model_points(model, f"w{w}") for w in range(3))
+    assert server.count("events", "w1") == 2 and server.count("events", "w0") == 1
+
+
+def test_a_window_with_many_points_is_updated_less_often_unless_a_caller_waits():
+    """Rounds every 0.5 s, one new point per window per round for 20 s: a window of 10,000 points
+    goes out at most every MAX_PAUSE seconds, a small one every round; flush() gets both."""
+    model = Windows("e", 20_000)
+    sender, server, clock = fake_sender(model)
+    log_points(model, "big", "t", list(range(10_000)), [0.5] * 10_000)
+    log_points(model, "small", "t", [0], [0.5])
+    for n in range(1, 41):
+        log_points(model, "big", "t", [10_000 + n], [1.0])
+        log_points(model, "small", "t", [n], [1.0])
+        clock.now = max(clock.now + 0.5, sender.state.next_send)
+        sender._cycle()
+    assert min(sender_mod.MAX_PAUSE, 10_000 / sender_mod.REDRAW_RATE) == 4.0
+    assert server.count("update", "small") + server.count("events", "small") == 40
+    assert server.count("update", "big") + server.count("events", "big") <= 20 / 4.0 + 1
+    assert "big" in model.changed()
+    sender.state.add_waiter()        # what flush() does: every changed window goes now
+    clock.now += 0.5
+    sender._cycle()
+    sender.state.remove_waiter()
+    assert model.changed() == []
+    assert server_points(server, "big") == model_points(model, "big")
 
 
 def test_new_windows_go_out_in_the_order_they_were_made_then_the_longest_unsent_first():

@@ -237,10 +237,12 @@ def test_long_trace_is_decimated_keeping_extremes_while_journal_keeps_all(open_l
 def test_one_request_per_window_per_flush_not_per_point(open_logger, viz, monkeypatch):
     from vizlab import connection
 
-    posts = []
-    real_post = connection.Connection.post
+    posts = []   # one endpoint per window sent, alone or in a batch
+    real_post, real_batch = connection.Connection.post, connection.Connection.post_batch
     monkeypatch.setattr(connection.Connection, "post",
                         lambda self, endpoint, msg: posts.append(endpoint) or real_post(self, endpoint, msg))
+    monkeypatch.setattr(connection.Connection, "post_batch",
+                        lambda self, items: posts.extend(e for e, _ in items) or real_batch(self, items))
     log = open_logger("lg_coalesce", interval=60, status=False)  # the sender only runs when flushed
     log.scalar("a", 0, 0.0)
     assert log.flush(timeout=10)

@@ -126,24 +126,31 @@ def test_threads_logging_at_once_lose_and_reorder_nothing(visdom_server, tmp_pat
         assert trace_points(visdom_server.port, "sc_threads", "loss", trace)[0] == list(range(5000))
 
 
-def test_a_refused_window_does_not_delay_the_others(visdom_server, tmp_path, monkeypatch, capfd):
-    real_post = connection_mod.Connection.post
+@pytest.mark.parametrize("batches", [True, False], ids=["batched", "one-per-request"])
+def test_a_refused_window_does_not_delay_the_others(visdom_server, tmp_path, monkeypatch, capfd, batches):
+    real_post, real_batch = connection_mod.Connection.post, connection_mod.Connection.post_batch
 
     def post(self, endpoint, message):
         if message.get("win") == "bad":
             raise connection_mod.ServerRefused(f"{self.url}/{endpoint} answered HTTP 500", 500)
         return real_post(self, endpoint, message)
 
+    def post_batch(self, items):   # the server refuses "bad" inside the batch, takes the others
+        replies = iter(real_batch(self, [(e, m) for e, m in items if m.get("win") != "bad"]))
+        return [(500, "") if m.get("win") == "bad" else next(replies) for _, m in items]
+
     monkeypatch.setattr(connection_mod.Connection, "post", post)
-    log = VisdomLogger(env="sc_refused", port=visdom_server.port, journal=str(tmp_path / "j.jsonl"),
+    monkeypatch.setattr(connection_mod.Connection, "post_batch", post_batch)
+    monkeypatch.setattr(connection_mod.Connection, "takes_batches", lambda self: batches)
+    log = VisdomLogger(env=f"sc_refused_{batches}", port=visdom_server.port, journal=str(tmp_path / "j.jsonl"),
                        interval=0.05)
     log.text("bad", "refused by the server")
     for step in range(20):
         log.scalar("good", step, float(step))
     deadline, x = time.monotonic() + 10, None
     while time.monotonic() < deadline:   # the good window arrives in the normal interval
-        if reader(visdom_server.port).win_exists("good", env="sc_refused"):
-            x = trace_points(visdom_server.port, "sc_refused", "good")[0]
+        if reader(visdom_server.port).win_exists("good", env=f"sc_refused_{batches}"):
+            x = trace_points(visdom_server.port, f"sc_refused_{batches}", "good")[0]
             if x == list(range(20)):
                 break
         time.sleep(0.05)

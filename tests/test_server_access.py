@@ -99,6 +99,7 @@ def test_another_uid_can_neither_read_nor_write(private):
         "page": nobody_request(url + f"/env/{env}"),
         "events": nobody_request(url + "/events", write),
         "update": nobody_request(url + "/update", json.dumps(dict(json.loads(write), win="loss", append=True))),
+        "batch": nobody_request(url + "/vizlab/batch", json.dumps({"requests": [["events", json.loads(write)]]})),
     }
     for what, (status, text) in answers.items():
         assert status == 403 and "private to its owner" in text, (what, status, text)
@@ -159,8 +160,10 @@ def test_cross_origin_writes_are_refused(headers, login, home, tmp_path, monkeyp
     with VisdomServer(env_path=tmp_path / "env", login=login) as srv:
         headers = {k: v.format(port=srv.port) for k, v in headers.items()}
         simple = dict(headers, **{"Content-Type": "text/plain"})   # a CORS simple request
-        for endpoint in ("events", "update", "close", "delete_env"):
-            reply = requests.post(f"{srv.url}/{endpoint}", data=json.dumps(CREATE), headers=simple)
+        batch = json.dumps({"requests": [["events", CREATE]]})
+        for endpoint in ("events", "update", "close", "delete_env", "vizlab/batch"):
+            body = batch if endpoint == "vizlab/batch" else json.dumps(CREATE)
+            reply = requests.post(f"{srv.url}/{endpoint}", data=body, headers=simple)
             assert reply.status_code == 403 and "cross-origin" in reply.text, (endpoint, reply.text)
         # Python clients send no Origin: the owner's logger keeps working (with its login).
         assert line_window(srv.port, "access_origin", "loss") == {"value": {0: 0.0, 1: 1.0, 2: 2.0}}

@@ -6,6 +6,7 @@ server never drifts from stock). Deterministic (seeded), bounded, marked slow.
 """
 
 import json
+import os
 import random
 
 import pytest
@@ -131,3 +132,101 @@ def test_malformed_requests_leave_both_servers_alike(tmp_path):
         assert total > 1000   # to each server
         assert differing == []
         assert stock.process.poll() is None and ours.process.poll() is None
+
+
+BATCHED = ("events", "update", "win_exists")   # what POST /vizlab/batch takes
+
+
+def batch_body(items):
+    """A /vizlab/batch body of [(endpoint, body bytes)], each body's own bytes as they are."""
+    return b'{"requests":[' + b",".join(b'["%s",%s]' % (e.encode(), body) for e, body in items) + b"]}"
+
+
+def parses(body):
+    try:
+        json.loads(body)
+        return True
+    except ValueError:
+        return False
+
+
+def visdom_python(version):
+    """The interpreter whose visdom serves: this one (0.2.4), or the 0.3 venv (skipped if missing)."""
+    if version == "0.2":
+        return None
+    from test_visdom03 import PYTHON03
+    if not os.access(PYTHON03, os.X_OK):
+        pytest.skip(f"no visdom 0.3 venv at {PYTHON03} (see tests/test_visdom03.py)")
+    return PYTHON03
+
+
+def answer(reply, endpoint):
+    """What the fuzz compares of an answer: the status, and /win_exists's "true"/"false"."""
+    ok = endpoint == "win_exists" and reply.status_code == 200
+    return reply.status_code, reply.text if ok else None
+
+
+@pytest.mark.parametrize("version", ["0.2", "0.3"])
+def test_batched_requests_answer_and_store_what_single_ones_do(tmp_path, version):
+    """The classes' /events, /update and /win_exists bodies that are JSON, singly to a reference
+    server and in batches of 1 to 9 to vizlab's server: every item answers as it does alone there, and
+    after every class the windows are the same. The reference is stock Visdom for 0.2.4. For 0.3
+    it is vizlab's own server taking them singly: there fast appends differ from stock 0.3 for
+    deeply nested y values (16 statuses in "deep nesting", found with this test), which is
+    fast_append's matter, not the batch's."""
+    rng, python = random.Random(18), visdom_python(version)
+    reference = stock_server(tmp_path, python=python) if version == "0.2" else \
+        VisdomServer(env_path=tmp_path / "ref", python=python)
+    with reference as stock, VisdomServer(env_path=tmp_path / "env", python=python) as ours:
+        http = requests.Session()
+        total, differing = 0, []
+        for index, (name, sent) in enumerate(classes("fuzz", random.Random(20)).items()):
+            eid = f"fuzzb{index}"
+            for url in (stock.url, ours.url):
+                for body in base_windows(eid):
+                    assert http.post(url + "/events", data=json.dumps(body)).status_code == 200
+            items = [(e, body.replace(b'"fuzz"', json.dumps(eid).encode())) for e, body in sent
+                     if e in BATCHED and parses(body)]
+            while items:
+                k = rng.randint(1, 9)
+                chunk, items = items[:k], items[k:]
+                alone = [answer(http.post(f"{stock.url}/{e}", data=body, timeout=60), e)
+                         for e, body in chunk]
+                reply = http.post(ours.url + "/vizlab/batch", data=batch_body(chunk), timeout=60)
+                assert reply.status_code == 200, (name, reply.text[:200])
+                batched = [(status, text if e == "win_exists" and status == 200 else None)
+                           for (status, text), (e, _) in zip(reply.json(), chunk)]
+                total += len(chunk)
+                if batched != alone:
+                    differing.append((name, [body[:80] for _, body in chunk], alone, batched))
+            assert windows(stock.url, eid) == windows(ours.url, eid), name
+        assert total > 700
+        assert differing == []
+        assert stock.process.poll() is None and ours.process.poll() is None
+
+
+def bad_batches(eid):
+    """Bodies that are not a batch, some holding a good item: refused whole (422), none stored."""
+    good = json.dumps(["events", {"eid": eid, "win": "planted", "data": [{"x": [1], "y": [1], "type": "scatter"}],
+                                  "layout": {}, "opts": {}}]).encode()
+    return [b"", b"{", b"\xff\xfe", b"[]", b"null", b'{"requests": 5}', b'{"requests": {}}', b'{"other": []}',
+            b'{"requests": [%s, ["close", {}]]}' % good, b'{"requests": [%s, ["update"]]}' % good,
+            b'{"requests": [%s, [5, {}]]}' % good, b'{"requests": [%s, "x"]}' % good,
+            b'{"requests": [%s, ["update", {}, 1]]}' % good, b'{"requests": [%s' % good,
+            b'{"requests": [' + b",".join([good] * 10_001) + b"]}",
+            b'{"requests": ' + b"[" * 5000 + b"1" + b"]" * 5000 + b"}"]
+
+
+def test_a_body_that_is_not_a_batch_is_refused_whole(tmp_path):
+    with VisdomServer(env_path=tmp_path / "env") as ours:
+        for body in base_windows("fuzzbad"):
+            assert requests.post(ours.url + "/events", data=json.dumps(body)).status_code == 200
+        before = windows(ours.url, "fuzzbad")
+        for body in bad_batches("fuzzbad"):
+            reply = requests.post(ours.url + "/vizlab/batch", data=body, timeout=60)
+            assert reply.status_code == 422 and "batch refused" in reply.text, (body[:80], reply.text)
+            assert reply.headers["X-Vizlab-Batch"] == "1"
+        assert windows(ours.url, "fuzzbad") == before     # "made"/"planted": not stored
+        exists = requests.post(ours.url + "/win_exists", data=json.dumps({"eid": "fuzzbad", "win": "planted"}))
+        assert exists.text == "false"
+        assert ours.process.poll() is None

@@ -141,3 +141,27 @@ def test_declared_windows_on_a_03_server(server03, tmp_path):
         assert log.flush(timeout=30)
     declared.check_page(Visdom(port=server03.port, raise_exceptions=True, use_incoming_socket=False),
                         "v3_declared")
+
+
+def test_a_03_server_vizlab_starts_takes_batches(python03, tmp_path):
+    import test_batch_endpoint as batch
+
+    with VisdomServer(python=python03, env_path=tmp_path / "env", log_path=tmp_path / "server.log") as srv:
+        long_shown = batch.log_many(srv.port, "v3_batch", tmp_path, windows=60)
+        batch.check_every_window(srv.port, "v3_batch", 60, long_shown)
+    sent = batch.requests_in(srv.log_path)   # read once the server stopped
+    assert sent.get("update", 0) == 0 and sent.get("events", 0) <= 2 and sent["vizlab/batch"] >= 2, sent   # 2: the index
+
+
+def test_a_stock_03_server_gets_one_window_per_request(python03, tmp_path):
+    import test_batch_endpoint as batch
+    from support.servers import stock_server
+
+    with stock_server(tmp_path, python=python03) as srv:
+        long_shown = batch.log_many(srv.port, "v3_stock", tmp_path, windows=30)
+        batch.check_every_window(srv.port, "v3_stock", 30, long_shown)
+    sent = batch.requests_in(srv.log_path)
+    # one request per window and flush (whole or append: a trace passing 10 points is sent whole
+    # once, its markers going)
+    assert sent.get("vizlab/batch", 0) == 0 and sent.get("events", 0) + sent.get("update", 0) >= 60, sent
+    assert open(srv.log_path).read().count("GET /vizlab/batch") == 1

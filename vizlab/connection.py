@@ -1,4 +1,5 @@
-"""HTTP to a Visdom server: posts to `/events`, `/update` and `/win_exists`, with login.
+"""HTTP to a Visdom server: posts to `/events`, `/update` and `/win_exists`, with login; and to
+vizlab's `/vizlab/batch` (batch_endpoint.py), many windows per request, on servers that have it.
 
 A private server vizlab started on this machine also knows its owner by uid; the token
 ($VIZLAB_TOKEN, else ~/.vizlab/servers/PORT.token) is sent too when there is one, for a server
@@ -13,6 +14,9 @@ import requests
 
 from vizlab.access import TOKEN_HEADER, client_token
 from vizlab.address import visdom_address
+from vizlab.batch_endpoint import HEADER as BATCH_HEADER, PATH as BATCH_PATH
+
+BATCH_BYTES = 1 << 20   # a batch body stays under this (one window alone may pass it)
 
 
 class ServerRefused(Exception):
@@ -54,7 +58,9 @@ class Connection:
 
     def post(self, endpoint, message):
         """Reply text; raises requests.RequestException when unreachable, ServerRefused on 4xx/5xx."""
-        body = json.dumps(message, separators=(",", ":"))
+        return self._send(endpoint, _dumps(message)).text
+
+    def _send(self, endpoint, body):
         reply = self.session.post(f"{self.url}/{endpoint}", data=body, timeout=self.timeout)
         if reply.status_code == 400 and self.username:
             self.login()  # first request, or the server restarted with a new cookie secret
@@ -64,4 +70,42 @@ class Connection:
         if reply.status_code != 200:
             raise ServerRefused(f"{self.url}/{endpoint} answered HTTP {reply.status_code}",
                                 reply.status_code)
-        return reply.text
+        return reply
+
+    def takes_batches(self):
+        """True when the server takes many windows per request (vizlab's server); one GET, which
+        stock Visdom (either version) answers with its index page: one window per request there.
+        Raises requests.RequestException when unreachable."""
+        reply = self.session.get(self.url + BATCH_PATH, timeout=self.timeout)
+        return reply.status_code == 200 and reply.headers.get(BATCH_HEADER) == "1"
+
+    def post_batch(self, items):
+        """[(endpoint, message)] through /vizlab/batch: [(status, reply text)] per item, in order.
+        Raises as post() does for the request itself (then nothing is known of any item)."""
+        parts = [f'["{endpoint}",{_dumps(message)}]' for endpoint, message in items]
+        replies, start = [], 0
+        while start < len(parts):
+            end, size = start + 1, len(parts[start])
+            while end < len(parts) and size + len(parts[end]) < BATCH_BYTES:
+                size += len(parts[end]) + 1
+                end += 1
+            body = '{"requests":[' + ",".join(parts[start:end]) + "]}"
+            answer = _pairs(self._send(BATCH_PATH.lstrip("/"), body).text)
+            if answer is None or len(answer) != end - start:
+                raise ServerRefused(f"{self.url}{BATCH_PATH} answered something else than one reply "
+                                    "per window", 502)
+            replies += answer
+            start = end
+        return replies
+
+
+def _pairs(text):
+    """[(status, text)] of a batch reply, or None when it is not one."""
+    try:
+        return [(int(status), str(reply)) for status, reply in json.loads(text)]
+    except (ValueError, TypeError):
+        return None
+
+
+def _dumps(message):
+    return json.dumps(message, separators=(",", ":"))

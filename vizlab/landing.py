@@ -38,9 +38,12 @@ def env_list(connection):
 
 def read_rows(connection):
     """{env: {"state": ..., "time": unix seconds}} as the index pane holds them ({} if none)."""
-    try:
-        pane = json.loads(connection.post("win_data", {"win": INDEX_WIN, "eid": INDEX_ENV}))
-    except (ServerRefused, ValueError):   # no index yet (Visdom answers 500), or not ours
+    where = {"win": INDEX_WIN, "eid": INDEX_ENV}
+    try:   # ask first: Visdom answers /win_data for a missing window with a logged traceback
+        if connection.post("win_exists", where).strip() != "true":
+            return {}
+        pane = json.loads(connection.post("win_data", where))
+    except (ServerRefused, ValueError):   # not ours, or gone meanwhile (Visdom answers 500)
         return {}
     found = ROWS.search(pane.get("content") or "") if isinstance(pane, dict) else None
     try:

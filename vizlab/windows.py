@@ -269,6 +269,10 @@ class Trace:
         self.rebuilds -= 1            # not a rebuild for room: do not count it as one
         return self.shown() != before or bool(pending)
 
+    def size(self):
+        """About how many points the plot shows, without building them (asked every round)."""
+        return len(self.xs) if self.stride is None else min(self.max_points, len(self.log) + 3)
+
     def take_new(self):
         """The points to append now (the open segment is sealed: the server will show it)."""
         if self.stride is not None:
@@ -332,6 +336,10 @@ class Window:
         self.version += 1
         if whole:
             self.resend()
+
+    def size(self):
+        """About how many points the window's plot shows (0 for images, text, figures)."""
+        return sum(trace.size() for trace in self.traces.values())
 
     def resend(self):
         """The next send must be the whole window; pending appends are then not needed."""

@@ -15,6 +15,13 @@ from vizlab.logger.notices import say
 PACE = 20       # a round's requests may take at most 1/PACE of the time ...
 MAX_WAIT = 1.0  # ... but no wait between rounds is longer than this (many windows keep up)
 SLICE = 1.0     # a round sends for at most this long; the windows left go first next round
+BATCH = 200     # windows per request to a server that takes many (vizlab's /vizlab/batch)
+# The browser redraws a whole plot for every update (Plotly.newPlot over all its points), so a
+# window showing many points is updated less often: at most every points / REDRAW_RATE seconds
+# (a window costs the page about REDRAW_RATE redrawn points a second), and at least every
+# MAX_PAUSE. Windows of up to REDRAW_RATE / 2 points go every round (0.5 s).
+REDRAW_RATE = 1_000
+MAX_PAUSE = 4.0
 
 
 class Delivery:
@@ -122,6 +129,8 @@ class Sender(threading.Thread):
         self.state = Delivery(verify_every)
         self.counts = {"errors": 0, "refused": 0}
         self._settled = False
+        self._batches = None          # does the server take many windows per request? None: ask
+        self._sent_at = {}            # window -> start of the round that last delivered it
         self._stopping = False
         self._wake = threading.Event()
         self._cond = threading.Condition()
@@ -227,6 +236,7 @@ class Sender(threading.Thread):
 
     def _unreachable(self, err, warn=True):
         self.state.failed_round(self.clock())
+        self._batches = None          # whatever answers next may be another server: ask again
         if warn:
             self.notices.report("unreachable", f"Visdom at {self.connection.url} is not answering "
                                 f"({type(err).__name__}); training continues and every point is "
@@ -237,40 +247,81 @@ class Sender(threading.Thread):
         return f" (journal: {journal.path})" if journal is not None else ""
 
     def _send_changed(self, deadline=float("inf")):
-        """One request per changed window, the longest unsent first, until `deadline` (the rest
-        go first next round); True if an append was refused (the window was lost)."""
-        lost, refused, now = False, self.state.refused, self.clock()
+        """Send the changed windows that are due, the longest unsent first, until `deadline` (the
+        rest go first next round): BATCH per request where the server takes many, else one.
+        True if an append was refused (the server lost the window)."""
+        lost, now = False, self.clock()
         with self.model_lock:
-            names = [n for n in self.model.changed() if refused.get(n, (0, 0.0))[1] <= now]
-        for name in names:
+            names = [n for n in self.model.changed() if self._due(n, now)]
+        if not names:
+            return False
+        per_request = self._per_request()
+        for start in range(0, len(names), per_request):
             if self.clock() >= deadline:
                 break
             with self.model_lock:
-                if name not in self.model.windows:
-                    continue
-                endpoint, message, ticket = self.model.request(name)
-            try:
-                self.connection.post(endpoint, message)
-            except ServerRefused as err:
-                with self.model_lock:
-                    self.model.failed(name, ticket)
-                if err.status == 400:
-                    raise  # login missing or refused: keep everything and retry later
-                if ticket[3]:
-                    self._refused(name, err)
-                else:
-                    lost = True   # an append refused: the server no longer has the window
-                    self.state.ask_check()
+                chunk = [(n, *self.model.request(n)) for n in names[start:start + per_request]
+                         if n in self.model.windows]
+            if not chunk:
                 continue
-            except BaseException:
-                with self.model_lock:
-                    self.model.failed(name, ticket)
-                raise
-            with self.model_lock:
-                self.model.delivered(name, ticket)
-            if refused.pop(name, None):
-                say(f"window {name!r} is accepted again by {self.connection.url}")
+            for (name, _, _, ticket), (status, text) in zip(chunk, self._post(chunk)):
+                lost = self._book(name, ticket, status, text, now) or lost
         return lost
+
+    def _per_request(self):
+        """Windows per request: BATCH where the server takes batches (asked once), else 1."""
+        if self._batches is None:
+            self._batches = self.connection.takes_batches()
+        return BATCH if self._batches else 1
+
+    def _due(self, name, now):
+        """Not in a refusal's backoff, and (unless a caller waits) not paced: see REDRAW_RATE."""
+        if self.state.refused.get(name, (0, 0.0))[1] > now:
+            return False
+        if self.state.waiters or name not in self._sent_at:
+            return True
+        pause = min(MAX_PAUSE, self.model.windows[name].size() / REDRAW_RATE)
+        return now - self._sent_at[name] >= pause
+
+    def _post(self, chunk):
+        """[(status, reply text or error)] per window of `chunk` ([(name, endpoint, message,
+        ticket)]); if the request itself fails, every window of it is sent whole next time."""
+        try:
+            if self._batches:
+                replies = self.connection.post_batch([(e, message) for _, e, message, _ in chunk])
+                return [(status, text if status == 200 else
+                         f"{self.connection.url}/{e} answered HTTP {status} (in a batch)")
+                        for (status, text), (_, e, _, _) in zip(replies, chunk)]
+            (_, endpoint, message, _), = chunk
+            try:
+                return [(200, self.connection.post(endpoint, message))]
+            except ServerRefused as err:
+                if err.status == 400:
+                    raise   # login missing or refused: keep everything and retry later
+                return [(err.status, str(err))]
+        except BaseException:   # _cycle reports it; _unreachable asks about batches again
+            with self.model_lock:
+                for name, _, _, ticket in chunk:
+                    self.model.failed(name, ticket)
+            raise
+
+    def _book(self, name, ticket, status, text, round_start):
+        """Record one window's answer; True if its append was refused (the window was lost)."""
+        with self.model_lock:
+            if status == 200:
+                self.model.delivered(name, ticket)
+            else:
+                self.model.failed(name, ticket)
+        if status == 200:
+            self._sent_at[name] = round_start
+            if self.state.refused.pop(name, None):
+                say(f"window {name!r} is accepted again by {self.connection.url}")
+            return False
+        if ticket[3]:
+            self._refused(name, text)
+            return False
+        self.state.ask_check()
+        return True
 
     def _refused(self, name, err):
         """The server rejects this window whole: retry it with backoff, the others keep flowing."""
@@ -281,6 +332,14 @@ class Sender(threading.Thread):
         self.notices.report(f"refused:{name}", f"{err} for window {name!r}; retrying it with "
                             "backoff while the other windows keep flowing (the journal keeps it)")
 
+    def _exist(self, names):
+        """Whether the server has each window of `names`: one request, or one each (stock Visdom)."""
+        asks = [{"win": name, "eid": self.model.env} for name in names]
+        if not self._batches:
+            return [self.connection.post("win_exists", ask).strip() == "true" for ask in asks]
+        replies = self.connection.post_batch([("win_exists", ask) for ask in asks])
+        return [status == 200 and text.strip() == "true" for status, text in replies]
+
     def _check_windows(self, asked):
         """Ask the server for each window it should have; mark the missing ones to be rebuilt.
 
@@ -289,9 +348,13 @@ class Sender(threading.Thread):
         for a check of them all (as a refused append or a flush does)."""
         with self.model_lock:
             names = [n for n, w in self.model.windows.items() if w.on_server]
-        for name in names if asked else names[:1]:
-            reply = self.connection.post("win_exists", {"win": name, "eid": self.model.env})
-            if reply.strip() != "true":
+        names = names if asked else names[:1]
+        per_request = self._per_request() if names else 1
+        for start in range(0, len(names), per_request):
+            chunk = names[start:start + per_request]
+            for name, there in zip(chunk, self._exist(chunk)):
+                if there:
+                    continue
                 with self.model_lock:
                     if name in self.model.windows:
                         self.model.lost(name)

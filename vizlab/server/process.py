@@ -28,6 +28,7 @@ STATE_DIR = "~/.vizlab"  # logs and pid files of servers started by `vizlab serv
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 FAST_APPEND = Path(__file__).resolve().with_name("fast_append.py")  # patches the server child
 ACCESS = Path(__file__).resolve().parent.parent / "access.py"     # checks its requests
+BATCH = Path(__file__).resolve().parent.parent / "batch_endpoint.py"   # many windows per request
 ACCESS_MODES = ("private", "open", "login")
 
 
@@ -104,12 +105,13 @@ def local_url(port):
 
 
 def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=(), python=None):
-    """argv that runs Visdom's server without its online asset download, with fast appends
-    and vizlab's access checks (access.py: who may connect, from which origin).
+    """argv that runs Visdom's server without its online asset download, with fast appends,
+    the batch endpoint and vizlab's access checks (access.py: who may connect, from which origin).
 
     python: the interpreter whose visdom runs it (default: this one), e.g. a separate venv
-    holding another visdom version; the logger only talks HTTP to it. fast_append.py and
-    access.py are loaded by file path because that interpreter may not have vizlab installed.
+    holding another visdom version; the logger only talks HTTP to it. fast_append.py,
+    batch_endpoint.py and access.py are loaded by file path because that interpreter may not
+    have vizlab installed.
     """
     loopback = host in LOCAL_HOSTS
     code = ("import sys, importlib.util as u\n"
@@ -118,6 +120,7 @@ def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=(),
             "    s.loader.exec_module(m); return m\n"
             f"load('vizlab_access', {str(ACCESS)!r}).install(loopback_only={loopback!r})\n"
             f"load('vizlab_fast_append', {str(FAST_APPEND)!r}).install()\n"
+            f"load('vizlab_batch', {str(BATCH)!r}).install()\n"
             "from visdom.server.run_server import main; sys.exit(main())")
     cmd = [python or sys.executable, "-c", code, "-port", str(port)]
     if host in LOCAL_HOSTS:
