@@ -15,6 +15,7 @@ once, empty, so the page shows the windows in the order they were declared.
 """
 
 import math
+from typing import NamedTuple
 
 from vizlab import journal as journal_mod
 from vizlab import smoothing
@@ -23,6 +24,15 @@ from vizlab.settings_table import settings_pane
 from vizlab.status import MAX_MARKS, StatusPane
 
 MAX_POINTS = 10_000   # points a line trace shows by default (VisdomLogger(max_points=...))
+
+
+class Ticket(NamedTuple):
+    """What a request was made from, for delivered()/failed(): the window, its version and
+    epoch then, and whether the request was whole (it replaces the window on the server)."""
+    win: object
+    version: int
+    epoch: int
+    whole: bool
 
 SPARSE_POINTS = 10   # a trace of at most this many points draws markers (a lone point has no line)
 
@@ -520,7 +530,7 @@ class Windows:
         """(endpoint, message, ticket) bringing the server's `name` up to date; the points of an
         append are taken now, so pass `ticket` to delivered() or failed() afterwards."""
         win = self.windows[name]
-        ticket = (win, win.version, win.epoch, win.kind == "message" or not win.on_server)
+        ticket = Ticket(win, win.version, win.epoch, win.kind == "message" or not win.on_server)
         self.turns += 1
         win.turn = self.turns
         kind = "message" if win.kind == "message" else "append" if win.on_server else "whole"
@@ -552,9 +562,13 @@ class Windows:
 
     def failed(self, name, ticket):
         """The send did not arrive: send the whole window next time (taken appends are gone)."""
-        win = ticket[0]
+        win = ticket.win
         if self.windows.get(name) is win:
             win.touch(whole=True)
+
+    def on_server(self):
+        """Names of the windows the server should hold (sent whole since they last changed shape)."""
+        return [n for n, w in self.windows.items() if w.on_server]
 
     def lost(self, name):
         """The server no longer has this window: send it whole next time."""

@@ -317,7 +317,7 @@ class Sender(threading.Thread):
             if self.state.refused.pop(name, None):
                 say(f"window {name!r} is accepted again by {self.connection.url}")
             return False
-        if ticket[3]:
+        if ticket.whole:
             self._refused(name, text)
             return False
         self.state.ask_check()
@@ -347,7 +347,7 @@ class Sender(threading.Thread):
         server at the cost of one request however many windows there are; a missing one asks
         for a check of them all (as a refused append or a flush does)."""
         with self.model_lock:
-            names = [n for n, w in self.model.windows.items() if w.on_server]
+            names = self.model.on_server()
         names = names if asked else names[:1]
         per_request = self._per_request() if names else 1
         for start in range(0, len(names), per_request):
