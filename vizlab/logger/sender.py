@@ -134,9 +134,9 @@ class Sender(threading.Thread):
         self._stopping = False
         self._wake = threading.Event()
         self._cond = threading.Condition()
-        writer.on_written = self._written
 
-    def _written(self):
+    def calls_written(self):
+        """The journal thread wrote a batch: a caller waiting in flush() wants it sent now."""
         if self.state.waiters:
             self._wake.set()
 

@@ -97,6 +97,7 @@ class VisdomLogger:
         self._sender, self._landing = None, None
         if connection is not None:
             self._sender = Sender(model, model_lock, self._writer, connection, notices, interval)
+            self._writer.on_written = self._sender.calls_written
             self._sender.start()
             if env != INDEX_ENV:   # the run's row in the index on `main` (vizlab.landing)
                 self._landing = Announcer(Connection.from_environment(server, port), env)
