@@ -243,6 +243,19 @@ def numbered(path, skipped=None):
                 yield number, record
 
 
+def read_since(path, offset=0, first_line=1, final=True):
+    """What was appended to a journal being written: ([(line number, record or None, why)],
+    bytes read). A last line without its newline is left for the next call (`vizlab compare
+    --follow`), unless `final`: the journal is done, so it is a torn line, reported."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        data = f.read()
+    end = len(data) if final else data.rfind(b"\n") + 1
+    lines = [(number, *parse(raw)) for number, raw in
+             enumerate(data[:end].splitlines(keepends=True), first_line)]
+    return lines, end
+
+
 def skipped_message(path, skipped):
     """'PATH: skipped N lines that are not journal records: line 4 (not JSON), ...'."""
     return (f"{path}: skipped {len(skipped)} line{'s' if len(skipped) > 1 else ''} that "

@@ -52,12 +52,8 @@ class Run:
         """Apply the records written since the last call; True when anything changed. Bad lines
         are skipped and kept in self.skipped; a last line without its newline waits for the next
         call, unless `final` (the journal is done: it is a torn line)."""
-        with open(self.path, "rb") as f:
-            f.seek(self.offset)
-            data = f.read()
-        end = len(data) if final else data.rfind(b"\n") + 1
-        for number, raw in enumerate(data[:end].splitlines(keepends=True), self.lines + 1):
-            record, why = journal_mod.parse(raw)
+        lines, end = journal_mod.read_since(self.path, self.offset, self.lines + 1, final)
+        for number, record, why in lines:
             if record is not None:
                 try:
                     self.model.apply(record)
@@ -67,7 +63,7 @@ class Run:
                     why = f"a {record['op']!r} record the window model refuses ({err!r:.60})"
             if why is not None:
                 self.skipped.append((number, why))
-        self.lines += data[:end].count(b"\n")
+        self.lines += len(lines)
         self.offset += end
         return end > 0
 
