@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 
 WIN = "status"
-OPTS = {"title": "run status", "width": 420, "height": 330}
+OPTS = {"title": "run status", "width": 420, "height": 250}   # the table and the meter; alerts scroll
 IGNORED = "system_"      # vizlab.logger.system's windows: a clock, neither steps nor signs of life
 REFRESH = 1.0            # seconds between live redraws (the clock and elapsed)
 RATE_WINDOW = 30.0       # steps/s is measured over about this many recent seconds
