@@ -1,6 +1,5 @@
 """`vizlab compare`: several journals overlaid in one environment, read back from a real server."""
 
-import json
 import math
 import threading
 import time
@@ -11,16 +10,9 @@ from vizlab import VisdomLogger
 from vizlab.cli import main as cli_main
 from vizlab.cli.compare import compare
 from vizlab.cli.run import run_runner
+from support.windows import traces, window
 
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
-
-
-def window(viz, env, win):
-    return json.loads(viz.get_window_data(win, env=env))
-
-
-def traces(viz, env, win):
-    return {t["name"]: t for t in window(viz, env, win)["content"]["data"]}
 
 
 @pytest.fixture(scope="module")

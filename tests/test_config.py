@@ -4,7 +4,6 @@ from a real server; `vizlab compare` names runs by the settings that differ."""
 import argparse
 import dataclasses
 import enum
-import json
 import pathlib
 
 import numpy as np
@@ -17,10 +16,7 @@ from vizlab.cli.replay import replay
 from vizlab.run_settings import MAX_SETTINGS
 from vizlab.settings_table import MAX_HEIGHT, read_settings
 from vizlab.integrations.tensorboard import SummaryWriter
-
-
-def window(viz, env, win):
-    return json.loads(viz.get_window_data(win, env=env))
+from support.windows import window
 
 
 def settings_records(path):

@@ -1,7 +1,6 @@
 """What a person reads on each runner's dashboard: titles, units, legends, colours, pane order and
 sizes, the settings pane. Every check reads the windows back from a real Visdom server."""
 
-import json
 
 import pytest
 import torch
@@ -9,6 +8,8 @@ import torch
 from vizlab import palette
 from vizlab.runners import (activations, himmelblau, linear_regression, logistic_regression, mnist_mlp,
                             optimizers, softmax_entropy)
+
+from support.windows import page
 
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
@@ -23,12 +24,6 @@ AUTO_DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 def run(module, server, env, tmp_path, *extra):
     return module.main(["--env", env, "--port", str(server.port), "--quiet",
                         "--journal", str(tmp_path / f"{env}.jsonl"), *map(str, extra)])
-
-
-def windows(viz, env):
-    """Every window of env, in the order the page lays them out (creation order)."""
-    data = json.loads(viz.get_window_data(None, env=env))
-    return dict(sorted(data.items(), key=lambda item: item[1]["i"]))
 
 
 def layout(win):
@@ -48,7 +43,7 @@ def fits_one_row(*wins):
 def test_linear_regression_dashboard(visdom_server, viz, tmp_path):
     env = "dash_linear"
     run(linear_regression, visdom_server, env, tmp_path)
-    wins = windows(viz, env)
+    wins = page(viz, env)
 
     # The lesson's point first; the settings last; all four on one row.
     assert list(wins) == ["status", "params", "fit", "loss", "hparams"]
@@ -76,7 +71,7 @@ def test_linear_regression_dashboard(visdom_server, viz, tmp_path):
 def test_logistic_regression_dashboard(visdom_server, viz, tmp_path):
     env = "dash_logistic"
     run(logistic_regression, visdom_server, env, tmp_path, "--epochs", 100)
-    wins = windows(viz, env)
+    wins = page(viz, env)
 
     assert list(wins) == ["status", "probability", "loss", "hparams"]
     probability = layout(wins["probability"])
@@ -91,7 +86,7 @@ def test_mnist_dashboard_titles_units_and_order(visdom_server, viz, tmp_path, mn
     env = "dash_mnist"
     run(mnist_mlp, visdom_server, env, tmp_path, "--epochs", 1, "--subset", 1000, "--log-every", 2,
         "--data-dir", mnist_root)
-    wins = windows(viz, env)
+    wins = page(viz, env)
 
     # The digits share the first row with the loss; the figures and settings follow.
     assert list(wins) == ["status", "loss", "samples", "accuracy", "throughput", "hparams"]
@@ -120,7 +115,7 @@ def test_mnist_dashboard_titles_units_and_order(visdom_server, viz, tmp_path, mn
 def test_optimizers_have_distinct_colours_and_a_padded_table(visdom_server, viz, tmp_path):
     env = "dash_optimizers"
     run(optimizers, visdom_server, env, tmp_path, "--epochs", 4)
-    wins = windows(viz, env)
+    wins = page(viz, env)
 
     assert list(wins) == ["status", "loss", "comparison", "hparams"] and fits_one_row(wins["loss"], wins["comparison"])
     line = lines(wins["loss"])
@@ -137,7 +132,7 @@ def test_himmelblau_draws_f_zero_at_the_floor(visdom_server, viz, tmp_path):
     env = "dash_himmelblau"
     # (3, 2) is a minimum: f is exactly 0 from the start, which a log axis cannot draw.
     metrics = run(himmelblau, visdom_server, env, tmp_path, "--start=3,2", "--epochs", 100)
-    wins = windows(viz, env)
+    wins = page(viz, env)
 
     assert metrics["runs"][0]["f"] == 0
     assert list(wins) == ["status", "path", "f", "hparams"]  # the picture first, after the status pane

@@ -1,7 +1,6 @@
 """Windows declared once with log.window(): one journal record, option-free calls after it, and the
 page in the declared order, live, after `vizlab replay` and in `vizlab compare`."""
 
-import json
 import shutil
 
 import pytest
@@ -13,17 +12,12 @@ from vizlab.cli.compare import compare
 from vizlab.cli.replay import replay
 from vizlab.smoothing import faint
 from vizlab.windows import Windows
+from support.windows import page
 
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 LOSS = dict(title="loss per step", xlabel="epoch", ytype="log", width=400, height=300,
             linecolor={"train": palette.BLUE, "val": palette.ORANGE}, dash={"val": "dash"})
-
-
-def page(viz, env):
-    """Every window of env in the order the page lays them out (the server's creation order)."""
-    data = json.loads(viz.get_window_data(None, env=env))
-    return dict(sorted(data.items(), key=lambda item: item[1]["i"]))
 
 
 def styles(win):

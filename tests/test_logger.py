@@ -2,7 +2,6 @@
 
 import base64
 import io
-import json
 import os
 import threading
 
@@ -15,16 +14,9 @@ from visdom import Visdom
 from vizlab import VisdomLogger, VisdomServer
 from vizlab import journal as journal_mod
 from support.grids import render_grid
+from support.windows import traces, window
 
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
-
-
-def window(viz, env, win):
-    return json.loads(viz.get_window_data(win, env=env))
-
-
-def traces(viz, env, win):
-    return {t["name"]: t for t in window(viz, env, win)["content"]["data"]}
 
 
 def decode_png(src):

@@ -2,7 +2,6 @@
 crashed with the message (a real process that raises), interrupted by SIGTERM or SIGINT; first
 on the page; the same on replay; status=False draws none."""
 
-import json
 import re
 import signal
 import subprocess
@@ -14,7 +13,7 @@ import pytest
 from vizlab import VisdomLogger, Watchdog
 from vizlab import journal as journal_mod
 from vizlab.cli.replay import replay
-from support.windows import window
+from support.windows import page, window
 
 
 def pane(port, env):
@@ -22,11 +21,6 @@ def pane(port, env):
     content = window(port, env, "status")["content"]
     state = re.search(r"data-state='(\w+)'", content).group(1)
     return state, re.sub(r"<[^>]+>", " ", content).replace("&lt;", "<").replace("&#x27;", "'")
-
-
-def page(viz, env):
-    data = json.loads(viz.get_window_data(None, env=env))
-    return [name for name, _ in sorted(data.items(), key=lambda item: item[1]["i"])]
 
 
 def test_running_with_eta_mid_run_then_finished(visdom_server, viz, tmp_path):
@@ -43,7 +37,7 @@ def test_running_with_eta_mid_run_then_finished(visdom_server, viz, tmp_path):
         assert state == "running"
         assert re.search(r"step\s+50\b", text) and "ETA" in text
         assert re.search(r"50%\|.*\| 50/100 \[\d\d:\d\d<\d\d:\d\d, [\d.,]+step/s\]", text), text
-        assert page(viz, "st_run")[:2] == ["status", "loss"]   # the pane comes first
+        assert list(page(viz, "st_run"))[:2] == ["status", "loss"]   # the pane comes first
     state, text = pane(port, "st_run")
     assert state == "finished" and "ETA" not in text and re.search(r"step\s+50\b", text)
     assert "50/100" in text
@@ -60,7 +54,7 @@ def test_replay_draws_the_final_pane_and_status_false_draws_none(visdom_server, 
     with VisdomLogger(env="st_off", port=port, journal=str(tmp_path / "off.jsonl"), status=False) as log:
         log.scalar("loss", 0, float("nan"))
         log.scalar("loss", 1, 1.0)
-    assert page(viz, "st_off") == ["loss"]
+    assert list(page(viz, "st_off")) == ["loss"]
     assert not [r for r in journal_mod.read(str(tmp_path / "off.jsonl")) if r["op"] == "status"]
 
 

@@ -1,4 +1,5 @@
-"""Reading windows back for the integration tests (SummaryWriter, Lightning, transformers).
+"""Reading windows back from a real server, for every test that checks what arrived. Each
+reader takes a port or a Visdom client (the `viz` fixture).
 
 The client authenticates the way the owner's tools do: a private server vizlab started knows
 this process's uid; a --login server gets VISDOM_USERNAME/VISDOM_PASSWORD when they are set.
@@ -18,8 +19,24 @@ def client(port):
     return Visdom(port=port, raise_exceptions=True, use_incoming_socket=False, **login)
 
 
-def window(port, env, win):
-    return json.loads(client(port).get_window_data(win, env=env))
+def _viz(source):
+    return source if isinstance(source, Visdom) else client(source)
+
+
+def window(source, env, win):
+    """One window as the server holds it (`get_window_data`)."""
+    return json.loads(_viz(source).get_window_data(win, env=env))
+
+
+def traces(source, env, win):
+    """{trace name: Plotly trace} of a line window (smoothed companions included)."""
+    return {t["name"]: t for t in window(source, env, win)["content"]["data"]}
+
+
+def page(source, env):
+    """Every window of env, in the order the page lays them out (the server's creation order)."""
+    data = json.loads(_viz(source).get_window_data(None, env=env))
+    return dict(sorted(data.items(), key=lambda item: item[1]["i"]))
 
 
 def raw_traces(data):
