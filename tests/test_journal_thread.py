@@ -86,7 +86,7 @@ def test_a_record_json_cannot_hold_is_dropped_alone():
     thread.put(("scalars", "a", 1, {"v": 2.0}, {}))
     thread.stop()
     assert points(journal.records(), "a") == [(0, 1.0), (1, 2.0)]
-    assert thread.converter.counts["dropped"] == 1 and thread.journaled == 2
+    assert thread.counts.dropped == 1 and thread.journaled == 2
 
 
 def test_a_full_disk_is_counted_and_the_model_still_gets_everything():

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from vizlab import journal as journal_mod
+from vizlab.logger.counts import Counts
 from vizlab.run_settings import is_tensor  # noqa: F401 (also read from here)
 
 # No torch at module level: `vizlab replay` and the CLI must stay free of it. A tensor can
@@ -35,9 +36,9 @@ def numbers(values):
 class Converter:
     """Turns a list of queued calls into journal records; counts NaN/Inf and reports errors."""
 
-    def __init__(self, report):
+    def __init__(self, report, counts=None):
         self.report = report              # report(key, message): the rate-limited warning
-        self.counts = {"nonfinite": 0, "errors": 0, "dropped": 0}
+        self.counts = counts if counts is not None else Counts()
 
     def records(self, events):
         """Records in call order, except that option-free scalars calls are gathered into one
@@ -64,8 +65,8 @@ class Converter:
                     continue
                 record = self.record(event)
             except Exception as err:
-                self.counts["errors"] += 1
-                self.counts["dropped"] += 1
+                self.counts.journal_errors += 1
+                self.counts.dropped += 1
                 self.report(f"event:{event[0]}:{type(err).__name__}",
                             f"could not log {event[0]} to window {event[1]!r} "
                             f"({type(err).__name__}: {err}); that call alone is dropped, all else is kept")
@@ -130,7 +131,7 @@ class Converter:
 
     def _finite(self, value, win, trace):
         if type(value) is float and not math.isfinite(value):
-            self.counts["nonfinite"] += 1
+            self.counts.nonfinite += 1
             self.report("nonfinite", f"{value} in window {win!r} trace {trace!r}: shown as a gap "
                         "(NaN/Inf values are counted; see the summary at close)", once=True)
             return journal_mod.encode_number(value)

@@ -10,6 +10,7 @@ import time
 import requests
 
 from vizlab.connection import ServerRefused
+from vizlab.logger.counts import Counts
 from vizlab.logger.notices import say
 
 PACE = 20       # a round's requests may take at most 1/PACE of the time ...
@@ -119,7 +120,7 @@ class Delivery:
 
 class Sender(threading.Thread):
     def __init__(self, model, model_lock, writer, connection, notices, interval=0.5,
-                 verify_every=10.0, clock=time.monotonic):
+                 verify_every=10.0, clock=time.monotonic, counts=None):
         super().__init__(name="vizlab-sender", daemon=True)
         self.model, self.model_lock, self.writer = model, model_lock, writer
         self.connection = connection
@@ -127,7 +128,7 @@ class Sender(threading.Thread):
         self.interval = interval
         self.clock = clock            # a fake one in the unit tests
         self.state = Delivery(verify_every)
-        self.counts = {"errors": 0, "refused": 0}
+        self.counts = counts if counts is not None else Counts()
         self._settled = False
         self._batches = None          # does the server take many windows per request? None: ask
         self._sent_at = {}            # window -> start of the round that last delivered it
@@ -182,7 +183,7 @@ class Sender(threading.Thread):
             try:
                 self._cycle()
             except Exception as err:  # the thread must never die: count, report, go on
-                self.counts["errors"] += 1
+                self.counts.send_errors += 1
                 self.notices.report(f"sender:{type(err).__name__}:{err}",
                                     f"sender error ({type(err).__name__}: {err}); logging "
                                     "continues, the journal keeps every call")
@@ -328,7 +329,7 @@ class Sender(threading.Thread):
         times, _ = self.state.refused.get(name, (0, 0.0))
         backoff = min(30.0, 0.5 * 2 ** min(times, 8))
         self.state.refused[name] = (times + 1, self.clock() + backoff)
-        self.counts["refused"] += 1
+        self.counts.refused += 1
         self.notices.report(f"refused:{name}", f"{err} for window {name!r}; retrying it with "
                             "backoff while the other windows keep flowing (the journal keeps it)")
 

@@ -25,6 +25,7 @@ from vizlab.logger.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check
 from vizlab.journal import check_name
 from vizlab.connection import Connection
 from vizlab.landing import INDEX_ENV, Announcer
+from vizlab.logger.counts import Counts
 from vizlab.logger.notices import Notices, say
 from vizlab.logger.render import MAX_PIXELS, grid_plan, layout_grid
 from vizlab.logger.sender import Sender
@@ -89,14 +90,16 @@ class VisdomLogger:
                 raise journal_mod.unwritable(writer.path, err.strerror or str(err)) from None
             say(f"journal: {writer.path}" + (f" (resumed at byte {resume_from})" if resume_from else ""))
         self.journal_path = writer.path if writer else None
-        self._writer = JournalThread(writer, model, model_lock, notices, queue_size, interval)
+        self._counts = Counts()   # one set of counts, kept by both threads (vizlab.logger.counts)
+        self._writer = JournalThread(writer, model, model_lock, notices, queue_size, interval, self._counts)
         if status:   # the pane first: it takes the first place on the page
             self._writer.begin_status(status_mod.Tracker(watchdog, total_steps, say=say))
             status_mod.install_hooks(lifecycle.open_loggers)
         connection = Connection.from_environment(server, port) if send else None
         self._sender, self._landing = None, None
         if connection is not None:
-            self._sender = Sender(model, model_lock, self._writer, connection, notices, interval)
+            self._sender = Sender(model, model_lock, self._writer, connection, notices, interval,
+                                  counts=self._counts)
             self._writer.on_written = self._sender.calls_written
             self._sender.start()
             if env != INDEX_ENV:   # the run's row in the index on `main` (vizlab.landing)
@@ -280,15 +283,15 @@ class VisdomLogger:
                     "waits": 0, "decimated": {}, "accepted": 0, "journaled": 0,
                     "journal_missed": 0, "unwritten": 0, "queued": 0}
         writer = self._writer
-        counts = dict(writer.converter.counts)
-        sender = self._sender.counts if self._sender else {"errors": 0, "refused": 0}
+        counts = self._counts
         with self._windows_lock:
             decimated = self._windows.decimated()
         accepted = writer.enqueued
         # calls the thread took or should have taken but that are nowhere (0 unless it stopped)
         handled = accepted if not writer.is_alive() else writer.written
-        unwritten = max(0, handled - writer.journaled - counts["dropped"] - writer.missed)
-        return dict(counts, errors=counts["errors"] + sender["errors"], refused=sender["refused"],
+        unwritten = max(0, handled - writer.journaled - counts.dropped - writer.missed)
+        return dict(nonfinite=counts.nonfinite, dropped=counts.dropped,
+                    errors=counts.journal_errors + counts.send_errors, refused=counts.refused,
                     waited_s=writer.waited, waits=writer.waits, decimated=decimated,
                     accepted=accepted, journaled=writer.journaled, journal_missed=writer.missed,
                     unwritten=unwritten, queued=len(writer.queue))

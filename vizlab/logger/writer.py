@@ -25,12 +25,13 @@ MAX_QUEUED_BYTES = 64 * 2**20   # image grids waiting for the journal thread, at
 
 
 class JournalThread(threading.Thread):
-    def __init__(self, journal, model, model_lock, notices, queue_size, interval=FLUSH_EVERY):
+    def __init__(self, journal, model, model_lock, notices, queue_size, interval=FLUSH_EVERY, counts=None):
         super().__init__(name="vizlab-journal", daemon=True)
         self.journal = journal              # None: journal=False (the model is still fed)
         self.model, self.model_lock = model, model_lock
         self.notices = notices
-        self.converter = Converter(notices.report)
+        self.converter = Converter(notices.report, counts)
+        self.counts = self.converter.counts
         self.queue_size = queue_size
         self.interval = min(interval, FLUSH_EVERY)
         self.queue = collections.deque()
@@ -145,7 +146,7 @@ class JournalThread(threading.Thread):
         try:
             self._handle(events)
         except Exception as err:   # never die: what this batch lost shows as "unwritten"
-            self.converter.counts["errors"] += 1
+            self.counts.journal_errors += 1
             self.notices.report(f"thread:{type(err).__name__}", f"journal thread error "
                                 f"({type(err).__name__}: {err}) with {len(events)} calls; logging goes on")
             with self._done:
@@ -157,8 +158,8 @@ class JournalThread(threading.Thread):
             records = self.converter.records(events)
         except Exception as err:   # never die: the calls are counted as errors, logging goes on
             records = []
-            self.converter.counts["errors"] += len(events)
-            self.converter.counts["dropped"] += len(events)
+            self.counts.journal_errors += len(events)
+            self.counts.dropped += len(events)
             self.notices.report(f"convert:{type(err).__name__}", f"could not log {len(events)} "
                                 f"calls ({type(err).__name__}: {err})")
         if self.status is not None:
@@ -172,7 +173,7 @@ class JournalThread(threading.Thread):
                 try:
                     self.model.apply(record)
                 except Exception as err:
-                    self.converter.counts["errors"] += 1
+                    self.counts.journal_errors += 1
                     self.notices.report(f"model:{type(err).__name__}", f"could not show a "
                                         f"{record.get('op')} record ({type(err).__name__}: {err}); "
                                         "the journal keeps it")
@@ -225,8 +226,8 @@ class JournalThread(threading.Thread):
             try:
                 lines.append(journal_mod.encode(record))
             except (TypeError, ValueError, RecursionError) as err:
-                self.converter.counts["errors"] += 1
-                self.converter.counts["dropped"] += calls(record)
+                self.counts.journal_errors += 1
+                self.counts.dropped += calls(record)
                 self.notices.report(f"encode:{record['op']}:{type(err).__name__}",
                                     f"could not write a {record['op']} record of window "
                                     f"{record.get('win')!r} ({type(err).__name__}: {err}); that "
