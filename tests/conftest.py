@@ -52,3 +52,14 @@ def mnist_root(tmp_path_factory):
     for name in MNIST_FILES:
         shutil.copy(raw / name, root / "MNIST" / "raw" / name)
     return root
+
+
+SERVER_FIXTURES = {"visdom_server", "viz"}
+
+
+def pytest_collection_modifyitems(items):
+    """A test that takes a server fixture needs a server: mark it so (`make test-fast` skips
+    the marked ones); modules that start their own servers carry the mark themselves."""
+    for item in items:
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.server)

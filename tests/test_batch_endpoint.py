@@ -18,6 +18,8 @@ from support.servers import stock_server
 from support.windows import client, points, window, raw_traces
 from vizlab import VisdomLogger, VisdomServer
 
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 WINDOWS = 300
 STEPS = 12
 

@@ -14,6 +14,9 @@ from vizlab.server.process import keep_index, write_index
 
 from test_visdom03 import python03  # noqa: F401  (the fixture: visdom 0.3's interpreter)
 
+import pytest  # noqa: E402
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 ROW = re.compile(r"<tr><td[^>]*><a href='/env/([^']+)'>[^<]*</a></td><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td></tr>")
 
 

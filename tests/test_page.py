@@ -13,6 +13,8 @@ from vizlab.cli.compare import compare
 from vizlab.cli.replay import replay
 from vizlab.windows import SPARSE_POINTS, Windows
 
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 LONG = ["lr=0.1, batch_size=64, optimizer=adam, seed=1", "lr=0.01, batch_size=64, optimizer=sgd, seed=2"]
 
 

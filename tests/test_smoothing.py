@@ -18,6 +18,8 @@ from vizlab.cli.replay import replay
 from vizlab.smoothing import FAINT, MIN_POINTS, SUFFIX, Smoother
 from vizlab.windows import Windows
 
+pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
 
 def tensorboard_smoothing(ys, weight):
     """TensorBoard's classicSmoothing (webapp/widgets/line_chart_v2/data_transformer.ts), line
