@@ -132,25 +132,20 @@ def cut(text, limit):
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def record(log, config, win="settings", title="settings", results=None):
-    """Queue `config` as the settings record of window `win` of VisdomLogger `log` (results:
-    figures shown below the settings, not read as settings). A record the logger holds already
-    (a resumed run logging its settings again) is not written twice."""
+def entry(config, results=None):
+    """The settings record's content for `config` (results: figures shown below the settings,
+    not read as settings)."""
     values, omitted = plain_settings(config)
-    entry = {"values": values}
+    out = {"values": values}
     if omitted:
-        entry["omitted"] = omitted
+        out["omitted"] = omitted
     if results:
-        entry["results"] = plain_settings(results, "results")[0]
-    if not log.active or log._settings.get(win) == entry:
-        return
-    # a title only where it is not the window's name: a title declared with log.window() stays
-    log._put(("settings", win, entry, {"title": title} if title != win else {}))
-    log._settings[win] = entry
+        out["results"] = plain_settings(results, "results")[0]
+    return out
 
 
 def entry_of(record):
-    """What record() compares: a settings record without its op, window and options."""
+    """What VisdomLogger.settings() compares: a settings record without its op, window and options."""
     return {key: record[key] for key in ("values", "omitted", "results") if key in record}
 
 

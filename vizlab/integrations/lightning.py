@@ -104,7 +104,7 @@ class VizlabLogger(Logger):
         self._hparams.update(run_settings.plain_settings({} if params is None else params, "params")[0])
         self._metrics.update(metrics or {})
         writer = self.experiment
-        run_settings.record(writer.logger, self._hparams, win=writer._window("settings", "settings"),
+        writer.logger.settings(self._hparams, win=writer._window("settings", "settings"),
                             results=self._metrics)
 
     @rank_zero_only

@@ -19,7 +19,6 @@ from datetime import datetime
 import numpy as np
 import torch
 
-from vizlab import run_settings
 from vizlab.address import visdom_address
 from vizlab.integrations import tensorboard_panes as panes
 from vizlab.integrations.tensorboard_panes import histogram_heatmap, plain_values
@@ -206,7 +205,7 @@ class SummaryWriter(ImageMethods):
             if not isinstance(value, (int, float, str, bool, torch.Tensor)) and value is not None:
                 raise ValueError(f"add_hparams: value of {key!r} is {type(value).__name__}; "
                                  "use int, float, str, bool or a one-element tensor")
-        run_settings.record(self.logger, hparam_dict, win=self._window("hparams", "hparams"),
+        self.logger.settings(hparam_dict, win=self._window("hparams", "hparams"),
                             title=f"hparams{f' ({run_name})' if run_name else ''}", results=metric_dict)
 
     # ------------------------------------------------------------------ histograms, PR curves

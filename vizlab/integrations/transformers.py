@@ -12,7 +12,6 @@ import os
 
 from transformers import TrainerCallback
 
-from vizlab import run_settings
 from vizlab.address import visdom_address
 from vizlab.integrations.naming import END_WAIT, NUMBERS, split_phase, window_name
 from vizlab.logger import VisdomLogger
@@ -58,7 +57,7 @@ class VizlabCallback(TrainerCallback):
         logger = self._open(args)
         if state.max_steps and state.max_steps > 0:   # the status pane's progress bar and ETA
             logger.total_steps = int(state.max_steps)
-        run_settings.record(logger, sections)   # each section a heading of the pane
+        logger.settings(sections)   # each section a heading of the pane
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs:

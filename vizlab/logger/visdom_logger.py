@@ -109,7 +109,7 @@ class VisdomLogger:
         atexit.register(self.close)
         lifecycle.register(self)   # SIGTERM/SIGHUP close it; forked children forward to it
         if config:
-            run_settings.record(self, config)   # the settings pane; once, even when resumed
+            self.settings(config)   # the settings pane; once, even when resumed
 
     @property
     def total_steps(self):
@@ -132,6 +132,17 @@ class VisdomLogger:
         tracker = self._tracker()
         if tracker is not None and not self._closed:
             tracker.end(state, error)
+
+    def settings(self, config, win="settings", title="settings", results=None):
+        """Record the run's settings (a dict, Namespace or dataclass) as window `win`'s settings
+        pane and journal record, which `vizlab compare` names runs by; results: figures shown
+        below them. The same settings again (a resumed run) write nothing."""
+        entry = run_settings.entry(run_settings.as_dict(config), results)
+        if not self.active or self._settings.get(win) == entry:
+            return
+        # a title only where it is not the window's name: a title declared with log.window() stays
+        self._put(("settings", win, entry, {"title": title} if title != win else {}))
+        self._settings[win] = entry
 
     def window(self, win, kind="line", smoothing=None, **opts):
         """Declare window `win` once: its kind (line, images, text, figure) and options, so that

@@ -13,7 +13,6 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from vizlab import run_settings
 from vizlab.address import add_address_options
 from vizlab.logger import VisdomLogger
 
@@ -129,4 +128,4 @@ def log_hparams(log, args, **extra):
     """
     rows = {k: v for k, v in vars(args).items() if k not in PLUMBING}
     rows.update(extra)
-    run_settings.record(log, rows, win="hparams")
+    log.settings(rows, win="hparams")
