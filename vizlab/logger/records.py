@@ -1,5 +1,12 @@
 """Calls -> journal records, on the journal thread: read numbers, render images, batch scalars.
 
+The queued calls (events) are plain tuples, kind first (a tuple literal is what keeps a scalar
+call near 1 µs); their shapes, as VisdomLogger and VisdomLogger.settings make them:
+    ("scalars", win, x, {trace: y}, opts)       ("line", win, xs, {trace: ys}, opts)
+    ("images", win, grid, (tile_h, tile_w, columns), labels, preds, opts)
+    ("text", win, html, opts)                    ("figure", win, traces, layout, opts)
+    ("window", win, kind, opts)                  ("settings", win, entry, opts)
+
 Option-free `scalars` calls to one window with the same traces, between two other calls,
 become ONE batched record, {"op": "points", "win": ..., "x": [...], "y": {trace: [...]}}: one JSON line per burst
 instead of one per call is what lets the journal keep up with a fast loop.
