@@ -30,7 +30,7 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from vizlab import server as vserver  # noqa: E402
+from vizlab.server import process as vserver  # noqa: E402
 
 BEFORE_ENV = "VIZLAB_FANIN_BEFORE"
 ACCESS = re.compile(r"INFO:tornado\.access:\d+ POST /(update|events) \(.*?\) ([\d.]+)ms")

@@ -22,7 +22,7 @@ import psutil
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from vizlab import server as vserver  # noqa: E402
+from vizlab.server import process as vserver  # noqa: E402
 
 HTTP = requests.Session()
 
