@@ -1,4 +1,4 @@
-"""The `vizlab` command: one module per sub-command, the only code in vizlab that prints and exits.
+"""The `vizlab` command: one module per sub-command; what a command prints, and its exit code.
 
 Each module has `add_parser(subparsers)`, which sets `func(args) -> exit code`. None of them
 imports torch at import time, so `vizlab --help` is quick; `vizlab run` imports a runner when run.
