@@ -5,10 +5,12 @@ Chromium: no env reload, for the numbers Python and JavaScript write differently
 
 import math
 import random
+import time
 
 import pytest
 
 from support.browser import open_browser, open_dashboard, require_chromium, wait_for_points
+from support.windows import window
 from vizlab import VisdomLogger
 from vizlab.server.fast_append import _dumps, js_number
 
@@ -64,3 +66,28 @@ def test_appends_of_small_numbers_never_reload_the_env(browser, visdom_server, t
     assert shown == 121
     assert env_posts[loaded:] == [], f"the page reloaded the env {len(env_posts) - loaded} times"
     assert problems.messages() == []
+
+
+def test_the_status_pane_is_sent_at_most_once_a_second(visdom_server, tmp_path, monkeypatch):
+    """A fast loop for 3 s (the journal thread takes a batch every 0.25 s): the status pane goes
+    out about once a second, its last send (the close) says finished with every step."""
+    from vizlab.connection import Connection
+    from vizlab.status import WIN
+    sends, post, post_batch = [], Connection.post, Connection.post_batch
+
+    def counting(items):
+        sends.extend(time.monotonic() for _, message in items if message.get("win") == WIN)
+
+    monkeypatch.setattr(Connection, "post", lambda self, e, m: (counting([(e, m)]), post(self, e, m))[1])
+    monkeypatch.setattr(Connection, "post_batch", lambda self, items: (counting(items), post_batch(self, items))[1])
+    env = "page_updates_status"
+    with VisdomLogger(env=env, port=visdom_server.port, journal=str(tmp_path / "s.jsonl"), total_steps=3000) as log:
+        start, step = time.monotonic(), 0
+        while time.monotonic() - start < 3.0:
+            step += 1
+            log.scalar("loss", step, 1.0 / step)
+            time.sleep(0.001)
+        seconds = time.monotonic() - start
+    assert 2 <= len(sends) <= seconds + 3, sends          # the first, about one a second, the last
+    status = window(visdom_server.port, env, WIN)["content"]
+    assert "data-state='finished'" in status and f"<td>{step}</td>" in status
