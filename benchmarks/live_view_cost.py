@@ -1,5 +1,6 @@
-"""What the live view costs as a run grows: one run of --steps steps, 8 line windows open in
-headless Chromium, before (--before REV: that commit's windows.py and sender.py) and now.
+"""What the live view costs as a run grows: one run up to the last of --at steps, 8 line windows
+open in headless Chromium, before (--before REV: that commit's whole tree, in a child process, see
+benchmarks/baseline.py) and now, each with its own server and browser.
 
 Each step logs 4 windows (every step) and 4 more every 10th step. When the every-step traces
 reach each of --at points, the loop slows to --rate steps/s for --seconds and these are taken
@@ -7,7 +8,7 @@ over that stretch: bytes the logger sends per second (JSON bodies), the server's
 second (tornado's access log, as server_append.py reads it), the server's CPU (psutil), and the
 browser's main-thread time per second (Chrome DevTools Protocol Performance.getMetrics:
 TaskDuration, ScriptDuration deltas). Between stretches the loop runs as fast as it can.
-Run: .venv/bin/python benchmarks/live_view_cost.py [--steps 1000000 --at 10000 100000 1000000]
+Run: .venv/bin/python benchmarks/live_view_cost.py [--at 10000 100000 1000000 --rate 1500 --seconds 10]
 """
 
 import argparse
@@ -24,10 +25,9 @@ from pathlib import Path
 import psutil
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "tests"))
 import baseline  # noqa: E402
+sys.path.insert(0, str(Path(baseline.use_tree()) / "tests"))
 from support.browser import open_browser  # noqa: E402
 from vizlab import VisdomLogger, VisdomServer  # noqa: E402
 from vizlab.connection import Connection  # noqa: E402
@@ -110,8 +110,8 @@ def stretch(log, step, args, cdp, srv, server_proc):
                   "updates": upd1 - upd0, "whole_sends": ev1 - ev0}
 
 
-def one_run(args, label, browser, srv):
-    env = f"lvc_{label}_{time.monotonic_ns()}"
+def one_run(args, browser, srv):
+    env = f"lvc_{time.monotonic_ns()}"
     log = VisdomLogger(env=env, port=srv.port, journal=False)
     for win in EVERY_STEP + EVERY_10TH:
         log.window(win, kind="line", width=400, height=300)
@@ -128,37 +128,48 @@ def one_run(args, label, browser, srv):
             log_step(log, step)
             step += 1
         step, rows[target] = stretch(log, step, args, cdp, srv, server_proc)
-        print(label, target, {k: round(v, 1) for k, v in rows[target].items()}, flush=True)
+        print(target, {k: round(v, 1) for k, v in rows[target].items()}, flush=True)
     flushed = log.flush(timeout=120)
     log.close()
     page.close()
-    return rows, flushed, time.monotonic() - t_start
+    return {"rows": rows, "flushed": flushed, "seconds": time.monotonic() - t_start}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--at", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--rate", type=float, default=1500.0, help="steps/s while measuring")
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of each measured stretch")
-    parser.add_argument("--before", default="667a8d8")
-    args = parser.parse_args()
+def measure(args):
+    """The child: one run of this process's tree, with its own server and browser."""
     Connection.post, Connection.post_batch = counting_post, counting_batch
-    print(f"load average before: {os.getloadavg()}")
-    results = {}
     with tempfile.TemporaryDirectory() as tmp, \
             VisdomServer(env_path=tmp, log_path=os.path.join(tmp, "server.log"), startup_timeout=180) as srv, \
             open_browser() as browser:
-        for which in ("before", "after"):
-            desc = baseline.use_revision(args.before) if which == "before" else baseline.use_current()
-            results[which] = one_run(args, which, browser, srv)
-            print(f"{which} = {desc}: flushed {results[which][1]}, {results[which][2]:.0f} s", flush=True)
+        baseline.emit(one_run(args, browser, srv))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--at", type=int, nargs="+", default=[10_000, 100_000, 1_000_000],
+                        help="points per every-step trace at which a stretch is measured")
+    parser.add_argument("--rate", type=float, default=1500.0, help="steps/s while measuring")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each measured stretch")
+    parser.add_argument("--before", default=baseline.BEFORE, help="the commit to compare with (its whole tree)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return measure(args)
+    print(f"load average before: {os.getloadavg()}")
+    results = {}
+    argv = ["--child", "--at", *map(str, args.at), "--rate", str(args.rate), "--seconds", str(args.seconds)]
+    for which, rev in (("before", args.before), ("after", None)):
+        results[which] = baseline.child(rev, __file__, argv)
+        print(f"{which} = {baseline.describe(rev)}: flushed {results[which]['flushed']}, "
+              f"{results[which]['seconds']:.0f} s", flush=True)
     print(f"\n8 windows in headless Chromium, {args.rate:.0f} steps/s for {args.seconds:.0f} s at each length")
     print("| points per trace | code | KB sent/s | server ms/s (access log) | server CPU ms/s | "
           "browser main thread ms/s (script) | whole sends / appends |")
     print("|---:|---|---:|---:|---:|---:|---:|")
     for target in args.at:
         for which in ("before", "after"):
-            r = results[which][0][target]
+            r = results[which]["rows"][str(target)]
             print(f"| {target:,} | {which} | {r['bytes_per_s'] / 1000:.1f} | {r['server_ms_per_s']:.1f} | "
                   f"{r['server_cpu_ms_per_s']:.0f} | {r['browser_task_ms_per_s']:.0f} "
                   f"({r['browser_script_ms_per_s']:.0f}) | {r['whole_sends']} / {r['updates']} |")

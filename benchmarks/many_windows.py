@@ -4,9 +4,9 @@ second, one logger, one `vizlab serve` server.
 Every window the sender sends is recorded (time, window, the newest x it carries), alone or in a
 batch (POST /vizlab/batch); a point's lag is the time from its call to the first request carrying
 it. Printed: the lag p50/p95/p99/max over all points, windows sent/s, requests/s, the final
-flush, server CPU. The same run measures --before REV (that commit's windows.py and sender.py,
-see benchmarks/baseline.py) and the current tree, alternating.
-Run: .venv/bin/python benchmarks/many_windows.py [--windows 1000 --seconds 45 --before 667a8d8]
+flush, server CPU. The same run measures --before REV (that commit's whole tree, in a child
+process: benchmarks/baseline.py) and the current tree, alternating; each with its own server.
+Run: .venv/bin/python benchmarks/many_windows.py [--windows 1000 --seconds 45 --rounds 1 --before REV]
 """
 
 import argparse
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import baseline  # noqa: E402
+baseline.use_tree()
 from vizlab import VisdomLogger, VisdomServer  # noqa: E402
 from vizlab.connection import Connection  # noqa: E402
 
@@ -74,12 +74,12 @@ def lags(logged_at, windows, end):
     return out
 
 
-def one_run(port, label, windows, seconds, server_pid):
+def one_run(port, windows, seconds, server_pid):
     SENT.clear()
     REQUESTS.clear()
     server = psutil.Process(server_pid)
     server.cpu_percent(None)
-    env = f"many_{label.split()[0]}_{time.monotonic_ns()}"
+    env = f"many_{time.monotonic_ns()}"
     log = VisdomLogger(env=env, port=port, journal=False)
     logged_at, start = [], time.monotonic()
     for r in range(int(seconds * 2)):
@@ -97,28 +97,38 @@ def one_run(port, label, windows, seconds, server_pid):
     windows_per_s = len([s for s in SENT if s[0] <= t0]) / (t0 - start)
     requests_per_s = len([t for t in REQUESTS if t <= t0]) / (t0 - start)
     q = statistics.quantiles(point_lags, n=100)
-    return {"label": label, "p50": q[49], "p95": q[94], "p99": q[98], "max": max(point_lags),
+    return {"p50": q[49], "p95": q[94], "p99": q[98], "max": max(point_lags),
             "windows_per_s": windows_per_s, "requests_per_s": requests_per_s, "flush_s": flush_s,
             "flushed": flushed, "cpu": cpu}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--windows", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=45)
-    parser.add_argument("--before", default="667a8d8", help="the commit to compare with")
-    parser.add_argument("--rounds", type=int, default=1, help="before/after pairs, alternating")
-    args = parser.parse_args()
+def measure(args):
+    """The child: one run of this process's tree, against a server of that tree."""
     Connection.post, Connection.post_batch = recording_post, recording_batch
+    with tempfile.TemporaryDirectory() as tmp, VisdomServer(env_path=tmp, startup_timeout=180) as srv:
+        baseline.emit(one_run(srv.port, args.windows, args.seconds, srv.process.pid))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--windows", type=int, default=1000, help="windows, each logged twice a second")
+    parser.add_argument("--seconds", type=float, default=45, help="logging time of each run")
+    parser.add_argument("--before", default=baseline.BEFORE, help="the commit to compare with (its whole tree)")
+    parser.add_argument("--rounds", type=int, default=1, help="before/after pairs, alternating")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return measure(args)
     print(f"load average before: {os.getloadavg()}")
     results = []
-    with tempfile.TemporaryDirectory() as tmp, VisdomServer(env_path=tmp, startup_timeout=180) as srv:
-        for _ in range(args.rounds):
-            for which in ("before", "after"):
-                label = baseline.use_revision(args.before) if which == "before" else baseline.use_current()
-                results.append(one_run(srv.port, f"{which} ({label})", args.windows, args.seconds,
-                                       srv.process.pid))
-                print(results[-1], flush=True)
+    for _ in range(args.rounds):
+        for which, rev in (("before", args.before), ("after", None)):
+            result = baseline.child(rev, __file__, ["--child", "--windows", str(args.windows),
+                                                    "--seconds", str(args.seconds)])
+            result["label"] = f"{which} ({baseline.describe(rev)})"
+            results.append(result)
+            print(result, flush=True)
     print(f"\n{args.windows} windows x 2 points/s for {args.seconds:.0f} s each run, medians over "
           f"{args.rounds} run(s)")
     print("| code | lag p50 | lag p95 | lag p99 | lag max | windows sent/s | requests/s | final flush "

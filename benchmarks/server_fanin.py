@@ -9,7 +9,7 @@ access log (tornado.access: handler time in ms); its CPU from psutil. Run:
 
     .venv/bin/python benchmarks/server_fanin.py                 # 1, 4, 16, 32, 64 runs; 16 on stock too
     .venv/bin/python benchmarks/server_fanin.py --soak 600      # 16 runs for 10 min, figures per minute
-    .venv/bin/python benchmarks/server_fanin.py --before 667a8d8 ...   # an earlier commit's model and sender
+    .venv/bin/python benchmarks/server_fanin.py --before REV ...   # the runs log with that commit's tree
 """
 
 import argparse
@@ -28,11 +28,11 @@ from unittest import mock
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import baseline  # noqa: E402
+baseline.use_tree()   # the runs (children) of --before import that commit's tree
 from vizlab.server import process as vserver  # noqa: E402
 
-BEFORE_ENV = "VIZLAB_FANIN_BEFORE"
 ACCESS = re.compile(r"INFO:tornado\.access:\d+ POST /(update|events) \(.*?\) ([\d.]+)ms")
 
 
@@ -41,11 +41,6 @@ ACCESS = re.compile(r"INFO:tornado\.access:\d+ POST /(update|events) \(.*?\) ([\
 def run_child(port, env, seconds, rate, journal, loggers=1):
     """`loggers` runs in this process (a thread each), each its own VisdomLogger and env."""
     from vizlab import VisdomLogger
-    if os.environ.get(BEFORE_ENV):   # --before: that commit's window model and sender
-        sys.path.insert(0, str(ROOT / "benchmarks"))
-        import baseline
-        baseline.use_revision(os.environ[BEFORE_ENV])
-
     logs = [VisdomLogger(env=f"{env}_{j}", port=port, journal=f"{journal}_{j}.jsonl") for j in range(loggers)]
     print("ready", flush=True)
     sys.stdin.readline()               # the parent's go: every run starts together
@@ -210,7 +205,7 @@ def main():
                         help="runs per client process (a thread each): 64 processes with torch would need ~19 GB")
     parser.add_argument("--soak-runs", type=int, default=16, help="runs in the soak")
     parser.add_argument("--before", default=None,
-                        help="the runs use windows.py and sender.py of this commit (benchmarks/baseline.py)")
+                        help="the runs log with this commit's whole tree (benchmarks/baseline.py); the server is this tree's")
     parser.add_argument("--seconds", type=float, default=10.0, help="logging time per level")
     parser.add_argument("--rate", type=float, default=1500.0, help="points/s each run logs (4 traces, 3 windows)")
     parser.add_argument("--stock-runs", type=int, default=16, help="the level also run on the stock server (0: none)")
@@ -222,10 +217,10 @@ def main():
         port, env, seconds, rate, journal, loggers = args.child
         return run_child(int(port), env, float(seconds), float(rate), journal, int(loggers))
 
-    if args.before:
-        os.environ[BEFORE_ENV] = args.before
+    if args.before:   # the children inherit it: they import that commit's vizlab
+        os.environ[baseline.TREE_ENV] = baseline.tree(args.before)
     print(f"load average before: {os.getloadavg()}; {os.cpu_count()} cores"
-          + (f"; runs use windows.py and sender.py of {args.before}" if args.before else ""))
+          + (f"; runs log with {baseline.describe(args.before)}" if args.before else ""))
     print("| server | runs | offered pts/s | delivered pts/s | flush p50 / p99 / max (s) | server CPU | "
           "machine CPU | load | server ms per /update p50 / max | per /events p50 | whole / append requests "
           "| all delivered |")

@@ -11,11 +11,12 @@ STUB = "def install(**options):\n    pass\n"
 
 @contextmanager
 def stock_server(tmp_path, **kwargs):
-    """A VisdomServer without vizlab's patches (no fast appends, no batch endpoint, no access checks)."""
+    """A VisdomServer without vizlab's patches (no fast appends, no batch endpoint, no access
+    checks, visdom's own page script)."""
     stub = tmp_path / "stock_patch.py"
     stub.write_text(STUB)
     with mock.patch.object(vserver, "FAST_APPEND", stub), mock.patch.object(vserver, "ACCESS", stub), \
-            mock.patch.object(vserver, "BATCH", stub):
+            mock.patch.object(vserver, "BATCH", stub), mock.patch.object(vserver, "PAGE_PATCH", stub):
         srv = VisdomServer(log_path=tmp_path / "stock.log", **kwargs).start()
     try:
         yield srv

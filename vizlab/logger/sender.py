@@ -17,12 +17,13 @@ PACE = 20       # a round's requests may take at most 1/PACE of the time ...
 MAX_WAIT = 1.0  # ... but no wait between rounds is longer than this (many windows keep up)
 SLICE = 1.0     # a round sends for at most this long; the windows left go first next round
 BATCH = 200     # windows per request to a server that takes many (vizlab's /vizlab/batch)
-# The browser redraws a whole plot for every update (Plotly.newPlot over all its points), so a
-# window showing many points is updated less often: at most every points / REDRAW_RATE seconds
-# (a window costs the page about REDRAW_RATE redrawn points a second), and at least every
-# MAX_PAUSE. Windows of up to REDRAW_RATE / 2 points go every round (0.5 s).
+# The browser redraws a whole plot for every update (Plotly over all its points), so a window
+# showing many points is updated less often: at most every points / REDRAW_RATE seconds (a
+# window costs the page about REDRAW_RATE redrawn points a second), and at least every
+# MAX_PAUSE, which bounds how late a point shows. Windows of up to REDRAW_RATE / 4 points go
+# every round (0.25 s).
 REDRAW_RATE = 1_000
-MAX_PAUSE = 4.0
+MAX_PAUSE = 1.0
 
 
 class Delivery:
@@ -119,7 +120,7 @@ class Delivery:
 
 
 class Sender(threading.Thread):
-    def __init__(self, model, model_lock, writer, connection, notices, interval=0.5,
+    def __init__(self, model, model_lock, writer, connection, notices, interval=0.25,
                  verify_every=10.0, clock=time.monotonic, counts=None):
         super().__init__(name="vizlab-sender", daemon=True)
         self.model, self.model_lock, self.writer = model, model_lock, writer
@@ -137,9 +138,9 @@ class Sender(threading.Thread):
         self._cond = threading.Condition()
 
     def calls_written(self):
-        """The journal thread wrote a batch: a caller waiting in flush() wants it sent now."""
-        if self.state.waiters:
-            self._wake.set()
+        """The journal thread wrote a batch: send it now (pacing still applies), so a point
+        waits for the journal's interval, not for that and the sender's too."""
+        self._wake.set()
 
     # --- called from the logger's thread
     @property

@@ -40,7 +40,7 @@ class VisdomLogger:
     """Non-blocking Visdom logging with a journal; see the module docstring and README."""
 
     def __init__(self, env="main", server=None, port=None, journal=None, send=True,
-                 all_ranks=False, max_points=MAX_POINTS, queue_size=100_000, interval=0.5,
+                 all_ranks=False, max_points=MAX_POINTS, queue_size=100_000, interval=0.25,
                  close_timeout=3.0, resume_from=None, config=None, smoothing=smoothing_mod.DEFAULT,
                  status=True, total_steps=None, watchdog=True):
         check_name("env", env)

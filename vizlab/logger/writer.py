@@ -16,6 +16,7 @@ from vizlab import journal as journal_mod
 from vizlab.logger.notices import say
 from vizlab.journal import calls
 from vizlab.logger.records import Converter
+from vizlab.status import REFRESH
 
 CLOSED = "VisdomLogger is closed; open a new one to keep logging"
 
@@ -54,6 +55,7 @@ class JournalThread(threading.Thread):
         self._done = threading.Condition()
         self._wake = threading.Event()
         self._stopping = False
+        self._asked = False                 # a flush() waits: the status pane goes with its calls
 
     # --- called from the callers' threads
     def put(self, event):
@@ -88,6 +90,7 @@ class JournalThread(threading.Thread):
 
     def wake(self):
         """Take the queued calls now (someone waits for them), not at the next interval."""
+        self._asked = True    # and show the status pane as of now (see _live_status)
         self._wake.set()
 
     def wait_written(self, target, timeout):
@@ -166,7 +169,7 @@ class JournalThread(threading.Thread):
             records += self._status_call(lambda now: self.status.observe(records, now)) or []
         records = self._write(records)
         with self.model_lock:
-            live = self._status_call(self.status.record) if self.status is not None else None
+            live = self._status_call(self._live_status) if self.status is not None else None
             if live is not None:   # shown before `written` moves: a flush() then sees it sent
                 records.append(live)
             for record in records:
@@ -188,6 +191,12 @@ class JournalThread(threading.Thread):
         """Before the thread starts: the pane's first record, first after the start record."""
         self.status = tracker
         self._status_show(lambda now: (tracker.begin(), True))
+
+    def _live_status(self, now):
+        """The pane as of this batch, when a flush() waits for it or a second has passed: the
+        page redraws it at most once a second however often batches come (every interval)."""
+        asked, self._asked = self._asked, False
+        return self.status.record(now) if asked or now - self.status.shown >= REFRESH else None
 
     def _status_show(self, make):
         """Journal (when asked) and show the record make(now) returns, if any."""

@@ -8,11 +8,13 @@ directly; everything else runs visdom's own code. Loaded by file path into the s
 (`vizlab.server.process.server_command`), so it imports only the standard library and visdom.
 """
 
+import decimal
 import hashlib
 import inspect
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Mapping
 
@@ -28,8 +30,42 @@ class _Unsupported(Exception):
 
 
 def _dumps(node):
-    """visdom's stringify (sorted keys, integral floats as ints), compact separators."""
-    return json.dumps(_order(node), separators=(",", ":"))
+    """The text visdom 0.2.4's page hashes to check an update: json-stable-stringify in the
+    browser (sorted keys, integral floats as ints, JavaScript's numbers and raw non-ASCII).
+    visdom's own Python stringify writes 1e-05 where the page writes 0.00001, so every update of a
+    pane holding such a number failed the page's check and made it reload the whole env."""
+    text = json.dumps(_order(node), separators=(",", ":"), ensure_ascii=False)
+    return _PYTHON_ONLY.sub(_as_javascript, text) if ("e" in text or "N" in text) else text
+
+
+# A string (left alone), or what Python writes unlike JavaScript: an exponent, NaN, Infinity.
+_PYTHON_ONLY = re.compile(r'"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?e[-+]\d+|-?Infinity|NaN')
+
+
+def _as_javascript(match):
+    text = match.group()
+    if text[0] == '"':
+        return text
+    if text[-1] in "yN":          # NaN, Infinity: JSON.stringify writes null
+        return "null"
+    return js_number(float(text))
+
+
+def js_number(x):
+    """JavaScript's Number::toString(x) (ECMA-262): the same shortest digits as Python's repr,
+    an exponent only below 1e-6 or from 1e21, and written without padding (1.5e-7)."""
+    sign, digits, exp = decimal.Decimal(repr(x)).normalize().as_tuple()
+    s, k = "".join(map(str, digits)), len(digits)
+    n = exp + k                   # x = 0.s * 10**n
+    if k <= n <= 21:
+        text = s + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = s[:n] + "." + s[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * -n + s
+    else:
+        text = s[0] + ("." + s[1:] if k > 1 else "") + f"e{'+' if n > 0 else '-'}{abs(n - 1)}"
+    return ("-" if sign else "") + text
 
 
 def _order(node):
@@ -37,9 +73,15 @@ def _order(node):
         return {k: _order(v) for k, v in sorted(node.items(), key=lambda kv: kv[0])}
     if isinstance(node, (list, tuple)):
         return [_order(item) for item in node]
-    if isinstance(node, float) and node.is_integer():
-        return int(node)
+    if isinstance(node, float) and node.is_integer() and abs(node) < 1e21:
+        # an int in JavaScript's digits: past 2**53 the shortest ones, zero-padded (not the exact int)
+        return int(node) if abs(node) < 2 ** 53 else int(js_number(node))
     return node
+
+
+def page_hash(pane):
+    """The md5 visdom 0.2.4's page computes of a pane (the `md5` npm package hashes UTF-8)."""
+    return hashlib.md5(_dumps(pane).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class TextList(list):
@@ -74,7 +116,8 @@ class PaneText:
         if isinstance(node, Mapping):
             if not all(isinstance(k, str) for k in node):
                 return _dumps(node)
-            return "{" + ",".join(json.dumps(k) + ":" + self.text(node[k]) for k in sorted(node)) + "}"
+            return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + self.text(node[k])
+                                  for k in sorted(node)) + "}"
         if isinstance(node, list):
             known = _known_text(node)
             if known is not None:
@@ -286,7 +329,7 @@ def install():
             message = _window_update_03(args, eid, new, patch, web)
         else:
             message = {"command": "window_update", "win": args["win"], "env": eid,
-                       "content": patch, "finalHash": hashlib.md5(pane.encode("utf-8")).hexdigest()}
+                       "content": patch, "finalHash": hashlib.md5(pane.encode("utf-8", "surrogatepass")).hexdigest()}
 
         def send():
             p.update(new)
@@ -296,6 +339,8 @@ def install():
         return send
 
     handler.wrap_func = staticmethod(wrap_func)
+    if flavour == "0.2":   # visdom's own updates (not the fast path) are checked by the page too
+        web.hash_md_window = page_hash
     no_autoreload()
     print(f"vizlab: fast appends on (visdom {version})", file=sys.stderr, flush=True)
     return True
