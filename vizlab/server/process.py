@@ -405,6 +405,8 @@ def ensure_server(port=DEFAULT_PORT, host=DEFAULT_HOST):
     if found == "refused":
         raise not_ours(port)
     start_detached(port, host)
+    from vizlab.server.restore import restore   # the runs it had before: vizlab.server.restore
+    restore(port)
     write_index(port)
     return url, True
 
@@ -422,13 +424,16 @@ def write_index(port, shown=None, connection=None):
         return shown   # the index is a convenience: the server goes on
 
 
-def keep_index(server, every=10.0):
+def keep_index(server, every=10.0, each_round=None):
     """Wait for the server's process; meanwhile keep the landing index in env `main` listing
-    its envs (vizlab.landing), rewritten when the env list changes."""
+    its envs (vizlab.landing), rewritten when the env list changes; each_round() runs first
+    every round (vizlab.server.restore.catch_up)."""
     from vizlab.connection import Connection
 
     connection, shown = Connection.from_environment("http://127.0.0.1", server.port), None
     while True:
+        if each_round is not None:
+            each_round()
         shown = write_index(server.port, shown, connection)
         try:
             server.process.wait(timeout=every)
