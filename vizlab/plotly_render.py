@@ -85,3 +85,15 @@ def marked(layout, marks):
 def pane_opts(opts):
     """The pane's own options (title and size), as Visdom's /events takes them."""
     return {k: opts[k] for k in ("title", "width", "height") if opts.get(k) is not None}
+
+
+def band_traces(name, xs, mean, lo, hi, color, dash="solid"):
+    """A group's mean line over a filled band: the lower edge (no line, no legend), the upper edge
+    filled down to it (Plotly's "tonexty" fills to the trace before), then the mean on top."""
+    fill = "rgba({}, {}, {}, 0.2)".format(*(int(color[i:i + 2], 16) for i in (1, 3, 5)))
+    edge = {"type": "scatter", "mode": "lines", "line": {"width": 0, "color": color},
+            "showlegend": False, "hoverinfo": "skip"}
+    return [dict(edge, x=xs, y=lo, name=f"{name} (low)"),
+            dict(edge, x=xs, y=hi, name=f"{name} (high)", fill="tonexty", fillcolor=fill),
+            {"type": "scatter", "mode": "lines+markers" if len(xs) <= SPARSE_POINTS else "lines",
+             "x": xs, "y": mean, "name": name, "line": {"color": color, "dash": dash}}]
