@@ -7,6 +7,7 @@ windows to a restarted server, so a restore leaves it alone). Appended with one 
 (O_APPEND: lines of concurrent loggers never interleave); never raises: a run goes on without it.
 """
 
+import glob
 import json
 import os
 import time
@@ -60,3 +61,21 @@ def entries(port):
     except OSError:
         return {}
     return found
+
+
+def journals(port, logdirs=()):
+    """{journal path: its registry entry} of every run logged to the server on `port`, and of
+    every *.jsonl under the `logdirs` (searched recursively, like TensorBoard's --logdir), oldest first."""
+    found = entries(port)
+    for folder in logdirs:
+        for path in glob.glob(os.path.join(os.path.abspath(os.path.expanduser(folder)), "**", "*.jsonl"),
+                              recursive=True):
+            found.setdefault(path, {"journal": path, "open": False})
+    return dict(sorted(found.items(), key=lambda item: _mtime(item[0])))
+
+
+def _mtime(path):
+    try:
+        return os.path.getmtime(path)
+    except OSError:
+        return 0.0

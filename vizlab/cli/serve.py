@@ -9,7 +9,7 @@ import requests
 
 from vizlab import access
 from vizlab.connection import ServerRefused
-from vizlab.server import restore
+from vizlab.server import restore, runs_page
 from vizlab.address import add_address_options
 from vizlab.server.process import (DEFAULT_ENV_PATH, DEFAULT_HOST, DEFAULT_PORT, LOCAL_HOSTS, STATE_DIR,
                                    ServerError, VisdomServer, check_port, local_url, login_environment,
@@ -24,6 +24,7 @@ def describe(port, log_path=None, mode="private"):
     else:
         lines = [f"Visdom is running at {local_url(port)}"
                  + (" (--open: anyone who reaches the port)" if mode == "open" else " (--login)")]
+    lines.append(f"  runs: {local_url(port)}{runs_page.PATH}  (every run it knows: a table, sortable)")
     if log_path:
         lines.append(f"  log:  {log_path}")
         lines.append(f"  stop: {stop_command(port)}" + ("  (or `make stop`)" if port == DEFAULT_PORT else ""))
@@ -107,6 +108,8 @@ def _serve(args):
         print(f"warning: --host {args.host}: Visdom listens on ALL network interfaces; {who}",
               file=sys.stderr)
     _warn_missing_assets()
+    if args.logdir:   # the runs page (vizlab.server.runs_page) lists these folders' runs too
+        os.environ[runs_page.LOGDIRS_ENV] = os.pathsep.join(os.path.abspath(d) for d in args.logdir)
     if args.detach:
         start_detached(port, args.host, args.env_path, args.login, args.timeout, mode=mode)
         print(describe(port, state_paths(port)[0], mode), flush=True)

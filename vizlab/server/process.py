@@ -29,6 +29,7 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost")
 FAST_APPEND = Path(__file__).resolve().with_name("fast_append.py")  # patches the server child
 ACCESS = Path(__file__).resolve().parent.parent / "access.py"     # checks its requests
 BATCH = Path(__file__).resolve().parent.parent / "batch_endpoint.py"   # many windows per request
+RUNS_PAGE = Path(__file__).resolve().with_name("runs_page.py")   # /vizlab/runs: the runs table
 ACCESS_MODES = ("private", "open", "login")
 
 
@@ -121,6 +122,7 @@ def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=(),
             f"load('vizlab_access', {str(ACCESS)!r}).install(loopback_only={loopback!r})\n"
             f"load('vizlab_fast_append', {str(FAST_APPEND)!r}).install()\n"
             f"load('vizlab_batch', {str(BATCH)!r}).install()\n"
+            f"load('vizlab_runs', {str(RUNS_PAGE)!r}).install({port!r})\n"
             "from visdom.server.run_server import main; sys.exit(main())")
     cmd = [python or sys.executable, "-c", code, "-port", str(port)]
     if host in LOCAL_HOSTS:

@@ -10,7 +10,6 @@ journal in a logdir, a run that ended while the server was away). A run whose lo
 open is left alone: it resends its own windows to the restarted server.
 """
 
-import glob
 import json
 import os
 import time
@@ -20,17 +19,6 @@ import requests
 
 from vizlab import landing, rebuild, run_registry
 from vizlab.connection import Connection, ServerRefused
-
-
-def known(port, logdirs=()):
-    """{journal path: registry entry} of every run logged to the server on `port`, and of every
-    *.jsonl under the `logdirs` (searched recursively, like TensorBoard's --logdir), oldest first."""
-    found = run_registry.entries(port)
-    for folder in logdirs:
-        for path in glob.glob(os.path.join(os.path.abspath(os.path.expanduser(folder)), "**", "*.jsonl"),
-                              recursive=True):
-            found.setdefault(path, {"journal": path, "open": False})
-    return dict(sorted(found.items(), key=lambda item: _mtime(item[0])))
 
 
 def live(entry):
@@ -85,7 +73,7 @@ def restore(port, logdirs=(), only_missing=False, connection=None, seen=None):
     done, began = Restore(), time.monotonic()
     present = set(landing.env_list(connection)) if only_missing else set()
     batches = connection.takes_batches()
-    for path, entry in known(port, logdirs).items():
+    for path, entry in run_registry.journals(port, logdirs).items():
         if live(entry):
             done.live.append(path)
             continue
@@ -131,13 +119,6 @@ def catch_up(port, logdirs, seen):
         except (requests.RequestException, ServerRefused, ValueError):
             pass   # the server is stopping or busy: the next round tries again
     return each_round
-
-
-def _mtime(path):
-    try:
-        return os.path.getmtime(path)
-    except OSError:
-        return 0.0
 
 
 def _size(path):
