@@ -168,7 +168,10 @@ def band_window(name, groups, runs, names, colors, band, win_id=None):
                 dash = DASHES[trace_names.index(trace_name) % len(DASHES)]
                 data += band_traces(label(group_name, trace_name, len(trace_names) > 1),
                                     *run_groups.band(series, band), colour, dash)
-    return _pane(name, win_id, data, opts, trace_names, shown=sum(1 for t in data if t.get("showlegend", True)))
+    pane = _pane(name, win_id, data, opts, trace_names, shown=sum(1 for t in data if t.get("showlegend", True)))
+    if "legend" in pane["layout"]:   # Plotly lists filled traces in reverse unless told otherwise
+        pane["layout"]["legend"]["traceorder"] = "normal"
+    return pane
 
 
 def _pane(name, win_id, data, opts, trace_names, shown=None):

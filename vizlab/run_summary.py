@@ -2,7 +2,7 @@
 
 A row holds the run's env, state (the last status record's: running, finished, crashed,
 interrupted; "-" for a run logged without the status pane), start and last time, its settings
-(as text, as the settings pane shows them) and, per metric (a line window's trace, "window/trace"),
+(as text, as the settings pane shows them) and, per metric (a trace logged with scalar()/scalars(), "window/trace"),
 its last value and its best: the minimum for a metric named like a loss or an error, else the
 maximum. A Summary reads only what its journal gained since the last look (journals grow while
 runs log). Standard library only: the Visdom server process loads it.
@@ -61,7 +61,7 @@ class Summary:
         elif op == "scalars":
             for trace, y in record["y"].items():
                 self._point(f"{record['win']}/{trace}", y)
-        elif op in ("points", "line"):
+        elif op == "points":   # a line() call draws a curve over x, not a metric: left out
             for trace, ys in record["y"].items():
                 for y in ys:
                     self._point(f"{record['win']}/{trace}", y)

@@ -188,7 +188,8 @@ function parcoords() {
   metrics().filter(m => data.rows.every(r => r.metrics[m])).slice(0, 8)
     .forEach(m => dims.push({label: m, values: data.rows.map(r => r.metrics[m].last)}));
   if (!dims.length) return;
-  const colorBy = dims[dims.length - 1].values;
+  const metric = dims.slice(data.differing.length);   // coloured by the first metric (else the last setting)
+  const colorBy = (metric.find(d => /loss/i.test(d.label)) || metric[0] || dims[dims.length - 1]).values;
   Plotly.newPlot("parcoords", [{type: "parcoords", dimensions: dims,
     line: {color: colorBy, colorscale: "Viridis", showscale: true}}],
     {title: "settings and final metrics", margin: {l: 80, r: 80, t: 80, b: 30}});
