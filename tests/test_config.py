@@ -100,7 +100,7 @@ def test_names_stay_short_when_many_settings_differ_and_fall_back_without_settin
     # 10 differ (seed does not): the first three by their short key, then how many more
     assert name_runs(runs[:2])[0] == ["lr=1, s1=1, s2=2, +7 more", "lr=2, s1=2, s2=4, +7 more"]
     assert name_runs(runs)[0][2] == "run2"                   # no settings: the journal's name
-    assert name_runs([runs[0], runs[0]])[0] == ["run0 (run0)", "run0 (run0)"]   # none differ
+    assert name_runs([runs[0], runs[0]])[0] == ["run0 (run0) #1", "run0 (run0) #2"]   # none differ: numbered
 
 
 def compare_run(path):

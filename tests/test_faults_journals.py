@@ -81,7 +81,7 @@ def test_replay_of_a_file_with_no_record_is_exit_2_naming_file_and_line(tmp_path
 def test_compare_skips_bad_lines_and_draws_a_declared_window_with_no_point(intact, tmp_path, visdom_server, capsys):
     path, bad_numbers = damaged(intact, tmp_path)
     port = str(visdom_server.port)
-    assert cli.main(["compare", str(intact), "--port", port, "--env", "flt_cmp_intact"]) == 0
+    assert cli.main(["compare", str(intact), str(intact), "--port", port, "--env", "flt_cmp_intact"]) == 0
     assert cli.main(["compare", str(intact), str(path), "--port", port, "--env", "flt_cmp"]) == 3
     err = capsys.readouterr().err
     assert f"{path}: skipped {len(bad_numbers)} lines" in err and f"line {bad_numbers[0]} (not JSON)" in err

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = [[], ["assets"], ["assets", "install"], ["serve"], ["replay"], ["compare"], ["demo"]]
+COMMANDS = [[], ["assets"], ["assets", "install"], ["serve"], ["replay"], ["compare"], ["export"], ["demo"]]
 
 
 def python(code, *args, cwd=ROOT, env=None):

@@ -165,3 +165,14 @@ def test_a_stock_03_server_gets_one_window_per_request(python03, tmp_path):
     # once, its markers going)
     assert sent.get("vizlab/batch", 0) == 0 and sent.get("events", 0) + sent.get("update", 0) >= 60, sent
     assert open(srv.log_path).read().count("GET /vizlab/batch") == 1
+
+
+def test_the_runs_page_on_a_visdom_03_server(python03, tmp_path, monkeypatch):
+    from vizlab.server.runs_page import PATH
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with VisdomServer(python=python03, env_path=tmp_path / "env") as srv:
+        with VisdomLogger(env="r03", port=srv.port, journal=str(tmp_path / "r03.jsonl"), config={"lr": 0.1}) as log:
+            log.scalar("loss", 0, 0.5, trace="train")
+        [row] = requests.get(srv.url + PATH + ".json", timeout=30).json()["rows"]
+        assert row["env"] == "r03" and row["metrics"]["loss/train"]["last"] == 0.5
+        assert "parcoords" in requests.get(srv.url + PATH, timeout=30).text

@@ -12,6 +12,8 @@ windows keep their last message (a "settings" record is drawn as the settings ta
 `settings` for `vizlab compare`). A "window" record declares a window's options once (under each
 call's own) and places it on the page: a declared window is created at
 once, empty, so the page shows the windows in the order they were declared.
+
+Decimation lives in vizlab.decimation (Trace), the Plotly traces and layout in vizlab.plotly_render.
 """
 
 import math
@@ -19,9 +21,17 @@ from typing import NamedTuple
 
 from vizlab import journal as journal_mod
 from vizlab import smoothing
+from vizlab.decimation import Trace
 from vizlab.palette import color
+from vizlab.plotly_render import (LEGEND_ROW, PANE_HEIGHT, SPARSE_POINTS, layout_of, legend_below, marked,
+                                  markers_on, pane_opts, trace_dict, with_ylabel)
 from vizlab.settings_table import settings_pane
 from vizlab.status import MAX_MARKS, StatusPane
+
+# Callers import these from here as before the split (vizlab.decimation, vizlab.plotly_render).
+__all__ = ["MAX_POINTS", "Ticket", "Trace", "Window", "Windows", "merge_opts", "SPARSE_POINTS", "LEGEND_ROW",
+           "PANE_HEIGHT", "layout_of", "legend_below", "marked", "markers_on", "pane_opts", "trace_dict",
+           "with_ylabel"]
 
 MAX_POINTS = 10_000   # points a line trace shows by default (VisdomLogger(max_points=...))
 
@@ -34,31 +44,6 @@ class Ticket(NamedTuple):
     epoch: int
     whole: bool
 
-SPARSE_POINTS = 10   # a trace of at most this many points draws markers (a lone point has no line)
-
-
-def markers_on(opts, points):
-    """Markers: as the window's `markers` option says, else while the trace is sparse."""
-    markers = opts.get("markers")
-    return points <= SPARSE_POINTS if markers is None else markers
-
-
-def trace_dict(name, xs, ys, opts, whole=True):
-    """One Plotly trace; `whole`: xs are the trace's every shown point (not an append's)."""
-    markers = markers_on(opts, len(xs)) if whole else opts.get("markers")
-    trace = {"x": xs, "y": ys, "name": name, "type": "scatter",
-             "mode": "lines+markers" if markers else "lines"}
-    if markers:
-        trace["marker"] = {"size": opts.get("markersize", 6), "symbol": "dot"}
-    if opts.get("fillarea"):
-        trace["fill"] = "tonexty"
-    if opts.get("webgl"):
-        trace["type"] = "scattergl"
-    line = {"color": opts.get("linecolor", {}).get(name), "dash": opts.get("dash", {}).get(name)}
-    if any(line.values()):
-        trace["line"] = {k: v for k, v in line.items() if v}
-    return trace
-
 
 TRACE_STYLES = ("linecolor", "dash")   # {trace: style}: a call styling one trace keeps the others'
 
@@ -70,259 +55,6 @@ def merge_opts(old, new):
             merged[key] = dict(old[key], **new[key])
     return merged
 
-
-def with_ylabel(opts, name, trace_names):
-    """opts with the default y label: the window's name when it holds one trace; with several
-    none (the legend names them, the title names the window), unless a ylabel was given."""
-    if "ylabel" in opts or len(trace_names) > 1:
-        return opts
-    return dict(opts, ylabel=name)
-
-
-PANE_HEIGHT = 350   # Visdom's default plot pane (px); its plot is 14 px less (the title bar)
-LEGEND_ROW = 19     # px per legend row (Plotly's default font)
-
-
-def legend_below(opts, traces):
-    """A horizontal legend under the x axis: a legend on the right takes the width of its
-    longest name, which at Visdom's default ~370 px pane leaves the plot a fraction of it.
-
-    Plotly 2.11 (Visdom's) places a legend below the plot in fractions of the plot's height, and
-    its room (the bottom margin) shrinks the plot, so y is what keeps the axis labels (the
-    bottom margin) clear even if every trace takes a row of its own."""
-    height = opts.get("height", PANE_HEIGHT) - 14
-    labels = opts.get("marginbottom", 60) + 2
-    room = height - opts.get("margintop", 60) - LEGEND_ROW * traces - 8 - labels
-    return {"orientation": "h", "x": 0, "xanchor": "left", "yanchor": "top",
-            "y": -round(labels / max(room, labels), 3)}
-
-
-def layout_of(opts, traces=1):
-    """Plotly layout for a line window of `traces` traces, as visdom's own line() would build
-    it, with the legend under the plot."""
-    layout = {"showlegend": opts.get("showlegend", True), "title": opts.get("title"),
-              "margin": {"l": opts.get("marginleft", 60), "r": opts.get("marginright", 60),
-                         "t": opts.get("margintop", 60), "b": opts.get("marginbottom", 60)}}
-    if layout["showlegend"]:
-        layout["legend"] = legend_below(opts, traces)
-    for axis in ("x", "y"):
-        spec = {"title": opts.get(axis + "label"), "type": opts.get(axis + "type")}
-        lo, hi = opts.get(axis + "tickmin"), opts.get(axis + "tickmax")
-        if lo is not None and hi is not None:
-            spec["range"] = [lo, hi]
-        layout[axis + "axis"] = {k: v for k, v in spec.items() if v is not None}
-    layout.update(opts.get("layoutopts", {}).get("plotly", {}))
-    return layout
-
-
-class Trace:
-    """One line trace: every point while few, else min/max per x-stride bucket, sent as appends.
-
-    Past max_points the plot is `log` (what the server holds, appended in x order) plus the open
-    segment (the points since the last send, all in the latest bucket) shown as its minimum,
-    maximum and last point. A send seals the open segment into the log; a bucket that closes
-    seals as its minimum and maximum. The log is rebuilt from the buckets (a whole send) only when
-    it would pass max_points (doubling the stride when the buckets need it) or a point arrives at
-    an x before the latest one.
-    """
-
-    def __init__(self, max_points):
-        self.buckets_max = max(1, (max_points - 1) // 2)   # 2 per bucket + the last point
-        self.max_points = max_points
-        self.xs, self.ys = [], []            # every point (until decimated)
-        self.new_xs, self.new_ys = [], []    # points not yet appended on the server
-        self.logged = 0                      # every point ever logged (the journal has them all)
-        self.stride = None                   # set once decimated
-        self.x0 = 0.0
-        self.buckets = {}                    # index -> [lo_x, lo_y, hi_x, hi_y, gap_x]: every point
-        self.last = None
-        self.top = None                      # the largest x so far (decimated)
-        self.log = []                        # decimated: shown points before the open segment
-        self.seg, self.seg_k, self.seg_last = None, None, None   # the open segment
-        self.stale = False                   # the log must be rebuilt from the buckets
-        self.rebuilds = 0                    # log rebuilds: each one a whole send
-        self.doublings = 0
-
-    @property
-    def decimated(self):
-        return self.stride is not None
-
-    def add(self, x, y):
-        """Add one point; True when the shown points changed in a way an append cannot express."""
-        self.logged += 1
-        self.last = (x, y)
-        if self.stride is None:
-            self.xs.append(x)
-            self.ys.append(y)
-            if len(self.xs) <= self.max_points:
-                self.new_xs.append(x)
-                self.new_ys.append(y)
-                return False
-            self._start_buckets()
-            return True
-        k = int((x - self.x0) // self.stride)
-        b = self.buckets.get(k)
-        if b is not None:
-            _into(b, x, y)
-        else:
-            self.buckets[k] = _into(None, x, y)
-            if len(self.buckets) > self.buckets_max:
-                self._double()
-                self.stale = True
-        if self.stale or x < self.top:
-            self.top = max(self.top, x)
-            self.stale = True         # an x before the latest: the log cannot take it
-            return True
-        self.top = x
-        if k != self.seg_k:
-            self._seal(with_last=False)   # the open bucket closed: its min and max stay
-            self.seg_k = k
-        if self.seg is not None:
-            _into(self.seg, x, y)
-        elif len(self.log) + 3 > self.max_points:
-            self.stale = True             # no room for a new segment: rebuild, send whole
-            return True
-        else:
-            self.seg = _into(None, x, y)
-        self.seg_last = (x, y)
-        return False
-
-    def extend(self, xs, ys):
-        """add() for many points (gaps already None); True when an append cannot express them."""
-        if self.stride is None:
-            room = self.max_points - len(self.xs)
-            head_x, head_y = xs[:room], ys[:room]
-            if head_x:
-                self.xs += head_x
-                self.ys += head_y
-                self.new_xs += head_x
-                self.new_ys += head_y
-                self.logged += len(head_x)
-                self.last = (head_x[-1], head_y[-1])
-            if len(xs) <= room:
-                return False
-            xs, ys = xs[room:], ys[room:]
-        whole = False
-        for x, y in zip(xs, ys):
-            whole = self.add(x, y) or whole
-        return whole
-
-    def _start_buckets(self):
-        xs, ys = self.xs, self.ys
-        lo, hi = min(xs), max(xs)
-        self.x0, self.top = lo, hi
-        self.stride = (hi - lo) / max(1, self.buckets_max // 2) or 1.0
-        self.xs, self.ys, self.new_xs, self.new_ys = [], [], [], []
-        for x, y in zip(xs, ys):
-            k = int((x - self.x0) // self.stride)
-            self.buckets[k] = _into(self.buckets.get(k), x, y)
-        self.stale = True
-
-    def _double(self):
-        """Twice the stride: merge neighbouring buckets, keeping the min and max of each pair."""
-        self.stride *= 2
-        self.doublings += 1
-        merged = {}
-        for k, b in sorted(self.buckets.items()):
-            m = merged.get(k // 2)
-            if m is None:
-                merged[k // 2] = b
-                continue
-            if b[4] is not None and (m[4] is None or b[4] < m[4]):
-                m[4] = b[4]
-            if b[1] is not None:
-                if m[1] is None:
-                    m[0], m[1], m[2], m[3] = b[0], b[1], b[2], b[3]
-                else:
-                    if b[1] < m[1]:
-                        m[0], m[1] = b[0], b[1]
-                    if b[3] > m[3]:
-                        m[2], m[3] = b[2], b[3]
-        self.buckets = merged
-
-    def _rebuild(self):
-        """The log from the buckets, leaving room for half a window of appends."""
-        self.rebuilds += 1
-        self.stale = False
-        while len(self.buckets) > self.buckets_max // 2 + 1:
-            self._double()
-        keys = sorted(self.buckets)
-        self.log = [p for k in keys[:-1] for p in _shown_points(self.buckets[k], None)]
-        self.seg_k = keys[-1]
-        self.seg = list(self.buckets[self.seg_k])
-        last_k = int((self.last[0] - self.x0) // self.stride)
-        self.seg_last = self.last if last_k == self.seg_k else None
-        self.new_xs, self.new_ys = [], []     # a whole send follows
-
-    def _seal(self, with_last):
-        if self.seg is None:
-            return
-        points = _shown_points(self.seg, self.seg_last if with_last else None)
-        self.log += points
-        self.new_xs += [p[0] for p in points]
-        self.new_ys += [p[1] for p in points]
-        self.seg, self.seg_last = None, None
-
-    def shown(self):
-        """(xs, ys): the points the plot shows, in x order; at most max_points."""
-        if self.stride is None:
-            return list(self.xs), list(self.ys)
-        if self.stale:
-            self._rebuild()
-        points = self.log + (_shown_points(self.seg, self.seg_last) if self.seg else [])
-        return [p[0] for p in points], [p[1] for p in points]
-
-    def settle(self):
-        """Rebuild the log from the buckets; True if that changed what is shown or pending."""
-        before, pending = self.shown(), self.new_xs
-        self.stale = True
-        self.rebuilds -= 1            # not a rebuild for room: do not count it as one
-        return self.shown() != before or bool(pending)
-
-    def size(self):
-        """About how many points the plot shows, without building them (asked every round)."""
-        return len(self.xs) if self.stride is None else min(self.max_points, len(self.log) + 3)
-
-    def take_new(self):
-        """The points to append now (the open segment is sealed: the server will show it)."""
-        if self.stride is not None:
-            if self.stale:
-                self._rebuild()
-            self._seal(with_last=True)
-        xs, ys = self.new_xs, self.new_ys
-        self.new_xs, self.new_ys = [], []
-        return xs, ys
-
-
-def _into(b, x, y):
-    """(x, y) put in bucket b = [lo_x, lo_y, hi_x, hi_y, gap_x] (None: a new one); returns it."""
-    if b is None:
-        return [x, y, x, y, x] if y is None else [x, y, x, y, None]
-    if y is None:
-        if b[4] is None:
-            b[4] = x
-    elif b[1] is None:
-        b[0], b[1], b[2], b[3] = x, y, x, y
-    else:
-        if y < b[1]:
-            b[0], b[1] = x, y
-        elif y > b[3]:
-            b[2], b[3] = x, y
-    return b
-
-
-def _shown_points(b, last):
-    """A bucket's (or segment's) points on the plot: its min and max, or its gap; then `last`."""
-    lo_x, lo_y, hi_x, hi_y, gap_x = b
-    if lo_y is None:
-        points = [(gap_x, None)]
-    elif lo_x == hi_x and lo_y == hi_y:
-        points = [(lo_x, lo_y)]
-    else:
-        points = sorted([(lo_x, lo_y), (hi_x, hi_y)], key=lambda p: p[0])
-    if last is not None and last != points[-1] and last[0] >= points[-1][0]:
-        points.append(last)
-    return points
 
 
 class Window:
@@ -592,16 +324,3 @@ def _gap(value):
     value = journal_mod.decode_number(value)
     return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
 
-
-def marked(layout, marks):
-    """The layout with a dashed vertical line at each x in `marks` (the watchdog's alerts)."""
-    if not marks:
-        return layout
-    lines = [{"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
-              "line": {"color": "#d62728", "width": 1, "dash": "dash"}} for x in marks]
-    return dict(layout, shapes=list(layout.get("shapes", [])) + lines)
-
-
-def pane_opts(opts):
-    """The pane's own options (title and size), as Visdom's /events takes them."""
-    return {k: opts[k] for k in ("title", "width", "height") if opts.get(k) is not None}

@@ -6,17 +6,18 @@ from unittest import mock
 from vizlab.server import process as vserver
 from vizlab.server.process import VisdomServer
 
-STUB = "def install(**options):\n    pass\n"
+STUB = "def install(*args, **options):\n    pass\n"
 
 
 @contextmanager
 def stock_server(tmp_path, **kwargs):
     """A VisdomServer without vizlab's patches (no fast appends, no batch endpoint, no access
-    checks, visdom's own page script)."""
+    checks, visdom's own page script, no runs page)."""
     stub = tmp_path / "stock_patch.py"
     stub.write_text(STUB)
     with mock.patch.object(vserver, "FAST_APPEND", stub), mock.patch.object(vserver, "ACCESS", stub), \
-            mock.patch.object(vserver, "BATCH", stub), mock.patch.object(vserver, "PAGE_PATCH", stub):
+            mock.patch.object(vserver, "BATCH", stub), mock.patch.object(vserver, "PAGE_PATCH", stub), \
+            mock.patch.object(vserver, "RUNS_PAGE", stub):
         srv = VisdomServer(log_path=tmp_path / "stock.log", **kwargs).start()
     try:
         yield srv

@@ -7,10 +7,10 @@ imports torch at import time, so `vizlab --help` is quick; `vizlab run` imports 
 import argparse
 import sys
 
-from vizlab.cli import assets, compare, replay, run, serve
+from vizlab.cli import assets, compare, export, replay, run, serve
 from vizlab.errors import UserError
 
-SUBCOMMANDS = [assets, serve, replay, compare, run]
+SUBCOMMANDS = [assets, serve, replay, compare, export, run]
 
 
 def build_parser():

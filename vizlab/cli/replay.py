@@ -15,15 +15,10 @@ import sys
 import requests
 
 from vizlab import journal as journal_mod
-from vizlab import landing
+from vizlab import landing, rebuild
 from vizlab.address import add_address_options
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UsageError, UserError
-from vizlab.journal import calls
-from vizlab.smoothing import weight_or_off
-from vizlab.windows import MAX_POINTS, Windows
-
-
 
 SKIPPED = 3   # exit code: replayed, but some lines were skipped
 
@@ -31,44 +26,17 @@ SKIPPED = 3   # exit code: replayed, but some lines were skipped
 def replay(path, server=None, port=None, env=None, skipped=None):
     """Send every window recorded in `path`; returns (events read, windows sent). Lines that are
     not journal records are skipped and, when `skipped` is a list, added to it as (line, why)."""
-    skipped = [] if skipped is None else skipped
     connection = Connection.from_environment(server, port)
-    model, events, sent, usable = None, 0, 0, False
-    for number, record in journal_mod.numbered(path, skipped):
-        usable = usable or record["op"] != "start"
-        if record["op"] == "start" and record.get("resume") and model is not None:
-            continue   # resume_from=: the same run goes on, its windows continue
-        if record["op"] == "start":
-            # A journal reused by a later run: the earlier run's windows were on the server
-            # as they were when it ended, and the new run started its windows afresh.
-            sent += _send_all(connection, model)
-            model = Windows(env or record.get("env", "main"), record.get("max_points", MAX_POINTS),
-                            weight_or_off(record.get("smoothing", 0.0)))
-            continue
-        if model is None:
-            model = Windows(env or "main", MAX_POINTS)
-        try:
-            model.apply(record)
-        except (KeyError, TypeError, ValueError) as err:
-            skipped.append((number, f"a {record['op']!r} record the window model refuses ({err!r:.60})"))
-            continue
-        events += calls(record)
-    if skipped and not usable:
-        raise ValueError(journal_mod.skipped_message(path, skipped)
-                         + "; not a vizlab journal record at any line, nothing to replay")
-    sent += _send_all(connection, model)
+    events, sent, model = 0, 0, None
+    # A journal reused by a later run: the earlier run's windows were on the server as they
+    # were when it ended, and the new run started its windows afresh.
+    for model, calls in rebuild.runs(path, env, skipped):
+        for endpoint, message in rebuild.requests_of(model):
+            connection.post(endpoint, message)
+        events, sent = events + calls, sent + len(model.windows)
     if model is not None:
         landing.note(connection, model.env, "replayed")
     return events, sent
-
-
-def _send_all(connection, model):
-    if model is None:
-        return 0
-    for name in model.windows:
-        endpoint, message, _ = model.request(name)
-        connection.post(endpoint, message)
-    return len(model.windows)
 
 
 def add_parser(subparsers):

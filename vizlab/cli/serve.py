@@ -5,7 +5,11 @@ import os
 import signal
 import sys
 
+import requests
+
 from vizlab import access
+from vizlab.connection import ServerRefused
+from vizlab.server import restore, runs_page
 from vizlab.address import add_address_options
 from vizlab.server.process import (DEFAULT_ENV_PATH, DEFAULT_HOST, DEFAULT_PORT, LOCAL_HOSTS, STATE_DIR,
                                    ServerError, VisdomServer, check_port, local_url, login_environment,
@@ -20,6 +24,7 @@ def describe(port, log_path=None, mode="private"):
     else:
         lines = [f"Visdom is running at {local_url(port)}"
                  + (" (--open: anyone who reaches the port)" if mode == "open" else " (--login)")]
+    lines.append(f"  runs: {local_url(port)}{runs_page.PATH}  (every run it knows: a table, sortable)")
     if log_path:
         lines.append(f"  log:  {log_path}")
         lines.append(f"  stop: {stop_command(port)}" + ("  (or `make stop`)" if port == DEFAULT_PORT else ""))
@@ -49,8 +54,23 @@ def add_parser(subparsers):
     p.add_argument("--detach", action="store_true",
                    help=f"run in the background (log and pid file in {STATE_DIR})")
     p.add_argument("--stop", action="store_true", help="stop the detached server on --port")
+    p.add_argument("--logdir", action="append", default=[], metavar="DIR",
+                   help="also restore the runs whose journals (*.jsonl) are under DIR (repeatable); "
+                        "the runs logged to this port are restored without it")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server to answer")
     p.set_defaults(func=_serve)
+
+
+def _restore(port, logdirs, seen, only_missing=False):
+    """Every run this server has a journal for, rebuilt now (vizlab.server.restore)."""
+    try:
+        done = restore.restore(port, logdirs, only_missing, seen=seen)
+    except (requests.RequestException, ServerRefused) as err:
+        print(f"warning: could not restore the runs from their journals ({err}); "
+              "`vizlab replay JOURNAL` rebuilds one", file=sys.stderr)
+        return
+    if done.runs or done.live or done.unreadable or done.failed:
+        print("  " + done.line(), flush=True)
 
 
 def _stop_on_signal(signum, frame):
@@ -73,6 +93,8 @@ def _serve(args):
     found = probe(url)
     if found == "visdom":
         print(f"Visdom is already running at {url}; reusing it")
+        if args.logdir:   # the logdir's runs it lacks
+            _restore(port, args.logdir, {}, only_missing=True)
         return 0
     if found == "refused":
         raise not_ours(port)
@@ -86,10 +108,13 @@ def _serve(args):
         print(f"warning: --host {args.host}: Visdom listens on ALL network interfaces; {who}",
               file=sys.stderr)
     _warn_missing_assets()
+    if args.logdir:   # the runs page (vizlab.server.runs_page) lists these folders' runs too
+        os.environ[runs_page.LOGDIRS_ENV] = os.pathsep.join(os.path.abspath(d) for d in args.logdir)
     if args.detach:
         start_detached(port, args.host, args.env_path, args.login, args.timeout, mode=mode)
+        print(describe(port, state_paths(port)[0], mode), flush=True)
+        _restore(port, args.logdir, {})
         write_index(port)
-        print(describe(port, state_paths(port)[0], mode))
         return 0
     log_path = state_paths(port)[0]
     access.private_dir(log_path.parent)
@@ -99,7 +124,9 @@ def _serve(args):
     try:
         with server:
             print(describe(port, mode=mode) + f"\n  (log: {log_path}; Ctrl-C stops it)", flush=True)
-            keep_index(server)
+            seen = {}
+            _restore(port, args.logdir, seen)
+            keep_index(server, each_round=restore.catch_up(port, args.logdir, seen))
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -16,7 +16,7 @@ import time
 import torch
 
 from vizlab import journal as journal_mod
-from vizlab import run_settings
+from vizlab import run_registry, run_settings
 from vizlab import smoothing as smoothing_mod
 from vizlab import status as status_mod
 from vizlab.logger import lifecycle
@@ -102,6 +102,8 @@ class VisdomLogger:
                                   counts=self._counts)
             self._writer.on_written = self._sender.calls_written
             self._sender.start()
+            # `vizlab serve` restarted later rebuilds this run from its journal (vizlab.server.restore)
+            run_registry.note(connection.url, self.journal_path, env, True)
             if env != INDEX_ENV:   # the run's row in the index on `main` (vizlab.landing)
                 self._landing = Announcer(Connection.from_environment(server, port), env)
                 self._landing.started()
@@ -265,6 +267,8 @@ class VisdomLogger:
         # The journal first: the network plays no part in it, so this is bounded by the disk.
         self._writer.stop()
         delivered = self._writer.written >= target
+        if self._sender is not None:   # the journal is whole: a restarted server may restore it
+            run_registry.note(self._sender.connection.url, self.journal_path, self.env, False)
         if self._sender is not None:
             # A refused connection gets 2 s to come back (a quick restart); a hung server at most
             # close_timeout: the journal has it all for `vizlab replay`.

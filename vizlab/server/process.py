@@ -30,6 +30,7 @@ FAST_APPEND = Path(__file__).resolve().with_name("fast_append.py")  # patches th
 PAGE_PATCH = Path(__file__).resolve().with_name("page_patch.py")    # serves 0.2.4's page, patched
 ACCESS = Path(__file__).resolve().parent.parent / "access.py"     # checks its requests
 BATCH = Path(__file__).resolve().parent.parent / "batch_endpoint.py"   # many windows per request
+RUNS_PAGE = Path(__file__).resolve().with_name("runs_page.py")   # /vizlab/runs: the runs table
 ACCESS_MODES = ("private", "open", "login")
 
 
@@ -123,6 +124,7 @@ def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=(),
             f"load('vizlab_fast_append', {str(FAST_APPEND)!r}).install()\n"
             f"load('vizlab_batch', {str(BATCH)!r}).install()\n"
             f"load('vizlab_page', {str(PAGE_PATCH)!r}).install()\n"
+            f"load('vizlab_runs', {str(RUNS_PAGE)!r}).install({port!r})\n"
             "from visdom.server.run_server import main; sys.exit(main())")
     cmd = [python or sys.executable, "-c", code, "-port", str(port)]
     if host in LOCAL_HOSTS:
@@ -407,6 +409,8 @@ def ensure_server(port=DEFAULT_PORT, host=DEFAULT_HOST):
     if found == "refused":
         raise not_ours(port)
     start_detached(port, host)
+    from vizlab.server.restore import restore   # the runs it had before: vizlab.server.restore
+    restore(port)
     write_index(port)
     return url, True
 
@@ -424,13 +428,16 @@ def write_index(port, shown=None, connection=None):
         return shown   # the index is a convenience: the server goes on
 
 
-def keep_index(server, every=10.0):
+def keep_index(server, every=10.0, each_round=None):
     """Wait for the server's process; meanwhile keep the landing index in env `main` listing
-    its envs (vizlab.landing), rewritten when the env list changes."""
+    its envs (vizlab.landing), rewritten when the env list changes; each_round() runs first
+    every round (vizlab.server.restore.catch_up)."""
     from vizlab.connection import Connection
 
     connection, shown = Connection.from_environment("http://127.0.0.1", server.port), None
     while True:
+        if each_round is not None:
+            each_round()
         shown = write_index(server.port, shown, connection)
         try:
             server.process.wait(timeout=every)
