@@ -39,6 +39,8 @@ def closing_line(env, stats, journal_path, queue_size, close_timeout, delivery=N
     notes = _notes(stats, journal_path, queue_size)
     if delivery is not None and not delivery["done"]:
         notes.append(_behind(delivery, close_timeout, journal_path))
+    elif delivery is None and journal_path is not None:
+        notes.append(f"to see it: vizlab replay {journal_path}")
     return f"{head}: " + ", ".join(parts) + "".join(f"; {note}" for note in notes)
 
 
