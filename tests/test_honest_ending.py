@@ -16,7 +16,7 @@ from vizlab import VisdomLogger, landing
 from vizlab import journal as journal_mod
 from vizlab.connection import Connection
 from support.servers import stock_server
-from support.windows import points, window
+from support.windows import page, points, window
 
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
@@ -150,9 +150,25 @@ def test_a_server_behind_at_close_is_named_by_windows_and_the_closed_logger_stay
             assert re.search(r"\('w\d{4}', 'w\d{4}', 'w\d{4}' and \d+ more", line), line
         state, text = pane(srv.port, "hn_behind")
         assert state == "finished, live view incomplete", text
-    # the server is gone now: a sender still in a request must not talk about it
-    deadline = time.monotonic() + 60
-    while sender.is_alive() and time.monotonic() < deadline:
-        sender.join(0.5)
-    assert not sender.is_alive()
-    assert capfd.readouterr().err == ""    # was "Visdom at ... is not answering (ConnectionError)..."
+        srv.stop()   # a sender still in a request must not talk about it
+        deadline = time.monotonic() + 60
+        while sender.is_alive() and time.monotonic() < deadline:
+            sender.join(0.5)
+        assert not sender.is_alive()
+        assert capfd.readouterr().err == ""   # was "Visdom at ... is not answering (ConnectionError)..."
+
+
+def test_a_closed_logger_stops_sending(tmp_path):
+    """close() gives the server close_timeout; after it the sender ends its round (it went on
+    posting every window the server lacked)."""
+    before = set(threading.enumerate())
+    with stock_server(tmp_path) as srv:
+        log = VisdomLogger(env="hn_stops", port=srv.port, journal=str(tmp_path / "j.jsonl"),
+                           close_timeout=0.2)
+        sender, = [t for t in set(threading.enumerate()) - before if t.name == "vizlab-sender"]
+        for i in range(1_000):
+            log.scalar(f"w{i:04d}", 0, 1.0)
+        log.close()
+        sender.join(60)
+        assert not sender.is_alive()
+        assert len(page(srv.port, "hn_stops")) < 1_001

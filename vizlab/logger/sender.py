@@ -257,7 +257,7 @@ class Sender(threading.Thread):
             return False
         per_request = self._per_request()
         for start in range(0, len(names), per_request):
-            if self.clock() >= deadline:
+            if self.clock() >= deadline or self._stopping:   # the logger closed: its close said all
                 break
             with self.model_lock:
                 chunk = [(n, *self.model.request(n)) for n in names[start:start + per_request]
