@@ -31,6 +31,11 @@ def test_windows_behind_are_counted_and_named():
             "not at all); replay: vizlab replay run.jsonl") in text
 
 
+def test_windows_missing_are_counted_once():
+    text = line(behind=["a", "b"], absent=2, windows=5)
+    assert "Visdom at http://127.0.0.1:1 lacks 2 of the run's 5 windows ('a', 'b'); replay:" in text
+
+
 def test_nothing_delivered_says_so():
     text = line(behind=["a", "b"], absent=2, windows=2)
     assert "none delivered" in text and "holds none of the run's 2 windows" in text

@@ -81,6 +81,8 @@ def _behind(delivery, close_timeout, journal_path):
                 f"finish within close_timeout={close_timeout} s{hint}")
     if delivery["absent"] >= windows:
         return f"Visdom at {url} holds none of the run's {windows} windows{hint}"
+    if delivery["absent"] == len(behind):
+        return f"Visdom at {url} lacks {len(behind)} of the run's {windows} windows ({_names(behind)}){hint}"
     absent = f", {delivery['absent']} of them not at all" if delivery["absent"] else ""
     return (f"Visdom at {url} is behind on {len(behind)} of the run's {windows} windows "
             f"({_names(behind)}{absent}){hint}")
