@@ -94,8 +94,8 @@ class VisdomLogger:
         self._writer = JournalThread(writer, model, model_lock, notices, queue_size, interval, self._counts)
         if status:   # the pane first: it takes the first place on the page
             tracker = status_mod.Tracker(watchdog, total_steps, say=say)
-            # "finished" only when the journal holds every call accepted (read at the end)
-            tracker.kept = lambda: (self._writer.enqueued, self._writer.journaled)
+            if writer is not None:   # "finished" only when the journal holds every call accepted
+                tracker.kept = lambda: (self._writer.enqueued, self._writer.journaled)
             self._writer.begin_status(tracker)
             status_mod.install_hooks(lifecycle.open_loggers)
         connection = Connection.from_environment(server, port) if send else None
@@ -248,8 +248,12 @@ class VisdomLogger:
             done = self._writer.wait_written(target, timeout)
         else:
             done = self._sender.wait(target, timeout)
-        stats = self.stats   # a call the thread took but never wrote counts as written
-        return done and not stats["unwritten"] and not (self._sender is None and stats["journal_missed"])
+        return done and self._nothing_unwritten(self.stats)
+
+    def _nothing_unwritten(self, stats):
+        """No call the journal thread took is missing where flush() looks: the journal (it counts a
+        call it failed to write as handled), and with send=False the disk too."""
+        return not stats["unwritten"] and not (self._sender is None and stats["journal_missed"])
 
     def journal_offset(self, timeout=None):
         """Wait until every call made so far is in the journal, flushed to the OS; return the
@@ -285,11 +289,11 @@ class VisdomLogger:
             self._sender.stop()
             self._writer.notices.mute()   # the sender may still be in a request: it says nothing now
             delivery = self._delivery(delivered)
-            if not delivered and whole:
+            if delivery["behind"] and whole:
                 self._show_live_view_behind(delivery)
         if self._landing is not None and delivered:   # a server that took it all answers fast
             self._landing.closed(self.close_timeout, "closed" if whole else status_mod.JOURNAL_INCOMPLETE)
-        self._final = delivered and whole
+        self._final = delivered and self._nothing_unwritten(stats)   # what flush() says from now on
         say(closing_line(self.env, stats, self.journal_path, self.queue_size, self.close_timeout, delivery))
         lifecycle.unregister(self)
 
