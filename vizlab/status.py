@@ -27,12 +27,10 @@ REFRESH = 1.0            # seconds between live redraws (the clock and elapsed)
 RATE_WINDOW = 30.0       # steps/s is measured over about this many recent seconds
 MAX_ALERTS = 8           # alerts the pane lists (the latest); the journal keeps them all
 MAX_MARKS = 20           # dashed marks per window (the latest)
-# A run that ended but whose record is not whole never reads a plain "finished" (see Tracker.final)
-JOURNAL_INCOMPLETE = "finished, journal incomplete"
-LIVE_VIEW_INCOMPLETE = "finished, live view incomplete"
-WARNING = "#b8860b"
+# A run whose record is not whole never reads a plain "finished"; the pane says so in a warning colour
+JOURNAL_INCOMPLETE, LIVE_VIEW_INCOMPLETE = "finished, journal incomplete", "finished, live view incomplete"
 COLOURS = {"running": "#1f77b4", "finished": "#2ca02c", "crashed": "#d62728", "interrupted": "#ff7f0e",
-           JOURNAL_INCOMPLETE: WARNING, LIVE_VIEW_INCOMPLETE: WARNING}
+           JOURNAL_INCOMPLETE: "#b8860b", LIVE_VIEW_INCOMPLETE: "#b8860b"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,17 +187,8 @@ class Tracker:
         self.state, self.error = self.ending or ("finished", None)
         accepted, journaled = self.kept() if self.kept is not None else (0, 0)
         if self.state == "finished" and journaled < accepted:
-            self.state = JOURNAL_INCOMPLETE
-            self.error = f"it holds {journaled} of the {accepted} calls accepted"
+            self.state, self.error = JOURNAL_INCOMPLETE, f"it holds {journaled} of the {accepted} calls accepted"
         return self.record(now)
-
-    def behind(self, windows, total, journal):
-        """The record for a whole journal and a server behind at close (shown, not journaled: a
-        replay of the journal is whole)."""
-        self.state = LIVE_VIEW_INCOMPLETE
-        replay = f"; vizlab replay {journal}" if journal else ""
-        self.error = f"at close the server was behind on {len(windows)} of {total} windows{replay}"
-        return self.record(self.clock())
 
     def record(self, now, alert=None):
         self.shown = now

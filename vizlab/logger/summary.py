@@ -44,6 +44,12 @@ def closing_line(env, stats, journal_path, queue_size, close_timeout, delivery=N
     return f"{head}: " + ", ".join(parts) + "".join(f"; {note}" for note in notes)
 
 
+def live_view_note(delivery, journal_path):
+    """The status pane's words for a whole journal and a server behind at close."""
+    replay = f"; vizlab replay {journal_path}" if journal_path else ""
+    return f"at close the server was behind on {len(delivery['behind'])} of {delivery['windows']} windows{replay}"
+
+
 def _journaled(stats, journal_path):
     if journal_path is None:
         return "no journal (journal=False)" + (f", {lost(stats)} lost: {_why(stats)}" if lost(stats) else "")

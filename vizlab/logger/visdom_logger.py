@@ -30,7 +30,7 @@ from vizlab.logger.counts import Counts
 from vizlab.logger.notices import Notices, say
 from vizlab.logger.render import MAX_PIXELS, grid_plan, layout_grid
 from vizlab.logger.sender import Sender
-from vizlab.logger.summary import closing_line, lost, opening_line
+from vizlab.logger.summary import closing_line, live_view_note, lost, opening_line
 from vizlab.windows import MAX_POINTS, Windows
 from vizlab.logger.writer import JournalThread
 
@@ -309,14 +309,14 @@ class VisdomLogger:
 
     def _show_live_view_behind(self, delivery):
         """The journal is whole but the server is behind: its status pane must not say a plain
-        "finished". One short try (the sender has stopped); the journal keeps "finished", which is
-        what a replay of it shows."""
+        "finished". Shown with one short try (the sender has stopped), not journaled: a replay of
+        the journal is whole."""
         tracker = self._tracker()
         if tracker is None or tracker.state != "finished":
             return
-        record = tracker.behind(delivery["behind"], delivery["windows"], self.journal_path)
+        tracker.state, tracker.error = status_mod.LIVE_VIEW_INCOMPLETE, live_view_note(delivery, self.journal_path)
         with self._windows_lock:
-            self._windows.apply(record)
+            self._windows.apply(tracker.record(time.time()))
             endpoint, message, _ = self._windows.request(status_mod.WIN)
         connection = Connection.from_environment(*self._address)
         connection.timeout = (0.5, 1.0)
