@@ -28,18 +28,19 @@ def pane(port, env):
     return state, re.sub(r"<[^>]+>", " ", content)
 
 
-def fail_batches(log):
-    """The journal thread's batch handling raises from now on, as every batch did on Python 3.13
-    (issue 27 item 1); the status pane's own records still get through."""
-    journal = log._writer.journal
-    append = journal.append
-
-    def failing(data):
-        if b'"op":"status"' in data:
-            return append(data)
+def failing(append):
+    """Journal.append where every batch of calls raises, as every batch did on Python 3.13 (issue
+    27 item 1); the start and status records still get through."""
+    def append_or_fail(*args):
+        if b'"op":"status"' in args[-1] or b'"op":"start"' in args[-1]:
+            return append(*args)
         raise TypeError("'_thread._ThreadHandle' object is not callable (simulated)")
+    return append_or_fail
 
-    journal.append = failing
+
+def fail_batches(log):
+    """The journal thread's batch handling raises from now on."""
+    log._writer.journal.append = failing(log._writer.journal.append)
 
 
 def closing_lines(err):
@@ -173,3 +174,16 @@ def test_a_closed_logger_stops_sending(tmp_path):
         sender.join(60)
         assert not sender.is_alive()
         assert len(page(srv.port, "hn_stops")) < 1_001
+
+
+def test_vizlab_demo_fails_when_a_runner_lost_calls(tmp_path, visdom_server, monkeypatch, capsys):
+    from vizlab import cli
+    from vizlab.cli import run as vizlab_run
+
+    monkeypatch.setattr(journal_mod.Journal, "append", failing(journal_mod.Journal.append))
+    monkeypatch.setattr(vizlab_run, "DEMO_ARGS", {
+        "linear_regression": ["--epochs", "7", "--quiet", "--journal", str(tmp_path / "demo.jsonl")]})
+    assert cli.main(["demo", "--port", str(visdom_server.port)]) == 1   # was 0: `make demo` passed
+    err = capsys.readouterr().err
+    assert "journal incomplete" in err and "linear_regression stopped early" in err
+    assert pane(visdom_server.port, "linear_regression")[0] == "finished, journal incomplete"
