@@ -90,7 +90,7 @@ def main(argv=None):
     summary = (f"{len(ACTIVATIONS)} functions on [-{args.xmax:g}, {args.xmax:g}]; "
                f"gradient at x={args.xmax:g}: sigmoid {metrics['gradient_at_xmax']['sigmoid']:.2e}, "
                f"tanh {metrics['gradient_at_xmax']['tanh']:.2e}, relu {metrics['gradient_at_xmax']['relu']:g}")
-    return runner_kit.finish("activations", args, metrics, summary)
+    return runner_kit.finish("activations", args, metrics, summary, log)
 
 
 if __name__ == "__main__":

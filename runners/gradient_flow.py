@@ -141,7 +141,7 @@ def main(argv=None):
     return runner_kit.finish("gradient_flow", args, metrics,
                              f"after epoch 1 the first layer's gradient norm is {ratio:.0f}x smaller with "
                              "sigmoid than with ReLU; test accuracy "
-                             + ", ".join(f"{n} {100 * a:.1f} %" for n, a in acc.items()))
+                             + ", ".join(f"{n} {100 * a:.1f} %" for n, a in acc.items()), log)
 
 
 if __name__ == "__main__":

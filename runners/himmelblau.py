@@ -177,7 +177,7 @@ def main(argv=None):
     ends = "; ".join(f"({r['start'][0]:g}, {r['start'][1]:g}) -> ({r['end'][0]:.6f}, {r['end'][1]:.6f}) "
                      f"f = {r['f']:.3g}" for r in runs)
     return runner_kit.finish("himmelblau", args, metrics,
-                             f"{args.optimizer} lr {args.lr:g}, {args.epochs} steps: {ends}")
+                             f"{args.optimizer} lr {args.lr:g}, {args.epochs} steps: {ends}", log)
 
 
 if __name__ == "__main__":

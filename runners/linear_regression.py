@@ -72,7 +72,7 @@ def main(argv=None):
     metrics = {"weight": weight, "bias": bias, "loss": final_loss}
     summary = (f"weight {weight:.4f} (target 2), bias {bias:.4f} (target 0), "
                f"loss {final_loss:.6f} after {args.epochs} epochs")
-    return runner_kit.finish("linear_regression", args, metrics, summary)
+    return runner_kit.finish("linear_regression", args, metrics, summary, log)
 
 
 if __name__ == "__main__":

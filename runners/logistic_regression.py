@@ -82,7 +82,7 @@ def main(argv=None):
     metrics = {"loss": final_loss, "weight": weight, "bias": bias, "threshold_hours": threshold}
     summary = (f"P(pass) crosses 0.5 at {threshold:.2f} hours; loss {final_loss:.4f}, "
                f"weight {weight:.4f}, bias {bias:.4f} after {args.epochs} epochs")
-    return runner_kit.finish("logistic_regression", args, metrics, summary)
+    return runner_kit.finish("logistic_regression", args, metrics, summary, log)
 
 
 if __name__ == "__main__":

@@ -225,7 +225,7 @@ def main(argv=None):
         runner_kit.finish("mnist_mlp", args, metrics,
                           f"test accuracy {100 * metrics['test_accuracy']:.2f} % (loss {test_loss:.4f}) after "
                           f"{args.epochs} epochs, {args.preset} preset, {metrics['seconds_per_epoch']:.2f} s/epoch, "
-                          f"{metrics['samples_per_second']:,.0f} samples/s on {device} x{world_size}")
+                          f"{metrics['samples_per_second']:,.0f} samples/s on {device} x{world_size}", log)
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
     return metrics

@@ -207,7 +207,7 @@ def compare(args, device, parser):
     summary = (f"{len(rows)} optimizers, {args.epochs} steps from loss {rows[0]['start_loss']:.4f}; "
                f"best {best['optimizer']} loss {best['final_loss']:.4f}, "
                f"test accuracy {100 * best['test_accuracy']:.1f} %")
-    return runner_kit.finish("optimizers", args, metrics, summary)
+    return runner_kit.finish("optimizers", args, metrics, summary, log)
 
 
 if __name__ == "__main__":

@@ -135,7 +135,7 @@ def main(argv=None):
     summary = ("entropy " + ", ".join(f"{n} {h:.4f}" for n, h in entropies.items())
                + f" bits; cross_entropy {losses['cross_entropy']:.4f} = nll_loss(log_softmax) "
                f"{losses['nll_loss(log_softmax)']:.4f}; Jacobian error {jacobian_error:.1e}")
-    return runner_kit.finish("softmax_entropy", args, metrics, summary)
+    return runner_kit.finish("softmax_entropy", args, metrics, summary, log)
 
 
 if __name__ == "__main__":

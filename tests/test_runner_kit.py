@@ -31,18 +31,12 @@ def test_runners_that_train_nothing_get_no_epochs_or_lr():
     assert "epochs" not in dests and "lr" not in dests and "seed" in dests
 
 
-def test_finish_writes_metrics_and_one_line_with_the_windows(tmp_path, capsys):
+def test_finish_writes_metrics_and_one_line_of_results(tmp_path, capsys):
     out = tmp_path / "sub" / "m.json"
     args = parse("--metrics-out", str(out), "--port", "9001", "--env", "e1")
     assert runner_kit.finish("demo_runner", args, {"loss": 0.5}, "loss 0.5") == {"loss": 0.5}
     assert json.loads(out.read_text()) == {"loss": 0.5}
-    assert capsys.readouterr().out == "demo_runner: loss 0.5; windows: http://127.0.0.1:9001/env/e1\n"
-
-
-def test_finish_without_visdom_points_at_the_journal(capsys):
-    runner_kit.finish("demo_runner", parse("--no-visdom"), {}, "done")
-    line = capsys.readouterr().out
-    assert line.startswith("demo_runner: done; windows: none sent (--no-visdom)") and "http" not in line
+    assert capsys.readouterr().out == "demo_runner: loss 0.5\n"   # the logger's line has the URL
 
 
 def test_distributed_helpers_are_no_ops_in_one_process():

@@ -104,8 +104,11 @@ def test_runner_is_deterministic_for_a_seed(tmp_path):
 def test_no_visdom_summary_points_at_the_journal_not_a_server(tmp_path, capsys):
     journal = tmp_path / "j.jsonl"
     linear_regression.main(["--no-visdom", "--quiet", "--epochs", "3", "--journal", str(journal)])
-    summary = capsys.readouterr().out.strip().splitlines()[-1]
-    assert "--no-visdom" in summary and "vizlab replay" in summary and "http://" not in summary
+    out, err = capsys.readouterr()
+    assert out.strip().splitlines()[-1].startswith("linear_regression: weight ")
+    closing, = [line for line in err.splitlines() if line.startswith("vizlab: closed env ")]
+    assert "none sent (send=False)" in closing and f"vizlab replay {journal}" in closing
+    assert "http://" not in out + err
     assert journal.stat().st_size > 0
 
 

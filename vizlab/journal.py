@@ -35,6 +35,9 @@ def calls(record):
     return len(record["x"]) if op == "points" else 0 if op == "status" else 1
 
 
+MAX_ENV_BYTES = 200   # a file name holds 255 bytes: the journal's name adds up to ~40 to the env's
+
+
 def check_name(arg, name):
     """Visdom stores envs as files and uses window ids in URLs: keep names plain."""
     if not isinstance(name, str) or not name.strip():
@@ -42,6 +45,16 @@ def check_name(arg, name):
     if "/" in name or "\\" in name or ".." in name or "\0" in name:
         raise ValueError(f"{arg}={name!r}: names may not contain '/', '\\\\', '..' or NUL "
                          "(Visdom stores envs as files); use e.g. 'mnist_train'")
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValueError(f"{arg}={name!r}: the name is not valid text (a lone surrogate, as from "
+                         "bytes decoded with errors='surrogateescape'); it goes into file names and "
+                         "URLs as UTF-8: use plain text") from None
+    if arg.lstrip("-") == "env" and size > MAX_ENV_BYTES:
+        raise ValueError(f"{arg}={name[:20]!r}... is {size} bytes in UTF-8; an env name is part of "
+                         f"file names (Visdom's ENV.json, the journal's ENV-TIME.jsonl), so at most "
+                         f"{MAX_ENV_BYTES} bytes: use a shorter name")
 
 
 def default_path(env, rank=None, directory="runs", n=1):

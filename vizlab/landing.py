@@ -143,12 +143,13 @@ class Announcer:
                                        name="vizlab-landing", daemon=True)
         self.thread.start()
 
-    def closed(self, timeout):
-        """Write "closed"; waits at most `timeout` seconds for it (the process may be ending)."""
+    def closed(self, timeout, state="closed"):
+        """Write `state` ("closed": all is kept); waits at most `timeout` seconds for it (the
+        process may be ending)."""
         self.stop.set()
         if self.thread is not None:
             self.thread.join(timeout)
-        self.thread = threading.Thread(target=self._run, args=("closed", False),
+        self.thread = threading.Thread(target=self._run, args=(state, False),
                                        name="vizlab-landing", daemon=True)
         self.thread.start()
         self.thread.join(timeout)

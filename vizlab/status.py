@@ -27,7 +27,10 @@ REFRESH = 1.0            # seconds between live redraws (the clock and elapsed)
 RATE_WINDOW = 30.0       # steps/s is measured over about this many recent seconds
 MAX_ALERTS = 8           # alerts the pane lists (the latest); the journal keeps them all
 MAX_MARKS = 20           # dashed marks per window (the latest)
-COLOURS = {"running": "#1f77b4", "finished": "#2ca02c", "crashed": "#d62728", "interrupted": "#ff7f0e"}
+# A run whose record is not whole never reads a plain "finished"; the pane says so in a warning colour
+JOURNAL_INCOMPLETE, LIVE_VIEW_INCOMPLETE = "finished, journal incomplete", "finished, live view incomplete"
+COLOURS = {"running": "#1f77b4", "finished": "#2ca02c", "crashed": "#d62728", "interrupted": "#ff7f0e",
+           JOURNAL_INCOMPLETE: "#b8860b", LIVE_VIEW_INCOMPLETE: "#b8860b"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +131,7 @@ class Tracker:
         self.shown = 0.0
         self._spikes = {}             # (win, trace) -> Spikes, or None when not checked
         self._alerted = {}            # alert key -> when it was raised
+        self.kept = None              # () -> (calls accepted, calls journaled), read at the end
 
     def end(self, state, error=None):
         """The run ended (or will): `state` is shown from the next redraw on. The first crash or
@@ -178,8 +182,12 @@ class Tracker:
         return None, False
 
     def final(self, now):
-        """The last record (at close): the state set by end(), else finished."""
+        """The last record (at close): the state set by end(), else finished; "finished, journal
+        incomplete" with the count when the journal lacks calls that were accepted."""
         self.state, self.error = self.ending or ("finished", None)
+        accepted, journaled = self.kept() if self.kept is not None else (0, 0)
+        if self.state == "finished" and journaled < accepted:
+            self.state, self.error = JOURNAL_INCOMPLETE, f"it holds {journaled} of the {accepted} calls accepted"
         return self.record(now)
 
     def record(self, now, alert=None):

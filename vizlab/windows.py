@@ -147,11 +147,12 @@ class Windows:
             self.declared[record["win"]] = record
             self._declare(record["win"], record.get("kind", "line"), record.get("opts", {}))
         elif op == "line":
+            xs, curves = _xs(record["x"]), {name: _ys(ys) for name, ys in record["y"].items()}
             win = self._line_window(record["win"], record.get("opts", {}), fresh=True, xlabel="x")
-            for name, ys in record["y"].items():
+            for name, ys in curves.items():
                 trace = win.traces[name] = Trace(self.max_points)
-                for x, y in zip(record["x"], ys):
-                    trace.add(x, _gap(y))
+                for x, y in zip(xs, ys):
+                    trace.add(x, y)
             win.touch(whole=True)
         else:
             message = self._message_of(record)
@@ -198,6 +199,8 @@ class Windows:
         return win
 
     def _add_points(self, name, xs, values, opts):
+        # every value checked before anything changes: a bad record leaves the window as it was
+        xs, values = _xs(xs), {trace_name: _ys(ys) for trace_name, ys in values.items()}
         win = self._line_window(name, opts)
         whole = False
         for trace_name, ys in values.items():
@@ -206,7 +209,6 @@ class Windows:
                 trace = win.traces[trace_name] = Trace(self.max_points)
                 whole = True          # an append cannot add a trace: resend the whole window
                 self._smooth(win, trace_name)
-            ys = [y if type(y) is float and y - y == 0 or type(y) is int else _gap(y) for y in ys]
             sparse = not trace.decimated and len(trace.xs) <= SPARSE_POINTS
             drawn = win.companion(trace_name) is not None
             whole = trace.extend(xs, ys) or whole
@@ -320,7 +322,25 @@ class Windows:
                 for tn, t in list(win.traces.items()) if t.decimated}
 
 
+def _xs(xs):
+    """The x values, if all are finite numbers (a step, an epoch, a time); else a ValueError."""
+    if not all((type(x) is int or type(x) is float) and x - x == 0 for x in xs):
+        bad = next(x for x in xs if not ((type(x) is int or type(x) is float) and x - x == 0))
+        raise ValueError(f"x={bad!r:.40} is not a finite number")
+    return xs
+
+
+def _ys(ys):
+    """y values as the plot takes them: numbers, and gaps (None) for NaN/Inf and their journal
+    spellings; anything else is a ValueError."""
+    return [y if type(y) is float and y - y == 0 or type(y) is int else _gap(y) for y in ys]
+
+
 def _gap(value):
     value = journal_mod.decode_number(value)
-    return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else value
+    if value is None or (type(value) is float and not math.isfinite(value)):
+        return None
+    if type(value) is int or type(value) is float:
+        return value
+    raise ValueError(f"y={value!r:.40} is not a number (nor 'nan', 'inf', '-inf')")
 

@@ -36,12 +36,22 @@ def check_trace(name):
     return name
 
 
+def readable(arg, tensor):
+    """The tensor, if it has values to read: a meta tensor has only a shape, so it is refused here
+    rather than dropped later by the journal thread."""
+    if tensor.is_meta:
+        raise ValueError(f"{arg}: a meta tensor (device='meta') has no values to log; log a tensor "
+                         "that holds data (on the CPU or a GPU)")
+    return tensor
+
+
 def scalar_value(arg, value):
     """Validate one number without reading a tensor's value (no device sync on this thread);
     an x must be finite and within float range, whatever type it came as."""
     if type(value) in PLAIN_NUMBERS:
         return _x(value) if arg == "x" else value
     if isinstance(value, torch.Tensor):
+        readable(arg, value)
         if value.numel() != 1 or value.is_complex():
             raise ValueError(f"{arg}: expected a number or one-element tensor, got a tensor of "
                              f"shape {tuple(value.shape)}")
@@ -71,7 +81,7 @@ def _x(x):
 def sequence(arg, values, length=None):
     """A 1-D sequence of numbers (list, array, tensor), copied so later changes don't leak in."""
     if isinstance(values, torch.Tensor):
-        values = values.detach().clone()
+        values = readable(arg, values).detach().clone()
     elif isinstance(values, (list, tuple, np.ndarray)):
         values = np.array(values, copy=True) if len(values) else np.zeros(0)
     else:
@@ -93,6 +103,7 @@ def image_batch(images):
         images = torch.from_numpy(np.ascontiguousarray(images))   # layout_grid makes a new tensor
     elif not isinstance(images, torch.Tensor):
         raise TypeError(f"images must be a tensor or array of shape (N,1|3,H,W), got {type(images).__name__}")
+    readable("images", images)
     if images.ndim != 4 or images.shape[1] not in (1, 3) or 0 in images.shape:
         raise ValueError(f"images must have shape (N, 1 or 3, H, W), got {tuple(images.shape)}")
     if not (images.dtype == torch.uint8 or images.is_floating_point()):
@@ -104,7 +115,7 @@ def label_list(arg, labels, n):
     if labels is None:
         return None
     if isinstance(labels, torch.Tensor):
-        labels = labels.detach().clone().reshape(-1)
+        labels = readable(arg, labels).detach().clone().reshape(-1)
     elif isinstance(labels, (list, tuple, np.ndarray)):
         labels = labels.reshape(-1).tolist() if isinstance(labels, np.ndarray) else list(labels)
     else:
@@ -167,7 +178,7 @@ def option_value(key, value, allowed):
 def real_option(key, value):
     """A numeric option (width, ytickmax, ...) -> a finite Python int or float."""
     if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_complex():
-        value = value.item()
+        value = readable(f"option {key}", value).item()
     elif isinstance(value, (np.generic, np.ndarray)) and value.size == 1 and value.dtype.kind in "iuf":
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (_numbers.Real, Decimal)):
@@ -235,7 +246,7 @@ def plain(arg, value, gaps=True, depth=0):
     if isinstance(value, (list, tuple)):
         return [plain(arg, v, gaps, depth + 1) for v in value]
     if isinstance(value, torch.Tensor):
-        return plain(arg, value.detach().cpu().tolist(), gaps, depth + 1)
+        return plain(arg, readable(arg, value).detach().cpu().tolist(), gaps, depth + 1)
     if isinstance(value, (np.ndarray, np.generic)):
         return plain(arg, value.tolist(), gaps, depth + 1)
     if isinstance(value, Decimal):

@@ -17,8 +17,19 @@ class Notices:
     def __init__(self):
         self._last = {}
         self._lock = threading.Lock()   # the journal and sender threads both report
+        self.muted = False              # the logger closed: its threads say nothing more
+
+    def mute(self):
+        self.muted = True
+
+    def say(self, message):
+        """say(), unless muted: for threads that may outlive their logger's close()."""
+        if not self.muted:
+            say(message)
 
     def report(self, key, message, once=False):
+        if self.muted:
+            return
         now = time.monotonic()
         with self._lock:
             last = self._last.get(key)

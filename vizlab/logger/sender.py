@@ -11,7 +11,6 @@ import requests
 
 from vizlab.connection import ServerRefused
 from vizlab.logger.counts import Counts
-from vizlab.logger.notices import say
 
 PACE = 20       # a round's requests may take at most 1/PACE of the time ...
 MAX_WAIT = 1.0  # ... but no wait between rounds is longer than this (many windows keep up)
@@ -214,7 +213,7 @@ class Sender(threading.Thread):
             self._unreachable(err, warn=False)
             return
         if state.answered():
-            say(f"Visdom at {self.connection.url} answers again; sending everything pending")
+            self.notices.say(f"Visdom at {self.connection.url} answers again; sending everything pending")
             self.notices.forget("unreachable")
         self._finished()
 
@@ -259,7 +258,7 @@ class Sender(threading.Thread):
             return False
         per_request = self._per_request()
         for start in range(0, len(names), per_request):
-            if self.clock() >= deadline:
+            if self.clock() >= deadline or self._stopping:   # the logger closed: its close said all
                 break
             with self.model_lock:
                 chunk = [(n, *self.model.request(n)) for n in names[start:start + per_request]
@@ -317,7 +316,7 @@ class Sender(threading.Thread):
         if status == 200:
             self._sent_at[name] = round_start
             if self.state.refused.pop(name, None):
-                say(f"window {name!r} is accepted again by {self.connection.url}")
+                self.notices.say(f"window {name!r} is accepted again by {self.connection.url}")
             return False
         if ticket.whole:
             self._refused(name, text)

@@ -13,6 +13,7 @@ import os
 import threading
 import time
 
+import requests
 import torch
 
 from vizlab import journal as journal_mod
@@ -23,13 +24,13 @@ from vizlab.logger import lifecycle
 from vizlab.logger.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, check_trace,
                            image_batch, label_list, norm_stats, plain, scalar_value, sequence)
 from vizlab.journal import check_name
-from vizlab.connection import Connection
+from vizlab.connection import Connection, ServerRefused
 from vizlab.landing import INDEX_ENV, Announcer
 from vizlab.logger.counts import Counts
 from vizlab.logger.notices import Notices, say
 from vizlab.logger.render import MAX_PIXELS, grid_plan, layout_grid
 from vizlab.logger.sender import Sender
-from vizlab.logger.summary import closing_summary
+from vizlab.logger.summary import closing_line, live_view_note, lost, opening_line
 from vizlab.windows import MAX_POINTS, Windows
 from vizlab.logger.writer import JournalThread
 
@@ -88,14 +89,18 @@ class VisdomLogger:
             except OSError as err:
                 writer.close()
                 raise journal_mod.unwritable(writer.path, err.strerror or str(err)) from None
-            say(f"journal: {writer.path}" + (f" (resumed at byte {resume_from})" if resume_from else ""))
         self.journal_path = writer.path if writer else None
         self._counts = Counts()   # one set of counts, kept by both threads (vizlab.logger.counts)
         self._writer = JournalThread(writer, model, model_lock, notices, queue_size, interval, self._counts)
         if status:   # the pane first: it takes the first place on the page
-            self._writer.begin_status(status_mod.Tracker(watchdog, total_steps, say=say))
+            tracker = status_mod.Tracker(watchdog, total_steps, say=say)
+            if writer is not None:   # "finished" only when the journal holds every call accepted
+                tracker.kept = lambda: (self._writer.enqueued, self._writer.journaled)
+            self._writer.begin_status(tracker)
             status_mod.install_hooks(lifecycle.open_loggers)
         connection = Connection.from_environment(server, port) if send else None
+        self._address = (server, port)
+        say(opening_line(env, connection and connection.url, self.journal_path, resume_from))
         self._sender, self._landing = None, None
         if connection is not None:
             self._sender = Sender(model, model_lock, self._writer, connection, notices, interval,
@@ -235,14 +240,22 @@ class VisdomLogger:
                    check_opts(opts, PANE_OPTS)))
 
     def flush(self, timeout=10):
-        """True once everything logged so far is on the server (or in the journal with send=False)."""
+        """True once everything logged so far is on the server (or in the journal with send=False);
+        False while any call accepted is not (a call the journal thread failed to write never is)."""
         if self._closed:
             return self._final
         lifecycle.catch_up(timeout)   # what forked children sent before now
         target = self._writer.enqueued
         if self._sender is None:
-            return self._writer.wait_written(target, timeout)
-        return self._sender.wait(target, timeout)
+            done = self._writer.wait_written(target, timeout)
+        else:
+            done = self._sender.wait(target, timeout)
+        return done and self._nothing_unwritten(self.stats)
+
+    def _nothing_unwritten(self, stats):
+        """No call the journal thread took is missing where flush() looks: the journal (it counts a
+        call it failed to write as handled), and with send=False the disk too."""
+        return not stats["unwritten"] and not (self._sender is None and stats["journal_missed"])
 
     def journal_offset(self, timeout=None):
         """Wait until every call made so far is in the journal, flushed to the OS; return the
@@ -257,7 +270,8 @@ class VisdomLogger:
         return self._writer.offset
 
     def close(self):
-        """Write the whole journal, then deliver what the server lacks within close_timeout."""
+        """Write the whole journal, then deliver what the server lacks within close_timeout; say
+        one line: where to watch, calls accepted, journaled and delivered."""
         if self._closed or lifecycle.close_child(self):
             return
         atexit.unregister(self.close)
@@ -266,8 +280,10 @@ class VisdomLogger:
         target = self._writer.enqueued
         # The journal first: the network plays no part in it, so this is bounded by the disk.
         self._writer.stop()
-        delivered = self._writer.written >= target
-        if self._sender is not None:   # the journal is whole: a restarted server may restore it
+        stats = self.stats
+        whole = not lost(stats)
+        delivered, delivery = self._writer.written >= target, None
+        if self._sender is not None:   # the journal is written: a restarted server may restore it
             run_registry.note(self._sender.connection.url, self.journal_path, self.env, False)
         if self._sender is not None:
             # A refused connection gets 2 s to come back (a quick restart); a hung server at most
@@ -275,16 +291,43 @@ class VisdomLogger:
             delivered = self._sender.wait(target, self.close_timeout,
                                           give_up_down=min(CLOSE_DOWN_GRACE, self.close_timeout))
             self._sender.stop()
+            self._writer.notices.mute()   # the sender may still be in a request: it says nothing now
+            delivery = self._delivery(delivered)
+            if delivery["behind"] and whole:
+                self._show_live_view_behind(delivery)
         if self._landing is not None and delivered:   # a server that took it all answers fast
-            self._landing.closed(self.close_timeout)
-        self._final = delivered
-        sender = self._sender
-        for line in closing_summary(self.stats, self.journal_path, self.queue_size, self.close_timeout,
-                                    self._final, sent=sender.delivered_calls if sender else None,
-                                    url=sender.connection.url if sender else None,
-                                    incomplete=self._writer.incomplete):
-            say(line)
+            self._landing.closed(self.close_timeout, "closed" if whole else status_mod.JOURNAL_INCOMPLETE)
+        self._final = delivered and self._nothing_unwritten(stats)   # what flush() says from now on
+        say(closing_line(self.env, stats, self.journal_path, self.queue_size, self.close_timeout, delivery))
         lifecycle.unregister(self)
+
+    def _delivery(self, done):
+        """What the server holds at close, for the closing line (see summary.closing_line)."""
+        with self._windows_lock:
+            windows = self._windows.windows
+            behind = [] if done else self._windows.changed()
+            absent = sum(not windows[name].on_server for name in behind)
+            count = len(windows)
+        return {"url": self._sender.connection.url, "done": done, "windows": count, "behind": behind,
+                "absent": absent, "sent": not done and not behind}
+
+    def _show_live_view_behind(self, delivery):
+        """The journal is whole but the server is behind: its status pane must not say a plain
+        "finished". Shown with one short try (the sender has stopped), not journaled: a replay of
+        the journal is whole."""
+        tracker = self._tracker()
+        if tracker is None or tracker.state != "finished":
+            return
+        tracker.state, tracker.error = status_mod.LIVE_VIEW_INCOMPLETE, live_view_note(delivery, self.journal_path)
+        with self._windows_lock:
+            self._windows.apply(tracker.record(time.time()))
+            endpoint, message, _ = self._windows.request(status_mod.WIN)
+        connection = Connection.from_environment(*self._address)
+        connection.timeout = (0.5, 1.0)
+        try:
+            connection.post(endpoint, message)
+        except (requests.RequestException, ServerRefused):   # it shows what it has
+            pass
 
     @property
     def stats(self):

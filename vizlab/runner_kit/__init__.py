@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from vizlab.address import add_address_options
 from vizlab.logger import VisdomLogger
+from vizlab.logger import summary as logger_summary
 
 
 TRAINS_NOTHING = object()   # runner_parser(epochs=TRAINS_NOTHING): no --epochs and no --lr
@@ -101,17 +102,16 @@ def progress(iterable, args, disable=False, **kwargs):
     return tqdm(iterable, disable=disable or args.quiet or not sys.stderr.isatty(), **kwargs)
 
 
-def env_url(args):
-    """Where the run's windows can be watched."""
-    if args.no_visdom:
-        return "none sent (--no-visdom); `vizlab replay` the journal printed above"
-    return f"{args.server.rstrip('/')}:{args.port}/env/{args.env}"
-
-
-def finish(name, args, metrics, summary):
-    """Every runner's ending: metrics JSON (--metrics-out), one summary line, where the windows are."""
+def finish(name, args, metrics, summary, log=None):
+    """Every runner's ending: metrics JSON (--metrics-out) and one line of results (the logger's
+    own closing line, just before, says where to watch and what reached the journal and the
+    server). A run whose journal lost calls exits with status 1 (`vizlab run`/`demo` fail too)."""
     write_metrics(args.metrics_out, metrics)
-    print(f"{name}: {summary}; windows: {env_url(args)}")
+    print(f"{name}: {summary}", flush=True)
+    lost = logger_summary.lost(log.stats) if log is not None else 0
+    if lost:
+        raise SystemExit(f"{name}: {lost} of {log.stats['accepted']} logged calls are missing from "
+                         "the journal (see the closing line above); exit status 1")
     return metrics
 
 
