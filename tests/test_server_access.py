@@ -20,7 +20,8 @@ import requests
 
 from support.servers import stock_server
 from support.windows import points
-from vizlab import VisdomLogger, access
+from vizlab import VisdomLogger, private_files, protocol
+from vizlab.server import access
 from vizlab.server.process import VisdomServer, free_port, is_visdom, probe
 
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
@@ -109,7 +110,7 @@ def test_another_uid_can_neither_read_nor_write(private):
 
 
 def test_the_token_file_is_the_owners_alone(private, home):
-    path = access.token_path(private.port)
+    path = protocol.token_path(private.port)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     code, out = as_nobody("import sys; print(open(sys.argv[1]).read())", str(path))
@@ -118,13 +119,13 @@ def test_the_token_file_is_the_owners_alone(private, home):
 
 def test_the_token_lets_in_whom_the_owner_gives_it(private):
     """Sharing on purpose: the token in a header, or the token URL once and then its cookie."""
-    token, env = access.read_token(private.port), "access_token"
+    token, env = protocol.read_token(private.port), "access_token"
     line_window(private.port, env, "acc")
     read = json.dumps({"eid": env, "win": "acc"})
-    status, text = nobody_request(private.url + "/win_data", read, f"{access.TOKEN_HEADER}: {token}")
+    status, text = nobody_request(private.url + "/win_data", read, f"{protocol.TOKEN_HEADER}: {token}")
     assert status == 200 and '"acc"' in text
     assert nobody_request(private.url + "/win_data", read,
-                          f"{access.TOKEN_HEADER}: wrong-{token}")[0] == 403
+                          f"{protocol.TOKEN_HEADER}: wrong-{token}")[0] == 403
     # A browser: the token URL sets a cookie (HttpOnly, SameSite=Strict) and drops the token from
     # the address; the cookie alone lets it in afterwards.
     code, out = as_nobody("""
@@ -267,12 +268,12 @@ def test_token_file_is_0600_whatever_the_umask(home, capsys):
     port = free_port()
     old = os.umask(0)
     try:
-        path = access.token_path(port)
+        path = protocol.token_path(port)
         path.parent.mkdir(parents=True, mode=0o777)
         path.parent.chmod(0o777)
         path.write_text("old-token")
         path.chmod(0o666)
-        assert access.server_token(port) == "old-token"   # kept: a bookmarked token URL still works
+        assert private_files.server_token(port) == "old-token"   # kept: a bookmarked token URL still works
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

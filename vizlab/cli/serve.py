@@ -5,7 +5,7 @@ import os
 import signal
 import sys
 
-from vizlab import access
+from vizlab import private_files
 from vizlab.address import add_address_options
 from vizlab.server.process import (DEFAULT_ENV_PATH, DEFAULT_HOST, DEFAULT_PORT, LOCAL_HOSTS, STATE_DIR,
                                    ServerError, VisdomServer, check_port, local_url, login_environment,
@@ -92,7 +92,7 @@ def _serve(args):
         print(describe(port, state_paths(port)[0], mode))
         return 0
     log_path = state_paths(port)[0]
-    access.private_dir(log_path.parent)
+    private_files.private_dir(log_path.parent)
     server = VisdomServer(port, args.host, os.path.expanduser(args.env_path), args.login,
                           log_path=log_path, startup_timeout=args.timeout, mode=mode)
     previous = {n: signal.signal(n, _stop_on_signal) for n in (signal.SIGTERM, signal.SIGHUP)}
