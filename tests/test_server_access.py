@@ -27,18 +27,26 @@ from vizlab.server.process import VisdomServer, free_port, is_visdom, probe
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 NOBODY = 65534
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # this checkout's vizlab
 
 
-def as_nobody(script, *args):
-    """Run a stdlib-only Python `script` as uid/gid 65534 with no groups; (exit code, stdout)."""
+def nobody_command(script, *args):
+    """argv running Python `script` as uid/gid 65534 with no groups, importing this checkout's
+    vizlab (-I: nothing from the environment or the cwd); skips unless that can be done."""
     if os.geteuid() != 0:
         pytest.skip("needs root to run a request as another uid (setpriv --reuid 65534)")
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         pytest.skip("setpriv (util-linux) is not installed: cannot act as another uid")
-    done = subprocess.run([setpriv, "--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups",
-                           sys.executable, "-I", "-c", script, *args],
-                          capture_output=True, text=True, timeout=60, cwd="/")
+    script = f"import sys; sys.path.insert(0, {ROOT!r})\n" + script
+    return [setpriv, "--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups",
+            sys.executable, "-I", "-c", script, *args]
+
+
+def as_nobody(script, *args, timeout=60):
+    """Run Python `script` as uid 65534 (nobody_command); (exit code, stdout and stderr)."""
+    done = subprocess.run(nobody_command(script, *args), capture_output=True, text=True,
+                          timeout=timeout, cwd="/")
     if done.returncode == 126 or "Permission denied: '" + sys.executable in done.stderr:
         pytest.skip(f"uid {NOBODY} cannot run {sys.executable}: {done.stderr.strip()}")
     return done.returncode, "\n".join(t for t in (done.stdout.strip(), done.stderr.strip()) if t)
