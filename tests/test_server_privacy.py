@@ -128,6 +128,39 @@ def test_a_cookie_that_another_ports_server_receives_does_not_open_this_one(priv
     assert exists.text == "false"
 
 
+class FakeRequest:
+    """What Policy reads of a tornado request: a peer whose socket's uid is known (or not)."""
+
+    def __init__(self, uid, ip="127.0.0.1", port=8097):
+        self.headers, self.host, self.remote_ip = {}, f"127.0.0.1:{port}", ip
+        self.connection = type("Connection", (), {})()
+        self.connection.stream = type("Stream", (), {"_vizlab_uid": uid})()
+
+
+class FakeHandler:
+    def __init__(self, uid, cookie=None, ip="127.0.0.1"):
+        self.request, self.cookie = FakeRequest(uid, ip), cookie
+
+    def get_query_argument(self, name, default=None):
+        return default
+
+    def get_cookie(self, name):
+        return self.cookie if name == access.cookie_name(8097) else None
+
+
+def test_the_cookie_is_bound_to_whom_it_was_given():
+    """The same rule without a browser: the cookie names its holder and carries no token."""
+    policy = access.Policy("private", token="the-token", uid=1000)
+    given = policy.cookie_value(FakeHandler(uid=1001))       # a friend opened the token URL
+    assert "the-token" not in given and given.startswith("uid.1001.")
+    assert policy.is_owner(FakeHandler(uid=1001, cookie=given))
+    assert not policy.is_owner(FakeHandler(uid=65534, cookie=given))   # replayed by another uid
+    assert not policy.is_owner(FakeHandler(uid=1001, cookie="uid.1001." + "0" * 64))   # forged
+    remote = policy.cookie_value(FakeHandler(uid=None, ip="10.0.0.7"))  # another machine: its address
+    assert policy.is_owner(FakeHandler(uid=None, ip="10.0.0.7", cookie=remote))
+    assert not policy.is_owner(FakeHandler(uid=None, ip="10.0.0.8", cookie=remote))
+
+
 # ---- 2. files at rest ----
 
 @pytest.fixture

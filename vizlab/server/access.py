@@ -115,16 +115,17 @@ class Policy:
     def is_owner(self, handler):
         request = handler.request
         given = request.headers.get(protocol.TOKEN_HEADER) or handler.get_query_argument("token", None)
-        if given and self._is_token(given):
+        if given and self.is_token(given):
             return True
         kind, who = self.peer(handler)
         if kind == "uid" and who == str(self.uid):
             return True
         cookie = handler.get_cookie(cookie_name(_port_of(request)))
-        return bool(cookie and self.token) and hmac.compare_digest(cookie.encode(),
-                                                    self.cookie_value(handler).encode())
+        if not (cookie and self.token):
+            return False
+        return hmac.compare_digest(cookie.encode(), self.cookie_value(handler).encode())
 
-    def _is_token(self, given):
+    def is_token(self, given):
         return bool(self.token) and hmac.compare_digest(given.encode(), self.token.encode())
 
     def peer(self, handler):
@@ -171,7 +172,7 @@ def _token_url_cookie(handler, policy):
     request = handler.request
     if request.method != "GET" or "token" not in request.query_arguments or not policy.token:
         return False
-    if not policy._is_token(handler.get_query_argument("token")):
+    if not policy.is_token(handler.get_query_argument("token")):
         return False
     handler.set_cookie(cookie_name(_port_of(request)), policy.cookie_value(handler),
                        httponly=True, samesite="Strict")
