@@ -161,6 +161,16 @@ def test_the_cookie_is_bound_to_whom_it_was_given():
     assert not policy.is_owner(FakeHandler(uid=None, ip="10.0.0.8", cookie=remote))
 
 
+def test_a_cookie_from_before_that_held_the_token_is_cleared(private):
+    """Before issue 28 the cookie `vizlab-token-PORT` held the token; a browser still holding it
+    would keep sending it to every port, so the server deletes it on sight."""
+    old = f"vizlab-token-{private.port}"
+    reply = requests.get(private.url + "/", cookies={old: "a-token-from-before"})
+    assert reply.status_code == 200
+    cleared = [h for h in reply.raw.headers.getlist("Set-Cookie") if h.startswith(f'{old}="";')]
+    assert len(cleared) == 1 and "expires=" in cleared[0].lower(), reply.raw.headers
+
+
 # ---- 2. files at rest ----
 
 @pytest.fixture

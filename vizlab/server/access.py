@@ -47,6 +47,10 @@ def cookie_name(port):
     return f"vizlab-{port}"   # one name per server (cookies ignore ports, names do not)
 
 
+def old_cookie_name(port):
+    return f"vizlab-token-{port}"   # before issue 28 it held the token itself: cleared when seen
+
+
 def _hex_address(host, port):
     """An address as /proc/net/tcp writes it: the IP's 32-bit words in host order, then the port."""
     packed = ipaddress.ip_address(host).packed
@@ -257,6 +261,8 @@ def install(loopback_only=True):
             return _refuse(handler, *refused)
         if _token_url_cookie(handler, policy):
             return
+        if handler.get_cookie(old_cookie_name(_port_of(handler.request))):
+            handler.clear_cookie(old_cookie_name(_port_of(handler.request)))
         return stock_prepare(handler)
 
     def log_request(app, handler):
