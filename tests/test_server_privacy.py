@@ -26,8 +26,7 @@ from support.windows import page
 from test_server_access import NOBODY, as_nobody, home, nobody_command, private  # noqa: F401 (fixtures)
 from vizlab import VisdomLogger, landing, protocol
 from vizlab.server import access
-from vizlab.server.process import (VisdomServer, free_port, is_visdom, start_detached,
-                                   state_paths, stop_detached)
+from vizlab.server.process import free_port, is_visdom, start_detached, state_paths, stop_detached
 
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
