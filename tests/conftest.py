@@ -24,7 +24,7 @@ def viz(visdom_server):
     """A plain visdom client for reading windows back (`viz.get_window_data`).
 
     The server is private (vizlab's default); it lets this client in because the client's
-    socket belongs to the same uid (vizlab/access.py). No token is needed on this machine."""
+    socket belongs to the same uid (vizlab/server/access.py). No token is needed on this machine."""
     return Visdom(server="http://127.0.0.1", port=visdom_server.port,
                   raise_exceptions=True, use_incoming_socket=False)
 

@@ -59,5 +59,6 @@ def test_the_wheel_holds_the_lessons_under_vizlab_runners_only(tmp_path):
     lessons = sorted(p.name for p in (ROOT / "runners").glob("*.py"))
     assert sorted(n.split("/")[-1] for n in names if n.startswith("vizlab/runners/")) == lessons
     assert not [n for n in names if n.startswith("runners/")]
-    # the two modules loaded by file path into the server process travel with the package
-    assert {"vizlab/access.py", "vizlab/server/fast_append.py"} <= set(names)
+    # the modules loaded by file path into the server process travel with the package
+    assert {"vizlab/protocol.py", "vizlab/server/access.py", "vizlab/server/batch_endpoint.py",
+            "vizlab/server/fast_append.py"} <= set(names)

@@ -1,5 +1,6 @@
-"""The landing index in env `main`: every env on the server, its state, last update and link,
-written by the runs themselves and by `vizlab serve`; read back from real servers."""
+"""The runs index in env `vizlab` (never `main`, issue 28): every env on the server, its state,
+last update and link, written by the runs themselves and by `vizlab serve`; read back from real
+servers."""
 
 import json
 import re
@@ -87,6 +88,20 @@ def test_serve_keeps_the_index_and_a_missing_server_is_no_error():
         assert not waiter.is_alive()
     # no server: nothing raises (the run goes on without its row)
     landing.note(Connection("http://127.0.0.1", server.port), "gone", "running")
+
+
+def test_main_is_left_to_raw_visdom_programs():
+    """Before issue 28 the index pane was in `main`, the default env of every raw Visdom program."""
+    with VisdomServer() as server:
+        with VisdomLogger(env="a_run", port=server.port, journal=False) as log:
+            log.scalar("loss", 0, 1.0)
+            assert log.flush()
+        written(log)
+        assert write_index(server.port) == {"a_run"}
+        viz = Visdom(port=server.port, raise_exceptions=True, use_incoming_socket=False)
+        assert json.loads(viz.get_window_data(None, env="main")) == {}
+        assert list(json.loads(viz.get_window_data(None, env=landing.INDEX_ENV))) == [landing.INDEX_WIN]
+        assert [r[:2] for r in index(server.port)] == [("a_run", "closed")]
 
 
 def test_the_index_on_a_visdom_03_server(python03):

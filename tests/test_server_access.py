@@ -20,24 +20,33 @@ import requests
 
 from support.servers import stock_server
 from support.windows import points
-from vizlab import VisdomLogger, access
+from vizlab import VisdomLogger, private_files, protocol
+from vizlab.server import access
 from vizlab.server.process import VisdomServer, free_port, is_visdom, probe
 
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 
 NOBODY = 65534
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # this checkout's vizlab
 
 
-def as_nobody(script, *args):
-    """Run a stdlib-only Python `script` as uid/gid 65534 with no groups; (exit code, stdout)."""
+def nobody_command(script, *args):
+    """argv running Python `script` as uid/gid 65534 with no groups, importing this checkout's
+    vizlab (-I: nothing from the environment or the cwd); skips unless that can be done."""
     if os.geteuid() != 0:
         pytest.skip("needs root to run a request as another uid (setpriv --reuid 65534)")
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         pytest.skip("setpriv (util-linux) is not installed: cannot act as another uid")
-    done = subprocess.run([setpriv, "--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups",
-                           sys.executable, "-I", "-c", script, *args],
-                          capture_output=True, text=True, timeout=60, cwd="/")
+    script = f"import sys; sys.path.insert(0, {ROOT!r})\n" + script
+    return [setpriv, "--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups",
+            sys.executable, "-I", "-c", script, *args]
+
+
+def as_nobody(script, *args, timeout=60):
+    """Run Python `script` as uid 65534 (nobody_command); (exit code, stdout and stderr)."""
+    done = subprocess.run(nobody_command(script, *args), capture_output=True, text=True,
+                          timeout=timeout, cwd="/")
     if done.returncode == 126 or "Permission denied: '" + sys.executable in done.stderr:
         pytest.skip(f"uid {NOBODY} cannot run {sys.executable}: {done.stderr.strip()}")
     return done.returncode, "\n".join(t for t in (done.stdout.strip(), done.stderr.strip()) if t)
@@ -109,7 +118,7 @@ def test_another_uid_can_neither_read_nor_write(private):
 
 
 def test_the_token_file_is_the_owners_alone(private, home):
-    path = access.token_path(private.port)
+    path = protocol.token_path(private.port)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     code, out = as_nobody("import sys; print(open(sys.argv[1]).read())", str(path))
@@ -118,13 +127,13 @@ def test_the_token_file_is_the_owners_alone(private, home):
 
 def test_the_token_lets_in_whom_the_owner_gives_it(private):
     """Sharing on purpose: the token in a header, or the token URL once and then its cookie."""
-    token, env = access.read_token(private.port), "access_token"
+    token, env = protocol.read_token(private.port), "access_token"
     line_window(private.port, env, "acc")
     read = json.dumps({"eid": env, "win": "acc"})
-    status, text = nobody_request(private.url + "/win_data", read, f"{access.TOKEN_HEADER}: {token}")
+    status, text = nobody_request(private.url + "/win_data", read, f"{protocol.TOKEN_HEADER}: {token}")
     assert status == 200 and '"acc"' in text
     assert nobody_request(private.url + "/win_data", read,
-                          f"{access.TOKEN_HEADER}: wrong-{token}")[0] == 403
+                          f"{protocol.TOKEN_HEADER}: wrong-{token}")[0] == 403
     # A browser: the token URL sets a cookie (HttpOnly, SameSite=Strict) and drops the token from
     # the address; the cookie alone lets it in afterwards.
     code, out = as_nobody("""
@@ -267,12 +276,12 @@ def test_token_file_is_0600_whatever_the_umask(home, capsys):
     port = free_port()
     old = os.umask(0)
     try:
-        path = access.token_path(port)
+        path = protocol.token_path(port)
         path.parent.mkdir(parents=True, mode=0o777)
         path.parent.chmod(0o777)
         path.write_text("old-token")
         path.chmod(0o666)
-        assert access.server_token(port) == "old-token"   # kept: a bookmarked token URL still works
+        assert private_files.server_token(port) == "old-token"   # kept: a bookmarked token URL still works
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

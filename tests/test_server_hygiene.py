@@ -123,12 +123,12 @@ def test_bad_ports_are_one_line(port, tmp_path):
 
 
 def test_the_token_lives_as_long_as_the_server(tmp_path, monkeypatch):
-    from vizlab import access
+    from vizlab import protocol
 
     monkeypatch.setenv("HOME", str(tmp_path))
     with VisdomServer(env_path=tmp_path / "env") as srv:
-        token = access.read_token(srv.port)
+        token = protocol.read_token(srv.port)
         srv.stop()
         srv.start()   # a restart keeps the token (and so the token URL)
-        assert token and access.read_token(srv.port) == token
-    assert not access.token_path(srv.port).exists()
+        assert token and protocol.read_token(srv.port) == token
+    assert not protocol.token_path(srv.port).exists()

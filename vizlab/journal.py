@@ -22,6 +22,8 @@ import math
 import os
 import time
 
+from vizlab.private_files import private_dir
+
 NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
@@ -133,14 +135,14 @@ def _open(path, exclusive):
     """The journal's file descriptor, or one JournalUnwritable naming the path and what to do."""
     folder = os.path.dirname(path)
     try:
-        os.makedirs(folder, exist_ok=True)
+        private_dir(folder or ".", fix=False, what="journals (0600 each)")   # 0700 when made here
     except OSError as err:
         why = ("a file is in the way" if isinstance(err, (FileExistsError, NotADirectoryError))
                else err.strerror)
         raise unwritable(path, f"its folder {folder} cannot be made ({why})") from None
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | (os.O_EXCL if exclusive else 0)
     try:
-        return os.open(path, flags, 0o644)
+        return os.open(path, flags, 0o600)   # the owner's alone, like the server
     except FileExistsError:
         if exclusive:
             raise

@@ -1,5 +1,6 @@
-"""The landing page: an index pane in env `main` listing the server's envs, so the first page a
-user sees (Visdom opens on `main`) lists their runs, with a link to each.
+"""The runs index: a pane listing the server's envs, with a link to each, in an env of its own
+(`vizlab`, where `vizlab serve`'s URL opens). Never in `main`: that is the default env of every
+raw Visdom program, which must get exactly the windows it gets on stock Visdom (issue 28).
 
 The list comes from the server's own env list every time, never from one process's memory, so
 several runs (and `vizlab serve`) writing it at once cannot lose each other's envs. Each row's
@@ -23,7 +24,7 @@ import requests
 
 from vizlab.connection import ServerRefused
 
-INDEX_ENV, INDEX_WIN = "main", "index"
+INDEX_ENV, INDEX_WIN = "vizlab", "index"
 TITLE = "runs on this server"
 ROWS = re.compile(r"data-vizlab-rows='([^']*)'")
 APPEAR_WAIT = 60.0     # seconds a new run waits for its env to appear before writing anyway
@@ -32,8 +33,9 @@ LOCK_DIR = "~/.vizlab/locks"   # one lock file per server URL: this machine's wr
 
 
 def env_list(connection):
-    """The server's envs (Visdom's /env_state), `main` left out."""
-    return [e for e in json.loads(connection.post("env_state", {})) if e != INDEX_ENV]
+    """The server's envs (Visdom's /env_state), the index's own and `main` (always there, and
+    where Visdom's page opens anyway) left out."""
+    return [e for e in json.loads(connection.post("env_state", {})) if e not in (INDEX_ENV, "main")]
 
 
 def read_rows(connection):

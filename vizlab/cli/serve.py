@@ -7,7 +7,7 @@ import sys
 
 import requests
 
-from vizlab import access
+from vizlab import private_files
 from vizlab.connection import ServerRefused
 from vizlab.server import restore, runs_page
 from vizlab.address import add_address_options
@@ -117,7 +117,7 @@ def _serve(args):
         write_index(port)
         return 0
     log_path = state_paths(port)[0]
-    access.private_dir(log_path.parent)
+    private_files.private_dir(log_path.parent)
     server = VisdomServer(port, args.host, os.path.expanduser(args.env_path), args.login,
                           log_path=log_path, startup_timeout=args.timeout, mode=mode)
     previous = {n: signal.signal(n, _stop_on_signal) for n in (signal.SIGTERM, signal.SIGHUP)}

@@ -9,7 +9,7 @@ import time
 
 import requests
 
-from vizlab.connection import ServerRefused
+from vizlab.connection import NotOwner, ServerRefused
 from vizlab.logger.counts import Counts
 
 PACE = 20       # a round's requests may take at most 1/PACE of the time ...
@@ -208,6 +208,11 @@ class Sender(threading.Thread):
         except requests.RequestException as err:
             self._unreachable(err)
             return
+        except NotOwner as err:   # another user's server: final, nothing more is sent to it
+            self.notices.report("not-owner", f"{err}; the journal keeps every call"
+                                + self._journal_hint(), once=True)
+            self._stopping = True
+            return
         except ServerRefused as err:   # login missing or refused
             self.notices.report(str(err), f"{err}; points are kept and retried")
             self._unreachable(err, warn=False)
@@ -297,8 +302,8 @@ class Sender(threading.Thread):
             try:
                 return [(200, self.connection.post(endpoint, message))]
             except ServerRefused as err:
-                if err.status == 400:
-                    raise   # login missing or refused: keep everything and retry later
+                if err.status == 400 or isinstance(err, NotOwner):
+                    raise   # login missing or refused (kept, retried), or final (_cycle says so)
                 return [(err.status, str(err))]
         except BaseException:   # _cycle reports it; _unreachable asks about batches again
             with self.model_lock:

@@ -1,6 +1,7 @@
-"""Visdom servers: process (start, find and stop them), assets (its UI files, offline), and
-fast_append (loaded into the server process: appends cost the new points only). The access
-checks loaded beside it live in vizlab/access.py, shared with the clients (the token)."""
+"""Visdom servers: process (start, find and stop them), assets (its UI files, offline), and the
+code loaded into the server process: fast_append (appends cost the new points only),
+batch_endpoint (many windows per request) and access (who may connect). What the clients share
+with those (header names, the token file's place) is vizlab/protocol.py."""
 
 from vizlab.server.process import ServerError, VisdomServer, ensure_server, free_port
 

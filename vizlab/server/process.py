@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from vizlab import access
+from vizlab import private_files, protocol
 from vizlab.address import DEFAULT_PORT
 from vizlab.errors import UserError
 
@@ -28,8 +28,9 @@ STATE_DIR = "~/.vizlab"  # logs and pid files of servers started by `vizlab serv
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 FAST_APPEND = Path(__file__).resolve().with_name("fast_append.py")  # patches the server child
 PAGE_PATCH = Path(__file__).resolve().with_name("page_patch.py")    # serves 0.2.4's page, patched
-ACCESS = Path(__file__).resolve().parent.parent / "access.py"     # checks its requests
-BATCH = Path(__file__).resolve().parent.parent / "batch_endpoint.py"   # many windows per request
+ACCESS = Path(__file__).resolve().with_name("access.py")            # checks its requests
+BATCH = Path(__file__).resolve().with_name("batch_endpoint.py")       # many windows per request
+PROTOCOL = Path(__file__).resolve().parent.parent / "protocol.py"   # what the two above share
 RUNS_PAGE = Path(__file__).resolve().with_name("runs_page.py")   # /vizlab/runs: the runs table
 ACCESS_MODES = ("private", "open", "login")
 
@@ -64,7 +65,7 @@ def probe(url, timeout=1.0):
             return None
         if reply.status_code == 200 and reply.text in ("true", "false"):
             return "visdom"
-        if reply.status_code == 403 and reply.headers.get(access.REFUSED_HEADER):
+        if reply.status_code == 403 and reply.headers.get(protocol.REFUSED_HEADER):
             return "refused"
         if reply.status_code != 400 or not connection.username or attempt:
             return None
@@ -112,14 +113,15 @@ def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=(),
 
     python: the interpreter whose visdom runs it (default: this one), e.g. a separate venv
     holding another visdom version; the logger only talks HTTP to it. fast_append.py,
-    batch_endpoint.py and access.py are loaded by file path because that interpreter may not
-    have vizlab installed.
+    batch_endpoint.py, access.py and protocol.py (theirs and the clients' shared names) are
+    loaded by file path because that interpreter may not have vizlab installed.
     """
     loopback = host in LOCAL_HOSTS
     code = ("import sys, importlib.util as u\n"
             "def load(name, path):\n"
             "    s = u.spec_from_file_location(name, path); m = u.module_from_spec(s)\n"
             "    s.loader.exec_module(m); return m\n"
+            f"sys.modules['vizlab_protocol'] = load('vizlab_protocol', {str(PROTOCOL)!r})\n"
             f"load('vizlab_access', {str(ACCESS)!r}).install(loopback_only={loopback!r})\n"
             f"load('vizlab_fast_append', {str(FAST_APPEND)!r}).install()\n"
             f"load('vizlab_batch', {str(BATCH)!r}).install()\n"
@@ -149,9 +151,9 @@ def login_environment(env):
     home_visdom.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret = home_visdom / "COOKIE_SECRET"
     if not secret.is_file():
-        access.write_private(secret, env.get("VISDOM_COOKIE") or secrets.token_urlsafe(32))
+        private_files.write_private(secret, env.get("VISDOM_COOKIE") or secrets.token_urlsafe(32))
     else:
-        access.make_private(secret)
+        private_files.make_private(secret)
     return env
 
 
@@ -166,11 +168,11 @@ def access_environment(env, port, mode):
     """`env` plus what access.py reads in the server: the mode, and for "private" the token file."""
     if mode not in ACCESS_MODES:
         raise ServerError(f"unknown access mode {mode!r}: one of {', '.join(ACCESS_MODES)}")
-    env = dict(env, **{access.MODE_ENV: mode})
-    env.pop(access.TOKEN_FILE_ENV, None)
+    env = dict(env, **{protocol.MODE_ENV: mode})
+    env.pop(protocol.TOKEN_FILE_ENV, None)
     if mode == "private":
-        access.server_token(port)   # made (0600) once per port, kept across restarts
-        env[access.TOKEN_FILE_ENV] = str(access.token_path(port))
+        private_files.server_token(port)   # made (0600) once per port, kept across restarts
+        env[protocol.TOKEN_FILE_ENV] = str(protocol.token_path(port))
     return env
 
 
@@ -180,10 +182,10 @@ def _spawn(port, host, env_path, login, log_path, detach=False, python=None, mod
     env = access_environment(env, port, mode)
     if mode == "private":   # saved envs: the owner's alone, like the server
         own = Path(env_path).resolve() == Path(os.path.expanduser(DEFAULT_ENV_PATH)).resolve()
-        access.private_dir(env_path, fix=own)
+        private_files.private_dir(env_path, fix=own)
     else:
         Path(env_path).mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    log = private_files.open_append(log_path) if log_path else subprocess.DEVNULL   # 0600
     try:
         return subprocess.Popen(
             server_command(port, host, env_path, login, python=python),
@@ -277,7 +279,7 @@ class VisdomServer:
     def start(self):
         # Checked first: otherwise another server on this port would seem to be ours.
         check_port_free(self.port, self.host)
-        self._made_token = self._made_token or not access.token_path(self.port).exists()
+        self._made_token = self._made_token or not protocol.token_path(self.port).exists()
         self.process = _spawn(self.port, self.host, self.env_path, self.login, self.log_path,
                               python=self.python, mode=self.mode)
         try:
@@ -303,7 +305,7 @@ class VisdomServer:
     def __exit__(self, *exc):
         self.stop()
         if self._made_token:   # the token lives as long as the server (restarts keep it)
-            access.token_path(self.port).unlink(missing_ok=True)
+            protocol.token_path(self.port).unlink(missing_ok=True)
         if self._tmp:
             self._tmp.cleanup()
 
@@ -336,7 +338,7 @@ def start_detached(port=DEFAULT_PORT, host=DEFAULT_HOST, env_path=DEFAULT_ENV_PA
     """Start a server in the background that outlives this process; returns its URL."""
     check_port_free(port, host)
     log_path, pid_path = state_paths(port)
-    access.private_dir(log_path.parent)
+    private_files.private_dir(log_path.parent)
     process = _spawn(port, host, os.path.expanduser(env_path), login, log_path, detach=True,
                      mode=mode)
     pid_path.write_text(str(process.pid))
@@ -385,14 +387,17 @@ def stop_detached(port=DEFAULT_PORT, timeout=10.0):
             pass
     pid_path.unlink(missing_ok=True)
     if running:
-        access.token_path(port).unlink(missing_ok=True)
+        protocol.token_path(port).unlink(missing_ok=True)
     return running
 
 
 def token_url(port):
-    """The URL that lets this user's browser in (a cookie keeps it in), or the plain one."""
-    token = access.read_token(port)
-    return local_url(port) + (f"/?token={token}" if token else "")
+    """The URL of the runs index (vizlab.landing) that lets this user's browser in (a cookie
+    keeps that browser in), or the plain one."""
+    from vizlab.landing import INDEX_ENV
+
+    token = protocol.read_token(port)
+    return local_url(port) + f"/env/{INDEX_ENV}" + (f"?token={token}" if token else "")
 
 
 def not_ours(port):
@@ -429,7 +434,7 @@ def write_index(port, shown=None, connection=None):
 
 
 def keep_index(server, every=10.0, each_round=None):
-    """Wait for the server's process; meanwhile keep the landing index in env `main` listing
+    """Wait for the server's process; meanwhile keep the runs index (its own env) listing
     its envs (vizlab.landing), rewritten when the env list changes; each_round() runs first
     every round (vizlab.server.restore.catch_up)."""
     from vizlab.connection import Connection

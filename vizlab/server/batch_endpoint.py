@@ -10,10 +10,11 @@ a list is refused whole (HTTP 422, nothing stored).
 Every answer carries X-Vizlab-Batch: 1, which is how a client tells this server from stock Visdom
 (a GET of the path is the probe: stock Visdom answers it with its index page, without the header).
 
-Access: the handler is a tornado RequestHandler, so access.py's `prepare` checks it like every
+Access: the handler is a tornado RequestHandler, so server/access.py's `prepare` checks it like every
 other (owner uid or token, same origin); Visdom's login is checked as /update checks it.
 Loaded by file path into the server process (`vizlab.server.process.server_command`), so it imports
-only the standard library, tornado and visdom (the client side reads PATH and HEADER).
+only the standard library, tornado, visdom and vizlab/protocol.py (PATH and HEADER, which the
+clients read there too).
 """
 
 import json
@@ -23,8 +24,12 @@ import sys
 import tornado.escape
 import tornado.web
 
-PATH = "/vizlab/batch"
-HEADER = "X-Vizlab-Batch"
+if __package__:   # imported as vizlab.server.batch_endpoint
+    from vizlab import protocol
+else:             # loaded by file path into the server (server_command loads protocol.py first)
+    import vizlab_protocol as protocol
+
+PATH, HEADER = protocol.BATCH_PATH, protocol.BATCH_HEADER
 ENDPOINTS = ("events", "update", "win_exists")
 MAX_ITEMS = 10_000
 
