@@ -2,7 +2,6 @@
 Visdom: Visdom's own example/demo.py against both, env `main` compared window by window (vizlab's
 runs index lives in its own env, never in `main`)."""
 
-import os
 import signal
 import subprocess
 import sys
