@@ -121,6 +121,7 @@ class Tracker:
         self.started = clock()
         self.state, self.error = "running", None
         self.ending = None            # (state, error) set by end(): taken by the journal thread
+        self.noted = None             # an alert set by note() (a notebook cell's error): the same
         self.step = self.last_call = None
         self.first = None             # (time, step) of the first scalar call: the mean rate
         self.samples = collections.deque()   # (time, step): the recent rate
@@ -134,6 +135,11 @@ class Tracker:
         interrupt stays: the close that follows it does not make the run "finished"."""
         if self.ending is None or self.ending[0] == "finished":
             self.ending = (state, error)
+
+    def note(self, message):
+        """An alert for the pane (a notebook cell's error), shown at the next redraw; the run
+        stays as it is."""
+        self.noted = message
 
     # --- the journal thread
     def begin(self):
@@ -167,6 +173,10 @@ class Tracker:
         if self.ending is not None and self.ending[0] != self.state:
             self.state, self.error = self.ending
             return self.record(now), True
+        if self.noted is not None:
+            message, self.noted = self.noted, None
+            return self.record(now, {"kind": "cell", "win": None, "trace": None, "x": self.step,
+                                     "time": now, "message": message}), True
         dog, last = self.dog, self.last_call or self.started
         if dog is not None and dog.stall is not None and not self.stalled and now - last >= dog.stall:
             self.stalled = True

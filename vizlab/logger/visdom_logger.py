@@ -19,7 +19,7 @@ from vizlab import journal as journal_mod
 from vizlab import run_settings
 from vizlab import smoothing as smoothing_mod
 from vizlab import status as status_mod
-from vizlab.logger import lifecycle
+from vizlab.logger import lifecycle, notebook
 from vizlab.logger.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, check_trace,
                            image_batch, label_list, norm_stats, plain, scalar_value, sequence)
 from vizlab.journal import check_name
@@ -65,6 +65,7 @@ class VisdomLogger:
         if not self.active:
             self.journal_path = None
             return
+        notebook.opening(env)   # in a notebook: the re-run cell's earlier logger of env closes first
         model, model_lock, notices = Windows(env, max_points, smoothing), threading.Lock(), Notices()
         self._windows, self._windows_lock = model, model_lock   # the window model, fed by the journal thread
         writer = None
@@ -132,6 +133,15 @@ class VisdomLogger:
         tracker = self._tracker()
         if tracker is not None and not self._closed:
             tracker.end(state, error)
+
+    def _noted(self, message):
+        """An alert in the status pane, the run still live (a notebook cell's exception)."""
+        tracker = self._tracker()
+        if tracker is not None and not self._closed:
+            tracker.note(message)
+
+    def _repr_html_(self):
+        return notebook.html_of(self)   # a notebook shows the logger as a link to its env, state, counts
 
     def settings(self, config, win="settings", title="settings", results=None):
         """Record the run's settings (a dict, Namespace or dataclass) as window `win`'s settings
