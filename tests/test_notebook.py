@@ -62,8 +62,10 @@ def test_example_notebook_runs_headless(kernel_env, tmp_path):
     assert error.ename == "ValueError"
     state, text = pane(port)
     assert state == "finished"
-    assert "error in cell: ValueError: images must" in text, text
+    assert "error in cell: ValueError: images must have 1, 3 or 4 channels" in text, text
     assert len(points(port, ENV, "loss")["value"]) == 300   # 150 before the error, 150 after
+    fit = window(port, ENV, "fit")
+    assert fit["title"] == "the fit after 300 steps" and fit["content"]["src"].startswith("data:image/png")
     (journal,) = tmp_path.glob("runs/*.jsonl")
     kinds = [(r["state"], (r.get("alert") or {}).get("kind")) for r in statuses(journal)]
     assert ("running", "cell") in kinds and kinds[-1] == ("finished", None)
