@@ -3,13 +3,12 @@
 import argparse
 import importlib
 import pkgutil
-import sys
 
 import vizlab.runners
 from vizlab.errors import UsageError, UserError
 from vizlab.address import add_address_options
 from vizlab.cli.serve import describe
-from vizlab.server.process import ensure_server, missing_assets_warning, state_paths
+from vizlab.server.process import ensure_server, state_paths
 
 # Runner -> short but meaningful settings for `vizlab demo`, in lesson order.
 # A name with no module in vizlab.runners is skipped, so this table may run ahead of the runners.
@@ -64,10 +63,7 @@ def _demo(args):
     unknown = sorted(set(args.only or ()) - set(available_runners()))
     if unknown:
         raise UsageError(f"no runner named {', '.join(unknown)}; available: {', '.join(available_runners())}")
-    warning = missing_assets_warning()
-    if warning:
-        print(warning, file=sys.stderr)
-    url, started = ensure_server(args.port)
+    url, started = ensure_server(args.port, progress=lambda message: print(message, flush=True))
     print(describe(args.port, state_paths(args.port)[0]) if started else f"Visdom is already running at {url}")
     url = url.replace("127.0.0.1", "localhost")
     failed = []

@@ -7,9 +7,10 @@ import sys
 
 from vizlab import access
 from vizlab.address import add_address_options
+from vizlab.server import assets
 from vizlab.server.process import (DEFAULT_ENV_PATH, DEFAULT_HOST, DEFAULT_PORT, LOCAL_HOSTS, STATE_DIR,
                                    ServerError, VisdomServer, check_port, local_url, login_environment,
-                                   missing_assets_warning, not_ours, probe, start_detached, state_paths,
+                                   not_ours, probe, start_detached, state_paths,
                                    stop_command, stop_detached, token_url, write_index, keep_index)
 
 
@@ -25,12 +26,6 @@ def describe(port, log_path=None, mode="private"):
         lines.append(f"  stop: {stop_command(port)}" + ("  (or `make stop`)" if port == DEFAULT_PORT else ""))
     return "\n".join(lines)
 
-
-
-def _warn_missing_assets():
-    warning = missing_assets_warning()
-    if warning:
-        print(warning, file=sys.stderr)
 
 
 def add_parser(subparsers):
@@ -85,7 +80,7 @@ def _serve(args):
                "login": "other machines get in with the login"}[mode]
         print(f"warning: --host {args.host}: Visdom listens on ALL network interfaces; {who}",
               file=sys.stderr)
-    _warn_missing_assets()
+    assets.ensure(progress=lambda message: print(message, file=sys.stderr, flush=True))   # or stop
     if args.detach:
         start_detached(port, args.host, args.env_path, args.login, args.timeout, mode=mode)
         write_index(port)
