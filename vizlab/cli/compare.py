@@ -22,6 +22,7 @@ from vizlab import landing, smoothing
 from vizlab.address import add_address_options
 from vizlab.connection import Connection, ServerRefused
 from vizlab.errors import UserError
+from vizlab.cli.replay import no_journal
 from vizlab.palette import DASHES, color
 from vizlab.run_settings import cut, recorded
 from vizlab.settings_table import read_settings
@@ -39,6 +40,8 @@ class Run:
     def __init__(self, path):
         self.path = path
         self.label = os.path.basename(path).removesuffix(".jsonl")
+        if os.path.isdir(path):
+            raise UserError(no_journal(path, several=True))
         if not os.path.isfile(path):
             raise UserError(f"{path}: no such journal; pass the path the logger printed "
                             "(default: runs/<env>-<time>.jsonl)")

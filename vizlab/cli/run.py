@@ -7,6 +7,7 @@ import pkgutil
 import vizlab.runners
 from vizlab.errors import UsageError, UserError
 from vizlab.address import add_address_options
+from vizlab.helptext import DefaultsOnce
 from vizlab.cli.serve import describe
 from vizlab.server.process import ensure_server, state_paths
 
@@ -43,7 +44,7 @@ def add_parser(subparsers):
     run.set_defaults(func=_run)
 
     demo = subparsers.add_parser("demo", help="run every lesson runner briefly against a local Visdom server",
-                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                 formatter_class=DefaultsOnce)
     add_address_options(demo, server=False)   # a server is started on that port if none answers
     demo.add_argument("--only", nargs="+", metavar="NAME", default=None,
                       help="run only these runners (None: every runner that exists)")

@@ -7,6 +7,7 @@ import sys
 
 from vizlab import access
 from vizlab.address import add_address_options
+from vizlab.helptext import DefaultsOnce
 from vizlab.server import assets
 from vizlab.server.process import (DEFAULT_ENV_PATH, DEFAULT_HOST, DEFAULT_PORT, LOCAL_HOSTS, STATE_DIR,
                                    ServerError, VisdomServer, check_port, local_url, login_environment,
@@ -30,7 +31,7 @@ def describe(port, log_path=None, mode="private"):
 
 def add_parser(subparsers):
     p = subparsers.add_parser("serve", help="start a Visdom server (yours alone unless --open or --login)",
-                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                              formatter_class=DefaultsOnce)
     p.add_argument("--host", default=DEFAULT_HOST,
                    help="address to listen on; 0.0.0.0 shares it with the network")
     add_address_options(p, server=False)

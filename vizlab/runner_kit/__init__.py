@@ -5,6 +5,7 @@ The distributed (torchrun) helpers are in vizlab.runner_kit.distributed.
 
 import argparse
 import json
+import math
 import os
 import random
 import sys
@@ -14,6 +15,7 @@ import torch
 from tqdm import tqdm
 
 from vizlab.address import add_address_options
+from vizlab.helptext import DefaultsOnce
 from vizlab.logger import VisdomLogger
 
 
@@ -26,12 +28,11 @@ def runner_parser(name, description, epochs, lr=None, lr_help="learning rate", e
     `epochs_help`/`lr_help` let a runner say what the numbers mean for it (steps); a runner where
     nothing trains passes epochs=TRAINS_NOTHING and is offered neither option.
     """
-    p = argparse.ArgumentParser(prog=name, description=description,
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = RunnerParser(prog=name, description=description, formatter_class=DefaultsOnce)
     if epochs is not TRAINS_NOTHING:
         p.add_argument("--epochs", type=positive_int, default=epochs, help=epochs_help)
-        p.add_argument("--lr", type=float, default=lr, help=lr_help)
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+        p.add_argument("--lr", type=positive_float, default=lr, help=lr_help)
+    p.add_argument("--seed", type=seed_number, default=0, help="random seed")
     p.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N (auto picks CUDA when available)")
     p.add_argument("--env", default=name, help="Visdom environment")
     add_address_options(p)
@@ -42,15 +43,51 @@ def runner_parser(name, description, epochs, lr=None, lr_help="learning rate", e
     return p
 
 
+class RunnerParser(argparse.ArgumentParser):
+    """A runner's parser: --port is checked with the rest (a run would otherwise log to no server)."""
+
+    def parse_args(self, args=None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        if not 1 <= parsed.port <= 65535:
+            self.error(f"argument --port: a port is a number from 1 to 65535, got {parsed.port}")
+        return parsed
+
+
 def add_log_every(parser, default, help):
     """The one --log-every option: a positive integer, so a loop's `step % log_every` is safe."""
     parser.add_argument("--log-every", type=positive_int, default=default, help=help)
 
 
 def positive_int(text):
-    value = int(text)
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _whole(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+
+
+def positive_float(text):
+    """A finite number > 0 (a learning rate): argparse says what is wrong, in one line."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def seed_number(text):
+    """What NumPy's, Python's and torch's seeding all take: 0 to 2**32 - 1."""
+    value = _whole(text)
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 4294967295, got {text}")
     return value
 
 
