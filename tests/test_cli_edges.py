@@ -76,3 +76,18 @@ def test_replay_and_compare_name_a_folder(tmp_path, capsys):
     assert f"{tmp_path} is a folder; replay takes one journal" in err and "b.jsonl" in err
     assert main(["compare", str(tmp_path), str(tmp_path / "a.jsonl")]) == 1
     assert f"compare takes journals: vizlab compare {tmp_path}/*.jsonl (2 there)" in capsys.readouterr().err
+
+
+def test_pace_spreads_a_quick_runner_so_it_can_be_watched(tmp_path, capsys):
+    """--pace S: the loop takes at least S seconds (sleeps between steps: a lower bound, so no
+    load can break it); `vizlab demo` paces every quick trainer."""
+    import time
+
+    from vizlab.cli.run import DEMO_ARGS, DEMO_PACE
+    start = time.monotonic()
+    runner("linear_regression").main(["--epochs", "5", "--pace", "1.5", "--no-visdom", "--quiet",
+                                      "--journal", str(tmp_path / "j.jsonl")])
+    assert time.monotonic() - start >= 1.5
+    quick = ["linear_regression", "logistic_regression", "himmelblau", "optimizers"]
+    assert all(DEMO_ARGS[name][-2:] == ["--pace", str(DEMO_PACE)] for name in quick)
+    assert DEMO_PACE >= 20

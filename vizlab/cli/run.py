@@ -13,13 +13,16 @@ from vizlab.server.process import ensure_server, state_paths
 
 # Runner -> short but meaningful settings for `vizlab demo`, in lesson order.
 # A name with no module in vizlab.runners is skipped, so this table may run ahead of the runners.
+# The quick trainers are paced (--pace) so that each can be watched live for about DEMO_PACE s.
+DEMO_PACE = 20
+PACED = ["--pace", str(DEMO_PACE)]
 DEMO_ARGS = {
-    "linear_regression": [],
-    "logistic_regression": [],
+    "linear_regression": PACED,
+    "logistic_regression": PACED,
     "activations": [],
     "softmax_entropy": [],
-    "himmelblau": ["--epochs", "4000"],
-    "optimizers": [],
+    "himmelblau": ["--epochs", "4000"] + PACED,
+    "optimizers": PACED,
     "mnist_mlp": ["--epochs", "2"],
     "gradient_flow": ["--epochs", "1", "--subset", "20000"],
 }
@@ -69,7 +72,8 @@ def _demo(args):
     url = url.replace("127.0.0.1", "localhost")
     failed = []
     for name in names:
-        print(f"\n== {name}: watch at {url}/env/{name}", flush=True)
+        paced = f" (paced: about {DEMO_PACE} s)" if "--pace" in DEMO_ARGS.get(name, []) else ""
+        print(f"\n== {name}: watch at {url}/env/{name}{paced}", flush=True)
         try:
             run_runner(name, DEMO_ARGS.get(name, []) + ["--port", str(args.port)])
         except SystemExit as stop:  # a runner's own clear error (e.g. MNIST missing): go on with the rest

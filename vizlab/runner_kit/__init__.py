@@ -9,6 +9,7 @@ import math
 import os
 import random
 import sys
+import time
 
 import numpy as np
 import torch
@@ -32,6 +33,9 @@ def runner_parser(name, description, epochs, lr=None, lr_help="learning rate", e
     if epochs is not TRAINS_NOTHING:
         p.add_argument("--epochs", type=positive_int, default=epochs, help=epochs_help)
         p.add_argument("--lr", type=positive_float, default=lr, help=lr_help)
+        p.add_argument("--pace", type=positive_float, default=None, metavar="SECONDS",
+                       help="spread each progress-bar loop (the run; an epoch for the MNIST runners) "
+                            "over at least SECONDS, to watch it live; `vizlab demo` paces the quick ones")
     p.add_argument("--seed", type=seed_number, default=0, help="random seed")
     p.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N (auto picks CUDA when available)")
     p.add_argument("--env", default=name, help="Visdom environment")
@@ -134,8 +138,21 @@ def write_metrics(path, metrics):
 
 
 def progress(iterable, args, disable=False, **kwargs):
-    """tqdm bar, off with --quiet or when stderr is not a terminal (or when `disable`)."""
+    """tqdm bar, off with --quiet or when stderr is not a terminal (or when `disable`); with
+    --pace, the loop lasts at least that many seconds."""
+    pace = getattr(args, "pace", None)
+    if pace and hasattr(iterable, "__len__") and len(iterable):
+        kwargs.setdefault("total", len(iterable))
+        iterable = _paced(iterable, pace, len(iterable))
     return tqdm(iterable, disable=disable or args.quiet or not sys.stderr.isatty(), **kwargs)
+
+
+def _paced(iterable, seconds, total):
+    """Each item no earlier than its share of `seconds` from the start (the work counts)."""
+    start = time.monotonic()
+    for done, item in enumerate(iterable, 1):
+        yield item
+        time.sleep(max(0.0, start + seconds * done / total - time.monotonic()))
 
 
 def env_url(args):
@@ -154,7 +171,7 @@ def finish(name, args, metrics, summary):
 
 # Where and how a run logs, not what it trains: left out of the settings pane (the page already
 # shows its env and server, and a journal path would overflow the pane).
-PLUMBING = ("env", "server", "port", "journal", "no_visdom", "metrics_out", "quiet", "data_dir",
+PLUMBING = ("env", "server", "port", "journal", "no_visdom", "metrics_out", "quiet", "pace", "data_dir",
             "checkpoint", "resume")
 
 
