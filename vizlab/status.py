@@ -75,6 +75,8 @@ def watchdog_of(value):
 
 
 def check_total(total):
+    if type(total) is float and total.is_integer():
+        total = int(total)   # 10.0 is 10: the meter says 10/10
     if total is not None and (type(total) is not int or total < 1):
         raise ValueError(f"total_steps={total!r}: use a positive integer (the last step), or None")
     return total
@@ -129,6 +131,7 @@ class Tracker:
         self.shown = 0.0
         self._spikes = {}             # (win, trace) -> Spikes, or None when not checked
         self._alerted = {}            # alert key -> when it was raised
+        self.xlabels, self.plotted = {}, set()   # window -> its x label; windows with points: the unit
 
     def end(self, state, error=None):
         """The run ended (or will): `state` is shown from the next redraw on. The first crash or
@@ -153,8 +156,12 @@ class Tracker:
             if record["win"].startswith(IGNORED):
                 continue
             self.last_call = now
+            xlabel = (record.get("opts") or {}).get("xlabel")
+            if isinstance(xlabel, str):
+                self.xlabels[record["win"]] = xlabel
             if op not in ("points", "scalars"):
                 continue
+            self.plotted.add(record["win"])
             xs, ys = (record["x"], record["y"]) if op == "points" else \
                 ([record["x"]], {t: [v] for t, v in record["y"].items()})
             top = max(xs)
@@ -197,6 +204,8 @@ class Tracker:
         record = {"op": "status", "win": WIN, "state": self.state, "time": now,
                   "started": self.started, "last_call": self.last_call, "step": self.step,
                   "rate": self._rate(now), "total": self.total}
+        if self.plotted and all(self.xlabels.get(w, "").lower().startswith("epoch") for w in self.plotted):
+            record["unit"] = "epoch"   # every plotted window's x is epochs: the pane says so
         if self.error:
             record["error"] = self.error
         if self.stalled:
@@ -299,9 +308,11 @@ class StatusPane:
         state, error = r.get("state", "running"), r.get("error")
         now, started = r.get("time"), r.get("started")
         head = state + (f": {error}" if error else "") + (" (stalled: no logging call)" if r.get("stalled") else "")
+        unit, rate = r.get("unit", "step"), r.get("rate")
+        pace = (f"s/{unit}", _rate(1 / rate)) if _number(rate) and 0 < rate < 1 else (f"{unit}s/s", _rate(rate))
         rows = [("started", _clock(started, date=True)), ("last update", _clock(r.get("last_call"))),
                 ("elapsed", _interval(now - started) if _number(now) and _number(started) else "-"),
-                ("step", _plain(r.get("step"))), ("steps/s", _rate(r.get("rate")))]
+                (unit, _plain(r.get("step"))), pace]
         eta = _eta(r)
         if eta:
             rows.append(("ETA", eta))
@@ -331,7 +342,8 @@ def _meter(r):
     if not all(map(_number, (total, step, now, started))) or total < 1:
         return None
     rate = r.get("rate") if _number(r.get("rate")) and r.get("rate") > 0 else None
-    return tqdm.format_meter(step, total, now - started, ncols=54, rate=rate, unit="step")
+    step = int(step) if isinstance(step, float) and step.is_integer() else step   # 10/10, not 10.0/10
+    return tqdm.format_meter(step, total, now - started, ncols=54, rate=rate, unit=r.get("unit", "step"))
 
 
 def _eta(r):
