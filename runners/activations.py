@@ -29,7 +29,7 @@ def build_parser():
         epochs=runner_kit.TRAINS_NOTHING)
     parser.add_argument("--points", type=int, default=401,
                         help="sample points on [-XMAX, XMAX] (odd counts include x = 0)")
-    parser.add_argument("--xmax", type=float, default=10.0, help="plot x in [-XMAX, XMAX]")
+    parser.add_argument("--xmax", type=runner_kit.positive_float, default=10.0, help="plot x in [-XMAX, XMAX]")
     return parser
 
 
@@ -60,8 +60,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.points < 2:
         parser.error(f"--points must be at least 2, got {args.points}")
-    if not args.xmax > 0:
-        parser.error(f"--xmax must be positive, got {args.xmax}")
     device = runner_kit.pick_device(args.device, parser)
 
     x = torch.linspace(-args.xmax, args.xmax, args.points, device=device, requires_grad=True)

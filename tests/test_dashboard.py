@@ -27,7 +27,10 @@ def run(module, server, env, tmp_path, *extra):
 
 
 def layout(win):
-    return win["content"]["layout"]
+    """The plot's layout, its title as one line (a long one is broken with <br>, clear of the mode bar)."""
+    layout = win["content"]["layout"]
+    title = layout.get("title")
+    return dict(layout, title=title.replace("<br>", " ")) if isinstance(title, str) else layout
 
 
 def lines(win):

@@ -109,7 +109,7 @@ def test_default_opts_and_overrides(open_logger, viz):
     assert custom["title"] == "Loss (log)"
     layout = custom["content"]["layout"]
     assert layout["xaxis"]["title"] == "epoch"
-    assert layout["yaxis"] == {"title": "nll", "type": "log"}
+    assert layout["yaxis"] == {"title": "nll", "type": "log", "tickformat": "~g"}   # whole tick values
 
 
 def test_line_colours_and_dashes_per_trace(open_logger, viz):

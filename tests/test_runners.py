@@ -124,7 +124,7 @@ def test_runner_finishes_with_the_server_down(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, complaint", [
     (["--epochs", "0"], "--epochs: must be a positive integer"),
-    (["--lr", "fast"], "--lr: invalid float value"),
+    (["--lr", "fast"], "--lr: must be a number, got 'fast'"),
     (["--bogus"], "unrecognized arguments: --bogus"),
 ])
 def test_invalid_option_is_an_argparse_error(argv, complaint):

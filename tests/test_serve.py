@@ -16,12 +16,14 @@ import pytest
 import requests
 from visdom import Visdom
 
-from vizlab.server.assets import VERSION_FILE, assets_for
+from vizlab.server.assets import VERSION_FILE, assets_for, default_cache_dir, missing_files
 from vizlab.cli import main
 from vizlab.cli.serve import describe
 from vizlab.server.process import ensure_server, free_port, is_visdom, state_paths, stop_detached
 
 pytestmark = pytest.mark.server   # starts or needs a real Visdom server
+
+NPM_CACHE = default_cache_dir()   # this user's, read before a test's private HOME
 
 
 @pytest.fixture
@@ -241,8 +243,9 @@ def test_ensure_server_starts_once_then_reuses(home):
     assert json.loads(viz.get_window_data("w", env="serve_ensure"))["content"] == "ensured"
 
 
-def test_warns_when_ui_files_are_missing(home, tmp_path):
-    """With a visdom install that lacks its UI files, serve still starts and says what to run."""
+def test_installs_missing_ui_files_first(home, tmp_path):
+    """With a visdom install that lacks its UI files, serve installs them (here from this user's
+    npm tarball cache), then starts (tests/test_fresh_install.py: from a wheel, and offline)."""
     import visdom
 
     site = tmp_path / "site"
@@ -251,10 +254,12 @@ def test_warns_when_ui_files_are_missing(home, tmp_path):
         (site / "visdom" / "static" / rel).unlink(missing_ok=True)
     port = free_port()
     home.append(port)
-    env = dict(os.environ, PYTHONPATH=str(site))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(Path(__file__).parent.parent)]),
+               XDG_CACHE_HOME=str(NPM_CACHE.parent.parent))
     done = vizlab("serve", "--detach", "--port", str(port), env=env)
     assert done.returncode == 0, done.stderr
-    assert "vizlab assets install" in done.stderr
+    assert "UI files are missing (its page would be blank): installing them" in done.stderr
+    assert not missing_files(site / "visdom" / "static", site / "visdom")
     assert is_visdom(f"http://127.0.0.1:{port}")
 
 

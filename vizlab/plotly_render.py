@@ -38,6 +38,9 @@ def with_ylabel(opts, name, trace_names):
 
 
 PANE_HEIGHT = 350   # Visdom's default plot pane (px); its plot is 14 px less (the title bar)
+PANE_WIDTH = 370    # Visdom's default plot pane (px)
+TITLE_CHAR = 9      # px per character of Plotly's title font (17 px), about
+TITLE_ROOM = 28     # px the centred title leaves clear at each side: the mode bar (24 px) and a gap
 LEGEND_ROW = 19     # px per legend row (Plotly's default font)
 
 
@@ -55,16 +58,30 @@ def legend_below(opts, traces):
             "y": -round(labels / max(room, labels), 3)}
 
 
+def wrapped_title(opts):
+    """The plot's title, on two lines when one would run past the pane (clipped) or under the
+    mode bar on the right edge: broken at the last space that fits."""
+    title = opts.get("title")
+    fits = max(10, int((opts.get("width", PANE_WIDTH) - 2 * TITLE_ROOM) // TITLE_CHAR))
+    if not isinstance(title, str) or len(title) <= fits or "<br>" in title or " " not in title[1:fits + 1]:
+        return title
+    cut = title.rindex(" ", 1, fits + 1)
+    return title[:cut] + "<br>" + title[cut + 1:]
+
+
 def layout_of(opts, traces=1):
     """Plotly layout for a line window of `traces` traces, as visdom's own line() would build
     it, with the legend under the plot."""
-    layout = {"showlegend": opts.get("showlegend", True), "title": opts.get("title"),
+    layout = {"showlegend": opts.get("showlegend", True), "title": wrapped_title(opts),
               "margin": {"l": opts.get("marginleft", 60), "r": opts.get("marginright", 60),
-                         "t": opts.get("margintop", 60), "b": opts.get("marginbottom", 60)}}
+                         "t": opts.get("margintop", 60), "b": opts.get("marginbottom", 60)},
+              "modebar": {"orientation": "v"}}   # down the right edge: across the top it hides the title
     if layout["showlegend"]:
         layout["legend"] = legend_below(opts, traces)
     for axis in ("x", "y"):
         spec = {"title": opts.get(axis + "label"), "type": opts.get(axis + "type")}
+        if spec["type"] == "log":   # 0.5, 0.2 rather than Plotly's bare minor digits (5, 2)
+            spec["tickformat"] = "~g"
         lo, hi = opts.get(axis + "tickmin"), opts.get(axis + "tickmax")
         if lo is not None and hi is not None:
             spec["range"] = [lo, hi]

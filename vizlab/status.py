@@ -78,6 +78,8 @@ def watchdog_of(value):
 
 
 def check_total(total):
+    if type(total) is float and total.is_integer():
+        total = int(total)   # 10.0 is 10: the meter says 10/10
     if total is not None and (type(total) is not int or total < 1):
         raise ValueError(f"total_steps={total!r}: use a positive integer (the last step), or None")
     return total
@@ -124,6 +126,7 @@ class Tracker:
         self.started = clock()
         self.state, self.error = "running", None
         self.ending = None            # (state, error) set by end(): taken by the journal thread
+        self.noted = None             # an alert set by note() (a notebook cell's error): the same
         self.step = self.last_call = None
         self.first = None             # (time, step) of the first scalar call: the mean rate
         self.samples = collections.deque()   # (time, step): the recent rate
@@ -132,12 +135,18 @@ class Tracker:
         self._spikes = {}             # (win, trace) -> Spikes, or None when not checked
         self._alerted = {}            # alert key -> when it was raised
         self.kept = None              # () -> (calls accepted, calls journaled), read at the end
+        self.xlabels, self.plotted = {}, set()   # window -> its x label; windows with points: the unit
 
     def end(self, state, error=None):
         """The run ended (or will): `state` is shown from the next redraw on. The first crash or
         interrupt stays: the close that follows it does not make the run "finished"."""
         if self.ending is None or self.ending[0] == "finished":
             self.ending = (state, error)
+
+    def note(self, message):
+        """An alert for the pane (a notebook cell's error), shown at the next redraw; the run
+        stays as it is."""
+        self.noted = message
 
     # --- the journal thread
     def begin(self):
@@ -151,8 +160,12 @@ class Tracker:
             if record["win"].startswith(IGNORED):
                 continue
             self.last_call = now
+            xlabel = (record.get("opts") or {}).get("xlabel")
+            if isinstance(xlabel, str):
+                self.xlabels[record["win"]] = xlabel
             if op not in ("points", "scalars"):
                 continue
+            self.plotted.add(record["win"])
             xs, ys = (record["x"], record["y"]) if op == "points" else \
                 ([record["x"]], {t: [v] for t, v in record["y"].items()})
             top = max(xs)
@@ -171,6 +184,10 @@ class Tracker:
         if self.ending is not None and self.ending[0] != self.state:
             self.state, self.error = self.ending
             return self.record(now), True
+        if self.noted is not None:
+            message, self.noted = self.noted, None
+            return self.record(now, {"kind": "cell", "win": None, "trace": None, "x": self.step,
+                                     "time": now, "message": message}), True
         dog, last = self.dog, self.last_call or self.started
         if dog is not None and dog.stall is not None and not self.stalled and now - last >= dog.stall:
             self.stalled = True
@@ -195,6 +212,8 @@ class Tracker:
         record = {"op": "status", "win": WIN, "state": self.state, "time": now,
                   "started": self.started, "last_call": self.last_call, "step": self.step,
                   "rate": self._rate(now), "total": self.total}
+        if self.plotted and all(self.xlabels.get(w, "").lower().startswith("epoch") for w in self.plotted):
+            record["unit"] = "epoch"   # every plotted window's x is epochs: the pane says so
         if self.error:
             record["error"] = self.error
         if self.stalled:
@@ -297,9 +316,11 @@ class StatusPane:
         state, error = r.get("state", "running"), r.get("error")
         now, started = r.get("time"), r.get("started")
         head = state + (f": {error}" if error else "") + (" (stalled: no logging call)" if r.get("stalled") else "")
+        unit, rate = r.get("unit", "step"), r.get("rate")
+        pace = (f"s/{unit}", _rate(1 / rate)) if _number(rate) and 0 < rate < 1 else (f"{unit}s/s", _rate(rate))
         rows = [("started", _clock(started, date=True)), ("last update", _clock(r.get("last_call"))),
                 ("elapsed", _interval(now - started) if _number(now) and _number(started) else "-"),
-                ("step", _plain(r.get("step"))), ("steps/s", _rate(r.get("rate")))]
+                (unit, _plain(r.get("step"))), pace]
         eta = _eta(r)
         if eta:
             rows.append(("ETA", eta))
@@ -329,7 +350,8 @@ def _meter(r):
     if not all(map(_number, (total, step, now, started))) or total < 1:
         return None
     rate = r.get("rate") if _number(r.get("rate")) and r.get("rate") > 0 else None
-    return tqdm.format_meter(step, total, now - started, ncols=54, rate=rate, unit="step")
+    step = int(step) if isinstance(step, float) and step.is_integer() else step   # 10/10, not 10.0/10
+    return tqdm.format_meter(step, total, now - started, ncols=54, rate=rate, unit=r.get("unit", "step"))
 
 
 def _eta(r):

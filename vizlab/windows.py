@@ -244,7 +244,7 @@ class Windows:
         if op == "image":
             data = [{"content": {"src": record["src"], "caption": opts.get("caption")}, "type": "image"}]
         elif op == "text":
-            data = [{"content": record["html"], "type": "text"}]
+            data = [{"content": self._text_before(record) + record["html"], "type": "text"}]
         elif op == "settings":
             data = [{"content": content, "type": "text"}]
         elif op == "figure":
@@ -252,6 +252,12 @@ class Windows:
         else:
             raise ValueError(f"unknown journal record op {op!r}")
         return {"data": data, "opts": opts}
+
+    def _text_before(self, record):
+        """What a text pane shows, for a record that appends to it ("" for one that replaces)."""
+        win = self.windows.get(record["win"]) if record.get("append") else None
+        data = (getattr(win, "message", None) or {}).get("data") or [{}]
+        return data[0].get("content", "") if data[0].get("type") == "text" else ""
 
     # --- building requests (the sender holds its lock around these)
     def changed(self):

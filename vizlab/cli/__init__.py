@@ -15,10 +15,23 @@ SUBCOMMANDS = [assets, serve, replay, compare, export, run]
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="vizlab", description="Live Visdom dashboards for PyTorch training.")
+    parser.add_argument("--version", action="version", version=version_line())
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in SUBCOMMANDS:
         module.add_parser(subparsers)
     return parser
+
+
+def version_line():
+    """vizlab's version and the visdom it drives (from the installed metadata: no import)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def of(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+    return f"vizlab {of('vizlab')} (visdom {of('visdom')}, Python {sys.version.split()[0]})"
 
 
 def main(argv=None):

@@ -8,6 +8,7 @@ live runs (and its bands) stays live. Lines that are not records are skipped and
 or the server is missing; 2 for fewer than two journals or a bad option).
 """
 
+import os
 import sys
 import time
 
@@ -16,6 +17,7 @@ from vizlab import landing
 from vizlab.address import add_address_options
 from vizlab.comparison import Run, messages, name_runs  # noqa: F401  (name_runs: callers import it from here)
 from vizlab.connection import Connection, ServerRefused
+from vizlab.cli.replay import no_journal
 from vizlab.errors import UsageError, UserError
 from vizlab.run_groups import BANDS
 
@@ -27,6 +29,9 @@ def compare(paths, server=None, port=None, env="compare", follow=False,
     `runs`, a list, receives the Run objects (their `skipped` lines). group_by, band, images:
     see vizlab.comparison.messages."""
     journal_mod.check_name("--env", env)
+    for path in paths:   # a folder: say what to pass instead
+        if os.path.isdir(path):
+            raise UserError(no_journal(path, several=True))
     if len(paths) < 2:
         raise UsageError(f"compare needs two or more journals, got {len(paths)}; to look at one run, "
                          f"`vizlab replay {paths[0] if paths else 'JOURNAL'}`")

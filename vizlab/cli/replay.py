@@ -23,6 +23,21 @@ from vizlab.errors import UsageError, UserError
 SKIPPED = 3   # exit code: replayed, but some lines were skipped
 
 
+def no_journal(path, several=False):
+    """What to pass instead of `path`, which is no journal file; a folder's journals, by name."""
+    if os.path.isdir(path):
+        found = sorted((f for f in os.listdir(path) if f.endswith(".jsonl")),
+                       key=lambda f: os.path.getmtime(os.path.join(path, f)))
+        if not found:
+            return f"{path} is a folder with no journal (*.jsonl) in it; pass the path the logger printed"
+        if several:
+            return (f"{path} is a folder; compare takes journals: vizlab compare "
+                    f"{os.path.join(path, '*.jsonl')} ({len(found)} there)")
+        return (f"{path} is a folder; replay takes one journal, e.g. the newest of its {len(found)}: "
+                f"vizlab replay {os.path.join(path, found[-1])}")
+    return f"no journal at {path}; pass the path the logger printed (default: runs/<env>-<time>.jsonl)"
+
+
 def replay(path, server=None, port=None, env=None, skipped=None):
     """Send every window recorded in `path`; returns (events read, windows sent). Lines that are
     not journal records are skipped and, when `skipped` is a list, added to it as (line, why)."""
@@ -55,8 +70,7 @@ def _main(args):
         except ValueError as err:
             raise UsageError(str(err)) from None
     if not os.path.isfile(args.journal):
-        raise UsageError(f"no journal at {args.journal}; pass the path the logger printed "
-                         "(default: runs/<env>-<time>.jsonl)")
+        raise UsageError(no_journal(args.journal))
     try:
         skipped = []
         events, windows = replay(args.journal, args.server, args.port, args.env, skipped)

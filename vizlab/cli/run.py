@@ -3,23 +3,26 @@
 import argparse
 import importlib
 import pkgutil
-import sys
 
 import vizlab.runners
 from vizlab.errors import UsageError, UserError
 from vizlab.address import add_address_options
+from vizlab.helptext import DefaultsOnce
 from vizlab.cli.serve import describe
-from vizlab.server.process import ensure_server, missing_assets_warning, state_paths
+from vizlab.server.process import ensure_server, state_paths
 
 # Runner -> short but meaningful settings for `vizlab demo`, in lesson order.
 # A name with no module in vizlab.runners is skipped, so this table may run ahead of the runners.
+# The quick trainers are paced (--pace) so that each can be watched live for about DEMO_PACE s.
+DEMO_PACE = 20
+PACED = ["--pace", str(DEMO_PACE)]
 DEMO_ARGS = {
-    "linear_regression": [],
-    "logistic_regression": [],
+    "linear_regression": PACED,
+    "logistic_regression": PACED,
     "activations": [],
     "softmax_entropy": [],
-    "himmelblau": ["--epochs", "4000"],
-    "optimizers": [],
+    "himmelblau": ["--epochs", "4000"] + PACED,
+    "optimizers": PACED,
     "mnist_mlp": ["--epochs", "2"],
     "gradient_flow": ["--epochs", "1", "--subset", "20000"],
 }
@@ -44,7 +47,7 @@ def add_parser(subparsers):
     run.set_defaults(func=_run)
 
     demo = subparsers.add_parser("demo", help="run every lesson runner briefly against a local Visdom server",
-                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                 formatter_class=DefaultsOnce)
     add_address_options(demo, server=False)   # a server is started on that port if none answers
     demo.add_argument("--only", nargs="+", metavar="NAME", default=None,
                       help="run only these runners (None: every runner that exists)")
@@ -64,15 +67,13 @@ def _demo(args):
     unknown = sorted(set(args.only or ()) - set(available_runners()))
     if unknown:
         raise UsageError(f"no runner named {', '.join(unknown)}; available: {', '.join(available_runners())}")
-    warning = missing_assets_warning()
-    if warning:
-        print(warning, file=sys.stderr)
-    url, started = ensure_server(args.port)
+    url, started = ensure_server(args.port, progress=lambda message: print(message, flush=True))
     print(describe(args.port, state_paths(args.port)[0]) if started else f"Visdom is already running at {url}")
     url = url.replace("127.0.0.1", "localhost")
     failed = []
     for name in names:
-        print(f"\n== {name}: watch at {url}/env/{name}", flush=True)
+        paced = f" (paced: about {DEMO_PACE} s)" if "--pace" in DEMO_ARGS.get(name, []) else ""
+        print(f"\n== {name}: watch at {url}/env/{name}{paced}", flush=True)
         try:
             run_runner(name, DEMO_ARGS.get(name, []) + ["--port", str(args.port)])
         except SystemExit as stop:  # a runner's own clear error (e.g. MNIST missing): go on with the rest

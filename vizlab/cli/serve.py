@@ -11,9 +11,11 @@ from vizlab import private_files
 from vizlab.connection import ServerRefused
 from vizlab.server import restore, runs_page
 from vizlab.address import add_address_options
+from vizlab.helptext import DefaultsOnce
+from vizlab.server import assets
 from vizlab.server.process import (DEFAULT_ENV_PATH, DEFAULT_HOST, DEFAULT_PORT, LOCAL_HOSTS, STATE_DIR,
                                    ServerError, VisdomServer, check_port, local_url, login_environment,
-                                   missing_assets_warning, not_ours, probe, start_detached, state_paths,
+                                   not_ours, probe, start_detached, state_paths,
                                    stop_command, stop_detached, token_url, write_index, keep_index)
 
 
@@ -32,15 +34,9 @@ def describe(port, log_path=None, mode="private"):
 
 
 
-def _warn_missing_assets():
-    warning = missing_assets_warning()
-    if warning:
-        print(warning, file=sys.stderr)
-
-
 def add_parser(subparsers):
     p = subparsers.add_parser("serve", help="start a Visdom server (yours alone unless --open or --login)",
-                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                              formatter_class=DefaultsOnce)
     p.add_argument("--host", default=DEFAULT_HOST,
                    help="address to listen on; 0.0.0.0 shares it with the network")
     add_address_options(p, server=False)
@@ -107,7 +103,7 @@ def _serve(args):
                "login": "other machines get in with the login"}[mode]
         print(f"warning: --host {args.host}: Visdom listens on ALL network interfaces; {who}",
               file=sys.stderr)
-    _warn_missing_assets()
+    assets.ensure(progress=lambda message: print(message, file=sys.stderr, flush=True))   # or stop
     if args.logdir:   # the runs page (vizlab.server.runs_page) lists these folders' runs too
         os.environ[runs_page.LOGDIRS_ENV] = os.pathsep.join(os.path.abspath(d) for d in args.logdir)
     if args.detach:

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from vizlab.integrations.tensorboard_panes import as_array
+from vizlab.logger import values
 
 
 class ImageMethods:
@@ -66,39 +67,13 @@ def hwc_uint8(image):
 
 
 def to_nchw(img, dataformats, method):
-    """An image (batch) in any of TensorBoard's layouts -> (N, 1|3, H, W) tensor."""
-    if isinstance(img, np.ndarray):
-        img = torch.from_numpy(np.ascontiguousarray(img))
-    if not isinstance(img, torch.Tensor):
-        raise TypeError(f"{method}: img_tensor must be a tensor or NumPy array, got {type(img).__name__}")
-    fmt = dataformats.upper() if isinstance(dataformats, str) else ""
-    if not (set(fmt) <= set("NCHW") and len(set(fmt)) == len(fmt) == img.ndim and {"H", "W"} <= set(fmt)):
-        raise ValueError(f"{method}: dataformats={dataformats!r} does not fit a tensor of shape "
-                         f"{tuple(img.shape)}; use e.g. 'CHW', 'HWC', 'HW' (one image) or 'NCHW', 'NHWC'")
-    img = img.detach().cpu()
-    for axis in "NC":
-        if axis not in fmt:
-            img, fmt = img.unsqueeze(0), axis + fmt
-    img = img.permute(*(fmt.index(a) for a in "NCHW"))
-    if img.shape[1] == 4:
-        img = img[:, :3]   # RGBA: Visdom shows RGB
-    if img.dtype not in (torch.uint8,) and not img.is_floating_point():
-        img = img.float()
-    if img.shape[1] not in (1, 3):
-        raise ValueError(f"{method}: images must have 1, 3 or 4 channels, got {img.shape[1]}")
-    return img
+    """An image (batch) in any of TensorBoard's layouts -> (N, 1|3, H, W) tensor (integers as
+    floats in 0..1, as TensorBoard takes them)."""
+    return values.to_nchw(img, dataformats, method, ints_as_float=True).cpu()
 
 
 def figure_to_array(figure, close):
-    """RGB uint8 (H, W, 3) of a matplotlib figure via the Agg canvas (no display needed)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg   # matplotlib only when used
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    image = np.asarray(canvas.buffer_rgba())[..., :3].copy()
-    if close:
-        import matplotlib.pyplot as plt
-        plt.close(figure)
-    return image
+    return values.figure_pixels(figure, close)
 
 
 def wav_data_uri(samples, sample_rate):

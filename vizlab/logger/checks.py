@@ -98,19 +98,6 @@ def sequence(arg, values, length=None):
     return values
 
 
-def image_batch(images):
-    if isinstance(images, np.ndarray):
-        images = torch.from_numpy(np.ascontiguousarray(images))   # layout_grid makes a new tensor
-    elif not isinstance(images, torch.Tensor):
-        raise TypeError(f"images must be a tensor or array of shape (N,1|3,H,W), got {type(images).__name__}")
-    readable("images", images)
-    if images.ndim != 4 or images.shape[1] not in (1, 3) or 0 in images.shape:
-        raise ValueError(f"images must have shape (N, 1 or 3, H, W), got {tuple(images.shape)}")
-    if not (images.dtype == torch.uint8 or images.is_floating_point()):
-        raise TypeError(f"images must be float (0..1 or normalized, with mean/std) or uint8, got {images.dtype}")
-    return images.detach()
-
-
 def label_list(arg, labels, n):
     if labels is None:
         return None

@@ -121,6 +121,9 @@ class Converter:
         elif op == "text":
             _, _, html, opts = event
             record = {"op": op, "win": win, "html": html}
+            if opts.get("append"):   # added to the pane's text (vizlab.windows)
+                opts = {k: v for k, v in opts.items() if k != "append"}
+                record["append"] = True
         elif op == "figure":
             _, _, traces, layout, opts = event
             record = {"op": op, "win": win, "traces": traces, "layout": layout}

@@ -20,9 +20,9 @@ from vizlab import journal as journal_mod
 from vizlab import run_registry, run_settings
 from vizlab import smoothing as smoothing_mod
 from vizlab import status as status_mod
-from vizlab.logger import lifecycle
+from vizlab.logger import lifecycle, notebook
 from vizlab.logger.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, check_trace,
-                           image_batch, label_list, norm_stats, plain, scalar_value, sequence)
+                           label_list, norm_stats, plain, scalar_value, sequence)
 from vizlab.journal import check_name
 from vizlab.connection import Connection, ServerRefused
 from vizlab.landing import INDEX_ENV, Announcer
@@ -31,6 +31,7 @@ from vizlab.logger.notices import Notices, say
 from vizlab.logger.render import MAX_PIXELS, grid_plan, layout_grid
 from vizlab.logger.sender import Sender
 from vizlab.logger.summary import closing_line, live_view_note, lost, opening_line
+from vizlab.logger.values import figure_pixels, is_matplotlib_figure, plotly_parts, to_nchw
 from vizlab.windows import MAX_POINTS, Windows
 from vizlab.logger.writer import JournalThread
 
@@ -66,6 +67,7 @@ class VisdomLogger:
         if not self.active:
             self.journal_path = None
             return
+        notebook.opening(env)   # in a notebook: the re-run cell's earlier logger of env closes first
         model, model_lock, notices = Windows(env, max_points, smoothing), threading.Lock(), Notices()
         self._windows, self._windows_lock = model, model_lock   # the window model, fed by the journal thread
         writer = None
@@ -140,6 +142,15 @@ class VisdomLogger:
         if tracker is not None and not self._closed:
             tracker.end(state, error)
 
+    def _noted(self, message):
+        """An alert in the status pane, the run still live (a notebook cell's exception)."""
+        tracker = self._tracker()
+        if tracker is not None and not self._closed:
+            tracker.note(message)
+
+    def _repr_html_(self):
+        return notebook.html_of(self)   # a notebook shows the logger as a link to its env, state, counts
+
     def settings(self, config, win="settings", title="settings", results=None):
         """Record the run's settings (a dict, Namespace or dataclass) as window `win`'s settings
         pane and journal record, which `vizlab compare` names runs by; results: figures shown
@@ -199,10 +210,11 @@ class VisdomLogger:
         self._put(("line", win, x, ys, check_opts(opts, LINE_OPTS, ys)))
 
     def images(self, win, images, labels=None, preds=None, nrow=8, title=None, mean=None,
-               std=None, **opts):
-        """Show (N,1|3,H,W) images as one grid, each tile labelled; wrong preds marked red."""
+               std=None, dataformats="NCHW", **opts):
+        """Show images as one grid, each tile labelled; wrong preds marked red. images: a tensor
+        or array laid out as `dataformats` (NCHW, NHWC, CHW, HWC, HW), a PIL image or a list of them."""
         check_name("win", win)
-        images = image_batch(images)
+        images = to_nchw(images, dataformats)
         n = images.shape[0]
         labels, preds = label_list("labels", labels, n), label_list("preds", preds, n)
         if not isinstance(nrow, int) or isinstance(nrow, bool) or nrow < 1:
@@ -222,18 +234,32 @@ class VisdomLogger:
         grid, tile_h, tile_w, columns = layout_grid(images, nrow, mean, std)
         self._put(("images", win, grid, (tile_h, tile_w, columns), labels, preds, opts))
 
-    def text(self, win, html, **opts):
+    def text(self, win, html, append=False, **opts):
+        """Show `html` in text pane `win`; append=True adds it below what the pane shows."""
         check_name("win", win)
         if not isinstance(html, str):
             raise TypeError(f"html must be a str, got {type(html).__name__}")
-        self._put(("text", win, html, check_opts(opts, PANE_OPTS)))
+        if not isinstance(append, bool):
+            raise TypeError(f"append={append!r}: use True (add to the pane) or False (replace it)")
+        opts = check_opts(opts, PANE_OPTS)
+        self._put(("text", win, html, dict(opts, append=True) if append else opts))
 
     def figure(self, win, traces, layout=None, **opts):
-        """Replace window `win` with raw Plotly traces (list of dicts) and layout (dict);
+        """Replace window `win` with a figure: Plotly traces (a list of dicts) and layout (a
+        dict), a Plotly figure object, or a matplotlib Figure (shown as its picture);
         opts: the pane's title, width and height (pixels)."""
         check_name("win", win)
+        if is_matplotlib_figure(traces):
+            if layout is not None:
+                raise TypeError("layout= is for Plotly traces; a matplotlib figure carries its own")
+            return self.images(win, figure_pixels(traces), dataformats="HWC", nrow=1, **opts)
+        parts = plotly_parts(traces)
+        if parts is not None:   # a Plotly figure: its layout, under the one given here
+            traces, own = parts
+            layout = dict(own, **layout) if isinstance(layout, dict) else own if layout is None else layout
         if not isinstance(traces, (list, tuple)) or not all(isinstance(t, dict) for t in traces):
-            raise TypeError("traces must be a list of Plotly trace dicts, e.g. [{'type': 'bar', ...}]")
+            raise TypeError("traces must be a list of Plotly trace dicts (e.g. [{'type': 'bar', ...}]), "
+                            f"a Plotly figure or a matplotlib Figure, got {type(traces).__name__}")
         if layout is not None and not isinstance(layout, dict):
             raise TypeError(f"layout must be a dict or None, got {type(layout).__name__}")
         self._put(("figure", win, plain("traces", list(traces)), plain("layout", layout or {}),

@@ -5,15 +5,18 @@ The distributed (torchrun) helpers are in vizlab.runner_kit.distributed.
 
 import argparse
 import json
+import math
 import os
 import random
 import sys
+import time
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
 from vizlab.address import add_address_options
+from vizlab.helptext import DefaultsOnce
 from vizlab.logger import VisdomLogger
 from vizlab.logger import summary as logger_summary
 
@@ -27,12 +30,14 @@ def runner_parser(name, description, epochs, lr=None, lr_help="learning rate", e
     `epochs_help`/`lr_help` let a runner say what the numbers mean for it (steps); a runner where
     nothing trains passes epochs=TRAINS_NOTHING and is offered neither option.
     """
-    p = argparse.ArgumentParser(prog=name, description=description,
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = RunnerParser(prog=name, description=description, formatter_class=DefaultsOnce)
     if epochs is not TRAINS_NOTHING:
         p.add_argument("--epochs", type=positive_int, default=epochs, help=epochs_help)
-        p.add_argument("--lr", type=float, default=lr, help=lr_help)
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+        p.add_argument("--lr", type=positive_float, default=lr, help=lr_help)
+        p.add_argument("--pace", type=positive_float, default=None, metavar="SECONDS",
+                       help="spread each progress-bar loop (the run; an epoch for the MNIST runners) "
+                            "over at least SECONDS, to watch it live; `vizlab demo` paces the quick ones")
+    p.add_argument("--seed", type=seed_number, default=0, help="random seed")
     p.add_argument("--device", default="auto", help="auto|cpu|cuda|cuda:N (auto picks CUDA when available)")
     p.add_argument("--env", default=name, help="Visdom environment")
     add_address_options(p)
@@ -43,15 +48,51 @@ def runner_parser(name, description, epochs, lr=None, lr_help="learning rate", e
     return p
 
 
+class RunnerParser(argparse.ArgumentParser):
+    """A runner's parser: --port is checked with the rest (a run would otherwise log to no server)."""
+
+    def parse_args(self, args=None, namespace=None):
+        parsed = super().parse_args(args, namespace)
+        if not 1 <= parsed.port <= 65535:
+            self.error(f"argument --port: a port is a number from 1 to 65535, got {parsed.port}")
+        return parsed
+
+
 def add_log_every(parser, default, help):
     """The one --log-every option: a positive integer, so a loop's `step % log_every` is safe."""
     parser.add_argument("--log-every", type=positive_int, default=default, help=help)
 
 
 def positive_int(text):
-    value = int(text)
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _whole(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+
+
+def positive_float(text):
+    """A finite number > 0 (a learning rate): argparse says what is wrong, in one line."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def seed_number(text):
+    """What NumPy's, Python's and torch's seeding all take: 0 to 2**32 - 1."""
+    value = _whole(text)
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 4294967295, got {text}")
     return value
 
 
@@ -98,8 +139,21 @@ def write_metrics(path, metrics):
 
 
 def progress(iterable, args, disable=False, **kwargs):
-    """tqdm bar, off with --quiet or when stderr is not a terminal (or when `disable`)."""
+    """tqdm bar, off with --quiet or when stderr is not a terminal (or when `disable`); with
+    --pace, the loop lasts at least that many seconds."""
+    pace = getattr(args, "pace", None)
+    if pace and hasattr(iterable, "__len__") and len(iterable):
+        kwargs.setdefault("total", len(iterable))
+        iterable = _paced(iterable, pace, len(iterable))
     return tqdm(iterable, disable=disable or args.quiet or not sys.stderr.isatty(), **kwargs)
+
+
+def _paced(iterable, seconds, total):
+    """Each item no earlier than its share of `seconds` from the start (the work counts)."""
+    start = time.monotonic()
+    for done, item in enumerate(iterable, 1):
+        yield item
+        time.sleep(max(0.0, start + seconds * done / total - time.monotonic()))
 
 
 def finish(name, args, metrics, summary, log=None):
@@ -117,7 +171,7 @@ def finish(name, args, metrics, summary, log=None):
 
 # Where and how a run logs, not what it trains: left out of the settings pane (the page already
 # shows its env and server, and a journal path would overflow the pane).
-PLUMBING = ("env", "server", "port", "journal", "no_visdom", "metrics_out", "quiet", "data_dir",
+PLUMBING = ("env", "server", "port", "journal", "no_visdom", "metrics_out", "quiet", "pace", "data_dir",
             "checkpoint", "resume")
 
 

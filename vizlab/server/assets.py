@@ -307,6 +307,27 @@ def install(static_dir=None, source_dir=None, cache_dir=None, visdom_dir=None, p
     return len(wanted)
 
 
+def ensure(progress=None):
+    """No blank page: before vizlab starts a server, install this visdom's missing UI files (from
+    the npm cache, the registry, else the CDNs); an AssetError naming the one command to run
+    when that cannot be done. Returns the number of files written."""
+    static_dir = default_static_dir()
+    missing = missing_files(static_dir)
+    if not missing:
+        return 0
+    progress = progress or (lambda message: None)
+    progress(f"{len(missing)} of Visdom's UI files are missing (its page would be blank): "
+             "installing them, as `vizlab assets install` does")
+    try:
+        return install(static_dir, progress=progress)
+    except (AssetError, OSError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise AssetError(f"{len(missing)} of Visdom's UI files are missing, so its page would be blank, "
+                         f"and installing them failed ({reason.rstrip('.')}). Run: vizlab assets install "
+                         "(offline: `vizlab assets download DIR` on a connected machine, then "
+                         "`vizlab assets install --from DIR` here)") from None
+
+
 def download(dest_dir, cache_dir=None, visdom_dir=None, python=None, progress=None):
     """Fetch every asset of the target visdom from npm into `dest_dir` (static/ layout), for `install --from`."""
     progress = progress or (lambda message: None)

@@ -322,17 +322,6 @@ def stop_command(port):
     return "vizlab serve --stop" + ("" if port == DEFAULT_PORT else f" --port {port}")
 
 
-def missing_assets_warning():
-    """A warning when this visdom's UI files are missing (its page would stay blank), else None."""
-    from vizlab.server.assets import missing_files, default_static_dir
-
-    missing = missing_files(default_static_dir())
-    if missing:
-        return (f"warning: {len(missing)} of Visdom's UI files are missing, so its page will stay blank; "
-                "run `vizlab assets install` (the logging API works meanwhile)")
-    return None
-
-
 def start_detached(port=DEFAULT_PORT, host=DEFAULT_HOST, env_path=DEFAULT_ENV_PATH, login=False,
                    timeout=60.0, mode=None):
     """Start a server in the background that outlives this process; returns its URL."""
@@ -405,14 +394,18 @@ def not_ours(port):
                        f"choose another port (--port {port + 1})")
 
 
-def ensure_server(port=DEFAULT_PORT, host=DEFAULT_HOST):
-    """(URL, started) of a Visdom server on `port`: the one answering there, else a new detached one."""
+def ensure_server(port=DEFAULT_PORT, host=DEFAULT_HOST, progress=None):
+    """(URL, started) of a Visdom server on `port`: the one answering there, else a new detached
+    one, its missing UI files installed first (progress(message) hears that)."""
     url = local_url(port)
     found = probe(url)
     if found == "visdom":
         return url, False
     if found == "refused":
         raise not_ours(port)
+    from vizlab.server import assets
+
+    assets.ensure(progress)   # no blank page: or an AssetError naming the command to run
     start_detached(port, host)
     from vizlab.server.restore import restore   # the runs it had before: vizlab.server.restore
     restore(port)
