@@ -128,12 +128,17 @@ class Tracker:
         self.shown = 0.0
         self._spikes = {}             # (win, trace) -> Spikes, or None when not checked
         self._alerted = {}            # alert key -> when it was raised
+        self.posted = collections.deque()   # the user's alerts (post), any thread: shown at the next tick
 
     def end(self, state, error=None):
         """The run ended (or will): `state` is shown from the next redraw on. The first crash or
         interrupt stays: the close that follows it does not make the run "finished"."""
         if self.ending is None or self.ending[0] == "finished":
             self.ending = (state, error)
+
+    def post(self, message):
+        """A user's alert (wandb.alert), from any thread: a row of the pane from the next tick on."""
+        self.posted.append(message)   # deque.append is atomic: no lock for the journal thread
 
     # --- the journal thread
     def begin(self):
@@ -167,6 +172,9 @@ class Tracker:
         if self.ending is not None and self.ending[0] != self.state:
             self.state, self.error = self.ending
             return self.record(now), True
+        if self.posted:
+            return self.record(now, {"kind": "user", "win": None, "trace": None, "x": self.step, "time": now,
+                                     "message": self.posted.popleft()}), True
         dog, last = self.dog, self.last_call or self.started
         if dog is not None and dog.stall is not None and not self.stalled and now - last >= dog.stall:
             self.stalled = True

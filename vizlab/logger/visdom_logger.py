@@ -133,6 +133,17 @@ class VisdomLogger:
         if tracker is not None and not self._closed:
             tracker.end(state, error)
 
+    def alert(self, message):
+        """A row of the status pane's alerts (journaled) and one stderr line, now."""
+        if not isinstance(message, str) or not message.strip():
+            raise ValueError(f"alert: message must be a non-empty string, got {message!r}")
+        if not self.active:
+            return
+        say(f"alert: {message}")
+        tracker = self._tracker()
+        if tracker is not None and not self._closed:   # status=False: the stderr line only
+            tracker.post(message)
+
     def settings(self, config, win="settings", title="settings", results=None):
         """Record the run's settings (a dict, Namespace or dataclass) as window `win`'s settings
         pane and journal record, which `vizlab compare` names runs by; results: figures shown
