@@ -22,7 +22,7 @@ import torch
 from vizlab.address import visdom_address
 from vizlab.integrations import tensorboard_panes as panes
 from vizlab.integrations.tensorboard_panes import histogram_heatmap, plain_values
-from vizlab.integrations.naming import tag_window, window_name
+from vizlab.integrations.naming import folder_run, tag_window, window_name
 from vizlab.logger import VisdomLogger
 from vizlab.integrations.tensorboard_custom import Chart, parse_layout
 from vizlab.integrations.tensorboard_images import ImageMethods, to_nchw   # noqa: F401 (to_nchw: public helper)
@@ -54,9 +54,11 @@ class SummaryWriter(ImageMethods):
         if purge_step is not None:
             warnings.warn(f"purge_step={purge_step}: Visdom windows cannot drop points; steps >= "
                           f"{purge_step} logged again are added beside the old ones", stacklevel=2)
-        self.env = env or window_name(os.path.basename(os.path.normpath(os.path.abspath(self.log_dir))))
+        # a run's env is its own: a generic folder name takes its parent's, a folder reused a number
+        own_env, own_journal = folder_run(self.log_dir, f"vizlab{filename_suffix}")
+        self.env = env or own_env
         self._server, self._port = visdom_address(server, port)
-        self._journal = os.path.join(self.log_dir, f"vizlab{filename_suffix}.jsonl") if journal is None else journal
+        self._journal = own_journal if journal is None else journal
         self._options = logger_options
         self._logger, self._opened = None, False
         self._steps = {}         # tag -> last step, for global_step=None
