@@ -24,7 +24,7 @@ from vizlab.integrations import tensorboard_panes as panes
 from vizlab.integrations.tensorboard_panes import histogram_heatmap, plain_values
 from vizlab.integrations.naming import folder_run, tag_window, window_name
 from vizlab.logger import VisdomLogger
-from vizlab.integrations.tensorboard_custom import Chart, parse_layout
+from vizlab.integrations.tensorboard_custom import Chart, backfill, parse_layout
 from vizlab.integrations.tensorboard_images import ImageMethods, to_nchw   # noqa: F401 (to_nchw: public helper)
 
 TEXT_KEEP = 50          # text entries shown per tag (the journal keeps all)
@@ -166,12 +166,17 @@ class SummaryWriter(ImageMethods):
             self.logger.scalars(win, step, values)   # titled and labelled by the window model's defaults
 
     def add_custom_scalars(self, layout):
+        new = []
         for category, title, kind, tags in parse_layout(layout):
             label = f"{category}: {title}"
+            if ("custom", label) in self._claims:   # a layout given again changes nothing (tensorboardX's rule)
+                continue
             chart = Chart(self._window("custom", label, window_name(title)), label, kind, tags)
             self._charts.append(chart)
+            new.append(chart)
             if kind == "Multiline":
                 self.logger.window(chart.win, "line", title=label, xlabel="step")
+        backfill(self.logger, new, self._routes)
 
     def add_custom_scalars_multilinechart(self, tags, category="default", title="untitled"):
         self.add_custom_scalars({category: {title: ["Multiline", tags]}})
