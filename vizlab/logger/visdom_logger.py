@@ -204,7 +204,8 @@ class VisdomLogger:
 
     def images(self, win, images, labels=None, preds=None, nrow=8, title=None, mean=None,
                std=None, **opts):
-        """Show (N,1|3,H,W) images as one grid, each tile labelled; wrong preds marked red."""
+        """Show (N,1|3,H,W) images as one grid, each tile labelled; wrong preds marked red.
+        history=N: the window keeps its last N grids, a slider on the page steps through them."""
         check_name("win", win)
         images = image_batch(images)
         n = images.shape[0]
@@ -213,6 +214,8 @@ class VisdomLogger:
             raise ValueError(f"nrow={nrow!r}: use a positive integer (default 8)")
         mean, std = norm_stats("mean", mean, images.shape[1]), norm_stats("std", std, images.shape[1])
         opts = check_opts(opts if title is None else dict(opts, title=title), IMAGE_OPTS)
+        if "history" in opts and (isinstance(opts["history"], bool) or opts["history"] < 1):
+            raise ValueError(f"history={opts['history']!r}: use a number of images >= 1 (the window's slider)")
         shown = grid_plan(n, images.shape[2], images.shape[3], nrow)[0]
         if shown < n:   # the grid's pixels are bounded: layout_grid lays out the first that fit
             labels, preds = _first(labels, shown), _first(preds, shown)
