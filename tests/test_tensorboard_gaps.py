@@ -1,17 +1,25 @@
 """Drop-in gaps found with real TensorBoard code, each read back from a real server: custom-scalar
 layouts declared after the data (tensorboardX's demo_custom_scalars.py, run unchanged through
-`python -m vizlab.tensorboard`), Lightning's `valid_` prefix, and run envs that never clash."""
+`python -m vizlab.tensorboard`), Lightning's `valid_` prefix, run envs that never clash, and image and embedding windows that keep
+their earlier steps (a slider on the page)."""
 
+import base64
+import io
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
+from PIL import Image as PILImage
 
 from support.windows import points, window
 from vizlab import SummaryWriter
+from vizlab.cli.replay import replay
+from vizlab.integrations.tensorboard_images import IMAGE_STEPS
 from vizlab.integrations.lightning import metric_window
 from vizlab.integrations.naming import folder_run
 
@@ -114,3 +122,84 @@ def test_each_run_gets_its_own_env(visdom_server, tmp_path, monkeypatch):
     assert points(port, "exp1_train", "loss") == points(port, "exp2_train", "loss") == {"loss": {0: 1.0, 1: 2.0, 2: 3.0}}
     assert sorted(os.listdir("tracking")) == ["vizlab-2.jsonl", "vizlab.jsonl"]   # one journal per run
     assert folder_run("logs") == (f"{tmp_path.name}_logs", os.path.join("logs", "vizlab.jsonl"))   # generic: parent too
+
+
+def decode(src):
+    return np.asarray(PILImage.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("RGB"))
+
+
+def centre(src):
+    image = decode(src)
+    return tuple(image[image.shape[0] // 2, image.shape[1] // 2])
+
+
+COLOURS = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+
+
+def test_add_image_keeps_a_history_the_page_steps_through(visdom_server, tmp_path):
+    port, env = visdom_server.port, "tb_image_history"
+    with SummaryWriter(log_dir=tmp_path / env, port=port) as writer:
+        writer.add_image("once", torch.zeros(3, 8, 8), 0)   # one image: a plain image pane, as before
+        for step, colour in zip((0, 5, 10), COLOURS):
+            writer.add_image("digit", torch.tensor(colour, dtype=torch.uint8)[:, None, None].expand(3, 8, 8), step)
+        journal = writer.journal_path
+    assert window(port, env, "once")["type"] == "image"
+    for target in (env, "tb_image_history_replayed"):
+        if target != env:
+            replay(journal, port=port, env=target)   # the journal rebuilds the history whole
+        pane = window(port, target, "digit")
+        layout = pane["content"]["layout"]
+        slider = layout["sliders"][0]
+        assert [s["label"] for s in slider["steps"]] == ["0", "5", "10"] and slider["active"] == 2
+        assert [centre(s["args"][0]["images[0].source"]) for s in slider["steps"]] == COLOURS
+        assert centre(layout["images"][0]["source"]) == COLOURS[-1]   # the latest shown
+        assert slider["steps"][0]["args"][0]["title.text"] == "digit (step 0)"
+
+
+def test_image_history_keeps_the_last_steps(visdom_server, tmp_path):
+    port, env = visdom_server.port, "tb_image_history_cut"
+    with SummaryWriter(log_dir=tmp_path / env, port=port) as writer:
+        for step in range(IMAGE_STEPS + 5):
+            writer.add_images("batch", torch.rand(2, 1, 4, 4), step)
+    steps = window(port, env, "batch")["content"]["layout"]["sliders"][0]["steps"]
+    assert [s["label"] for s in steps] == [str(s) for s in range(5, IMAGE_STEPS + 5)]
+
+
+def test_add_embedding_keeps_a_history_the_page_steps_through(visdom_server, tmp_path):
+    port, env = visdom_server.port, "tb_embedding_history"
+    g = torch.Generator().manual_seed(0)
+    with SummaryWriter(log_dir=tmp_path / env, port=port) as writer:
+        for step in (1, 2):
+            writer.add_embedding(torch.randn(10, 4, generator=g), metadata=["a"] * 5 + [f"b{step}"] * 5,
+                                 label_img=torch.rand(10, 1, 3, 3, generator=g), global_step=step)
+    content = window(port, env, "embedding")["content"]
+    assert [(t["name"], t["visible"]) for t in content["data"]] == [("a", False), ("b1", False), ("a", True), ("b2", True)]
+    steps = content["layout"]["sliders"][0]["steps"]
+    assert [s["label"] for s in steps] == ["1", "2"]
+    assert steps[0]["args"][0]["visible"] == [True, True, False, False]
+    assert steps[0]["args"][1]["title"] == "embedding (step 1, PCA)" and steps[0]["args"][1]["images"] == []
+    assert len(steps[1]["args"][1]["images"]) == 10 == len(content["layout"]["images"])
+
+
+@pytest.mark.browser
+def test_the_page_steps_through_an_image_history(visdom_server, tmp_path):
+    """In headless Chromium: the slider is drawn under the latest image; choosing step 0 shows step 0's image."""
+    from support import browser as vb
+    vb.require_chromium(pytest)
+    port, env = visdom_server.port, "tb_image_history_page"
+    with SummaryWriter(log_dir=tmp_path / env, port=port) as writer:
+        for step, colour in zip((0, 5, 10), COLOURS):
+            writer.add_image("digit", torch.tensor(colour, dtype=torch.uint8)[:, None, None].expand(3, 8, 8), step)
+    with vb.open_browser() as browser:
+        page, problems = vb.open_dashboard(browser, f"http://127.0.0.1:{port}", env)
+        vb.wait_for_ids(page, ["digit"])
+        plot = page.locator(".react-grid-item .js-plotly-plot").first
+        plot.locator(".slider-container").wait_for(timeout=30_000)
+        shown = lambda: plot.evaluate("p => p.layout.images[0].source")   # noqa: E731
+        assert centre(shown()) == COLOURS[-1]
+        rail = plot.locator(".slider-rail-touch-rect").bounding_box()
+        page.mouse.click(rail["x"] + 2, rail["y"] + rail["height"] / 2)   # the rail's left end: step 0
+        page.wait_for_function("() => document.querySelector('.js-plotly-plot').layout.title.text === 'digit (step 0)'",
+                               timeout=30_000)
+        assert centre(shown()) == COLOURS[0]
+        assert problems.messages() == []

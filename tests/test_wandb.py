@@ -25,9 +25,11 @@ def no_open_run():
     wandb.finish()
 
 
-def pixels(win_data, height=None):
-    """The image pane's pixels; height=: the one tile, padding cut and the upscale undone."""
-    src = win_data["content"]["src"]
+def pixels(win_data, height=None, src=None):
+    """The image pane's pixels (an image window with a history: its latest image; src=: that one);
+    height=: the one tile, padding cut and the upscale undone."""
+    content = win_data["content"]
+    src = src or (content["layout"]["images"][0]["source"] if win_data["type"] == "plot" else content["src"])
     shown = np.asarray(PILImage.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))).convert("RGB"))
     if height is None:
         return shown
@@ -240,11 +242,14 @@ def test_unet_wandb_calls_draw_loss_images_masks_and_histograms(visdom_server, t
     assert list(dice_points.values()) == pytest.approx([d for _, d, _ in evals], rel=1e-5)
     assert points(port, env, "step")["step"][0] == 1.0
     # the images: the input, and the true mask as wandb draws it (min-max normalised: 0 black, 1 white)
-    assert window(port, env, "images")["type"] == "image"
-    true = pixels(window(port, env, "masks_true"), 16)
-    expected = evals[-1][2].numpy().astype(bool)
-    assert true.shape[:2] == (16, 16) and ((true[..., 0] > 127) == expected).all()
-    assert window(port, env, "masks_pred")["type"] == "image"
+    assert len(window(port, env, "images")["content"]["layout"]["sliders"][0]["steps"]) == len(evals)
+    masks = window(port, env, "masks_true")
+    steps = masks["content"]["layout"]["sliders"][0]["steps"]   # every evaluation's mask, a slider over them
+    assert [int(step["label"]) for step in steps] == list(dice_points)
+    for step, (_, _, mask) in zip(steps, evals):
+        true = pixels(masks, 16, src=step["args"][0]["images[0].source"])
+        assert true.shape[:2] == (16, 16) and ((true[..., 0] > 127) == mask.numpy().astype(bool)).all()
+    assert window(port, env, "masks_pred")["type"] == "plot"
     # a histogram pane per parameter and its gradient: a heatmap of value bins by step
     for win in ("Weights_down.weight", "Gradients_up.bias"):
         heat = window(port, env, win)["content"]["data"][0]

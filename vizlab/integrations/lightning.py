@@ -143,11 +143,9 @@ class VizlabLogger(Logger):
         for k, v in kwargs.items():
             if len(v) != n:
                 raise ValueError(f"log_image({key!r}): expected {n} items in {k}, got {len(v)}")
-        writer = self.experiment
-        step = writer._step(key, step)
-        win = writer._window("image", key)
-        writer.images(win, same_size([rgb_uint8(im, key) for im in images]), labels=kwargs.get("caption"),
-                      nrow=min(8, n), title=writer._title(win, step))
+        # one grid per step; the window keeps the earlier steps (a slider), as add_images does
+        self.experiment._images("image", key, same_size([rgb_uint8(im, key) for im in images]), step,
+                                labels=kwargs.get("caption"))
 
     @rank_zero_only
     def log_table(self, key, columns=None, data=None, dataframe=None, step=None):

@@ -30,6 +30,7 @@ from vizlab.integrations.tensorboard_images import ImageMethods, to_nchw   # noq
 TEXT_KEEP = 50          # text entries shown per tag (the journal keeps all)
 HISTOGRAM_STEPS = 200   # steps kept per histogram heatmap (older ones thinned out)
 HISTOGRAM_ROWS = 40     # value bins of the heatmap
+EMBEDDING_STEPS = 10    # steps an embedding window keeps for its slider (the journal keeps all)
 # The VisdomLogger's own calls, answered by the writer too (Lightning's `experiment` is a writer).
 LOGGER_API = ("scalar", "scalars", "line", "images", "text", "figure", "window", "journal_offset",
               "stats", "watch_system", "journal_path", "env")
@@ -65,6 +66,7 @@ class SummaryWriter(ImageMethods):
         self._texts = {}         # window -> [(step, html)], newest last
         self._histograms = {}    # window -> [(step, bin edges, cumulative counts)]
         self._pr = {}            # window -> [(step, precision, recall)]
+        self._embeddings = {}    # window -> [(step, traces, layout)]: the slider's steps
         self._owners = {}        # window -> who has it: "line", or (kind, tag)
         self._claims = {}        # (kind, tag) -> window
         self._labels = {}        # window -> the tag, with its kind when it had to be renamed
@@ -281,12 +283,16 @@ class SummaryWriter(ImageMethods):
 
     def add_embedding(self, mat, metadata=None, label_img=None, global_step=None, tag="default",
                       metadata_header=None):
-        """A 2-D PCA projection of the rows of `mat`, coloured by their metadata, label images on the points."""
+        """A 2-D PCA projection of the rows of `mat`, coloured by their metadata, label images on the
+        points; from the second step on, a slider chooses the step (the last EMBEDDING_STEPS)."""
         labels = panes.metadata_labels(metadata, len(mat), metadata_header)
         step = self._step(f"embedding:{tag}", global_step)
         win = self._window("embedding", tag, "embedding" if tag == "default" else window_name(tag))
         title = f"{'embedding' if win == 'embedding' else self._labels[win]} (step {step}, PCA)"
-        self.logger.figure(win, *panes.embedding_figure(mat, labels, title, label_img), title=title)
+        history = self._embeddings.setdefault(win, [])
+        history.append((step, *panes.embedding_figure(mat, labels, title, label_img)))
+        del history[:-EMBEDDING_STEPS]
+        self.logger.figure(win, *panes.stepped_figure(history), title=title)
 
     def add_mesh(self, tag, vertices, colors=None, faces=None, config_dict=None, global_step=None, walltime=None):
         step = self._step(tag, global_step)

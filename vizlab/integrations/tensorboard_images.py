@@ -11,6 +11,8 @@ import torch
 
 from vizlab.integrations.tensorboard_panes import as_array
 
+IMAGE_STEPS = 20   # steps an image window keeps for its slider (vizlab.image_history); the journal keeps all
+
 
 class ImageMethods:
     def add_image(self, tag, img_tensor, global_step=None, walltime=None, dataformats="CHW"):
@@ -38,7 +40,8 @@ class ImageMethods:
         """options: VisdomLogger.images' labels=, caption= (the wandb adapter's captions)."""
         step = self._step(tag, global_step)
         win = self._window(kind, tag)
-        self.logger.images(win, images, nrow=min(8, len(images)), title=self._title(win, step), **options)
+        self.logger.images(win, images, nrow=min(8, len(images)), title=self._title(win, step),
+                           history=IMAGE_STEPS, **options)
 
     def add_audio(self, tag, snd_tensor, global_step=None, sample_rate=44100, walltime=None):
         """A playable audio pane (16-bit WAV in a data URI), the latest clip."""
