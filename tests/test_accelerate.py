@@ -151,3 +151,18 @@ def test_transformers_report_to_tensorboard_runs_unchanged(visdom_server, tmp_pa
     assert loss["train"] == pytest.approx({e["step"]: e["loss"] for e in history if "loss" in e}, rel=1e-6)
     assert loss["eval"] == pytest.approx({e["step"]: e["eval_loss"] for e in history if "eval_loss" in e}, rel=1e-6)
     assert set(points(port, env, "learning_rate")) == {"train"}
+
+
+def test_launcher_runs_a_module_and_names_what_is_missing(tmp_path):
+    (tmp_path / "tbmod.py").write_text("import sys\nimport tensorboardX\nfrom torch.utils.tensorboard.writer import "
+                                       "SummaryWriter\nprint(SummaryWriter.__module__, tensorboardX.SummaryWriter.__module__,"
+                                       " sys.argv[1:])\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    run = lambda *args: subprocess.run([sys.executable, "-m", "vizlab.tensorboard", *args], cwd=tmp_path, env=env,  # noqa: E731
+                                       capture_output=True, text=True, timeout=120)
+    done = run("-m", "tbmod", "a")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["vizlab.integrations.tensorboard"] * 2 + ["['a']"]
+    for args, message in ((["-m", "nosuchmod"], "no module named 'nosuchmod'"), (["nope.py"], "no such script: nope.py")):
+        done = run(*args)
+        assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr

@@ -4,6 +4,10 @@ the CPU) read back from a real server; wandb's step rules, define_metric, media,
 import base64
 import io
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +21,7 @@ from vizlab.logger.render import PADDING
 from vizlab.settings_table import read_settings
 
 pytestmark = pytest.mark.server   # needs a real Visdom server
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -137,11 +142,16 @@ def test_nanogpt_with_define_metric_draws_against_iter(visdom_server, tmp_path):
     run = wandb.init(project="owt", name="iters", port=port, dir=str(tmp_path))
     wandb.define_metric("iter")
     wandb.define_metric("*", step_metric="iter")
-    for it in (0, 250, 500):
-        wandb.log({"iter": it, "train/loss": 3.0 - it / 500, "val/loss": 3.1 - it / 500})
+    wandb.define_metric("val/loss", summary="min")
+    wandb.define_metric("debug/*", hidden=True)
+    for it, val in zip((0, 250, 500), (3.1, 2.4, 2.6)):
+        wandb.log({"iter": it, "train/loss": 3.0 - it / 500, "val/loss": val, "debug/x": 1.0})
     env = run.env
     wandb.finish()
-    assert points(port, env, "loss") == {"train": {0: 3.0, 250: 2.5, 500: 2.0}, "val": {0: 3.1, 250: 2.6, 500: 2.1}}
+    assert points(port, env, "loss") == {"train": {0: 3.0, 250: 2.5, 500: 2.0}, "val": {0: 3.1, 250: 2.4, 500: 2.6}}
+    assert "debug" not in json.loads(client(port).get_window_data(None, env=env))   # hidden
+    summary = read_settings(window(port, env, "summary")["content"])
+    assert summary["val/loss"] == "2.4" and summary["train/loss"] == "2.0"  # min, and the last
 
 
 # ------------------------------------------------------------------ Pytorch-UNet's train.py, its wandb lines
@@ -291,6 +301,8 @@ def test_media_types(visdom_server, tmp_path):
     run = wandb.init(project="media", port=port, dir=str(tmp_path))
     path = tmp_path / "red.png"
     PILImage.new("RGB", (6, 4), (255, 0, 0)).save(path)
+    import matplotlib.figure
+    figure = matplotlib.figure.Figure(figsize=(1, 1), dpi=20, facecolor=(0, 1, 0))
     table = wandb.Table(columns=["id", "label"], data=[[1, "cat"]])
     table.add_data(2, "<dog>")
     wandb.log({
@@ -304,6 +316,7 @@ def test_media_types(visdom_server, tmp_path):
         "weights": torch.randn(100),                    # a tensor: a histogram, as wandb makes it
         "table": table,
         "page": wandb.Html("<b>bold</b>"),
+        "figure": wandb.Image(figure),
     })
     env = run.env
     run.finish()
@@ -314,6 +327,7 @@ def test_media_types(visdom_server, tmp_path):
     assert (pixels(window(port, env, "pil"), 4)[..., 2] == 255).all()
     assert (pixels(window(port, env, "path"), 4)[..., 0] == 255).all()
     assert window(port, env, "grid")["type"] == "image"
+    assert (pixels(window(port, env, "figure"), 20)[..., 1] == 255).all()
     assert window(port, env, "hist")["content"]["data"][0]["type"] == "heatmap"
     assert window(port, env, "weights")["content"]["data"][0]["type"] == "heatmap"
     assert "&lt;dog&gt;" in window(port, env, "table")["content"]
@@ -336,6 +350,26 @@ def test_alert_watch_and_exit_code(visdom_server, tmp_path, capfd):
     assert "Low accuracy" in status and "crashed" in status and "exit code 3" in status
     grads = points(port, env, "gradients")
     assert grads.keys() == {"layer 1", "layer 2"} and list(grads["layer 1"]) == [2, 4]
+
+
+def test_a_run_ends_crashed_in_a_with_block_and_finished_at_exit(visdom_server, tmp_path):
+    port = visdom_server.port
+    with pytest.raises(ZeroDivisionError):
+        with wandb.init(project="ends", port=port, dir=str(tmp_path)) as run:
+            wandb.log({"a": 1.0})
+            1 / 0
+    assert "crashed" in window(port, run.env, "status")["content"] and wandb.run is None
+    script = tmp_path / "script.py"   # no finish(): wandb finishes the run at exit
+    script.write_text("import sys\nfrom vizlab import wandb\nrun = wandb.init(project='exit', port=int(sys.argv[1]))\n"
+                      "wandb.log({'a': 1.0}, commit=False)\nprint(run.env)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    done = subprocess.run([sys.executable, str(script), str(port)], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    run_env = done.stdout.strip()
+    assert points(port, run_env, "a") == {"a": {0: 1.0}}   # the uncommitted step too
+    assert read_settings(window(port, run_env, "summary")["content"]) == {"a": "1.0"}
+    assert "finished" in window(port, run_env, "status")["content"]
 
 
 def test_offline_and_disabled_modes(visdom_server, tmp_path):

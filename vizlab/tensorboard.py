@@ -5,6 +5,7 @@ run (vizlab.integrations.tensorboard_hook), whoever opens them: the script, acce
 `log_with="tensorboard"`, transformers' `report_to="tensorboard"`. `-m module` runs a module instead.
 """
 
+import importlib.util
 import os
 import runpy
 import sys
@@ -22,6 +23,9 @@ def main(argv=None):
     from vizlab.integrations.tensorboard_hook import install
     install()
     if argv[0] == "-m":
+        if importlib.util.find_spec(argv[1]) is None:
+            print(f"vizlab.tensorboard: no module named {argv[1]!r}\n{USAGE}", file=sys.stderr)
+            return 2
         sys.argv = argv[1:]
         runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
         return 0
