@@ -7,7 +7,6 @@ normalize=True, wandb's default); a float array in [0, 1] is scaled by 255, one 
 anything else clipped to 0..255; PIL images and file paths are read with Pillow.
 """
 
-import html
 import os
 
 import numpy as np

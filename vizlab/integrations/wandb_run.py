@@ -1,5 +1,6 @@
-"""wandb's run API, to Visdom: `init`, `log`, `finish`, `define_metric`, `alert`, `watch` and the run's
-`config` and `summary`, over one vizlab SummaryWriter (the drop-in's windows and naming rule).
+"""wandb's run, to Visdom: what `wandb.init` returns (`log`, `finish`, `define_metric`, `alert`, `watch`,
+`config`, `summary`), over one vizlab SummaryWriter (the drop-in's windows and naming rule). The
+module-level calls (`wandb.init`, `wandb.log`, ...) are vizlab.integrations.wandb_api.
 
     import vizlab.wandb as wandb          # or: from vizlab import wandb
     run = wandb.init(project="gpt", name="small", config=args)
@@ -14,27 +15,16 @@ mode="offline" journals without sending (`vizlab replay` later), mode="disabled"
 import atexit
 import fnmatch
 import math
-import os
-import secrets
-import sys
-import time
 
 import numpy as np
 import torch
 
 from vizlab import run_settings
 from vizlab.integrations import wandb_media as media
-from vizlab.integrations.naming import window_name
-from vizlab.integrations.tensorboard import SummaryWriter
 from vizlab.logger.notices import say
 from vizlab.settings_table import log_table
 
-# wandb.init's arguments that mean nothing to a Visdom server: accepted, named once on stderr.
-IGNORED = ("entity", "anonymous", "resume", "reinit", "save_code", "sync_tensorboard", "monitor_gym",
-           "magic", "settings", "fork_from", "resume_from", "allow_val_change", "id", "job_type")
 SUMMARIES = {"min": min, "max": max, "last": lambda a, b: b}
-
-current = None   # the run of the last init(), None after finish(): `wandb.run`
 
 
 class Config:
@@ -117,6 +107,7 @@ class Run:
         self.config = Config(self._show_config)
         self.config.update(config or {})
         self._finished = False
+        self.on_finish = lambda run: None   # wandb.run forgets it (vizlab.integrations.wandb_api)
         atexit.register(self.finish)   # wandb finishes at exit; before the logger's own close
 
     @property
@@ -245,7 +236,6 @@ class Run:
     def finish(self, exit_code=None, quiet=None):
         """Commit the last step, draw the summary, close the logger (bounded delivery wait);
         exit_code != 0 marks the run crashed in the status pane."""
-        global current
         if self._finished:
             return
         self._finished = True
@@ -258,8 +248,7 @@ class Run:
         if exit_code:
             self.logger._ended("crashed", f"exit code {exit_code}")
         self._writer.close()
-        if current is self:
-            current = None
+        self.on_finish(self)
 
     def save(self, *args, **kwargs):
         say("wandb.save: files are not uploaded to Visdom; ignored")
@@ -283,6 +272,7 @@ class DisabledRun(Run):
         self.config = Config(lambda: None)
         self.config.update(config or {})
         self._finished = False
+        self.on_finish = lambda run: None
 
     def log(self, data, step=None, commit=None, sync=None):
         pass
@@ -300,53 +290,7 @@ class DisabledRun(Run):
         pass
 
     def finish(self, exit_code=None, quiet=None):
-        global current
-        if current is self:
-            current = None
-
-
-def init(project=None, name=None, config=None, group=None, tags=None, notes=None, resume=None, anonymous=None,
-         mode=None, dir=None, entity=None, job_type=None, id=None, reinit=None, *, server=None, port=None, **rest):
-    """A new run (the open one finished first, as wandb's reinit does). Every wandb argument is
-    accepted; those with no meaning here are named once on stderr. server=/port=: the Visdom server."""
-    global current
-    if current is not None:
-        current.finish()
-    mode = mode or os.environ.get("WANDB_MODE") or "online"
-    if mode not in ("online", "offline", "disabled", "dryrun", "run", "shared"):
-        raise ValueError(f"wandb.init: mode={mode!r}; use 'online', 'offline' or 'disabled'")
-    if mode == "disabled":
-        current = DisabledRun(config)
-        return current
-    given = dict(entity=entity, anonymous=anonymous, resume=resume, reinit=reinit, id=id, job_type=job_type, **rest)
-    ignored = sorted(k for k, v in given.items() if v is not None and (k in IGNORED or k not in init_args()))
-    if ignored:
-        say(f"wandb.init: {', '.join(ignored)} ignored (no meaning for a Visdom server)")
-    project = project or os.environ.get("WANDB_PROJECT") or script_name()
-    name = name or os.environ.get("WANDB_NAME")
-    started = time.strftime("%Y%m%d_%H%M%S")
-    run_id = id or secrets.token_hex(4)
-    env = window_name(f"{project}_{name or 'run'}-{started[4:]}")
-    log_dir = os.path.join(dir or os.environ.get("WANDB_DIR") or ".", "wandb", f"run-{started}-{run_id}")
-    writer = SummaryWriter(log_dir, env=env, server=server, port=port, send=mode not in ("offline", "dryrun"))
-    details = {k: v for k, v in dict(project=project, name=name, group=group, tags=tags, notes=notes,
-                                      job_type=job_type).items() if v}
-    current = Run(writer, project, name, config, dict(details, id=run_id))
-    say(f"wandb.init: run {name or run_id} of {project} -> Visdom env {env!r}")
-    return current
-
-
-def init_args():
-    """The keyword arguments of wandb.init (wandb 0.19-0.21), all accepted."""
-    return {"entity", "project", "dir", "id", "name", "notes", "tags", "config", "config_exclude_keys",
-            "config_include_keys", "allow_val_change", "group", "job_type", "mode", "force", "anonymous",
-            "reinit", "resume", "resume_from", "fork_from", "save_code", "tensorboard", "sync_tensorboard",
-            "monitor_gym", "settings", "magic"}
-
-
-def script_name():
-    main = os.path.basename(sys.argv[0] or "") if sys.argv else ""
-    return os.path.splitext(main)[0] or "wandb"
+        self.on_finish(self)
 
 
 def flatten(data, prefix=""):
@@ -376,57 +320,3 @@ def as_number(value):
 
 def plain(value):
     return round(value, 6) if isinstance(value, float) else value
-
-
-# ------------------------------------------------------------------ wandb's module-level calls
-
-class AlertLevel:
-    INFO, WARN, ERROR = "INFO", "WARN", "ERROR"
-
-
-class Settings(dict):
-    """wandb.Settings(...): accepted, nothing in it applies to Visdom."""
-
-    def __init__(self, **kwargs):
-        super().__init__(kwargs)
-
-
-def the_run(call):
-    if current is None:
-        raise RuntimeError(f"wandb.{call}: call wandb.init() first (no run is open)")
-    return current
-
-
-def log(data, step=None, commit=None, sync=None):
-    the_run("log").log(data, step=step, commit=commit)
-
-
-def define_metric(name, step_metric=None, **kwargs):
-    return the_run("define_metric").define_metric(name, step_metric=step_metric, **kwargs)
-
-
-def alert(title, text="", level=None, wait_duration=None):
-    the_run("alert").alert(title, text, level, wait_duration)
-
-
-def watch(models, criterion=None, log="gradients", log_freq=1000, idx=None, log_graph=False):
-    the_run("watch").watch(models, criterion, log, log_freq, idx, log_graph)
-
-
-def unwatch(models=None):
-    if current is not None:
-        current.unwatch(models)
-
-
-def finish(exit_code=None, quiet=None):
-    if current is not None:
-        current.finish(exit_code=exit_code, quiet=quiet)
-
-
-def save(*args, **kwargs):
-    say("wandb.save: files are not uploaded to Visdom; ignored")
-
-
-def login(*args, **kwargs):
-    """Nothing to log in to: a vizlab server knows its user (vizlab serve)."""
-    return True
