@@ -271,7 +271,7 @@ def test_unet_wandb_calls_draw_loss_images_masks_and_histograms(visdom_server, t
 
 # ------------------------------------------------------------------ wandb's rules, one at a time
 
-def test_step_commit_and_nested_keys(visdom_server, tmp_path):
+def test_step_commit_and_nested_keys(visdom_server, tmp_path, capfd):
     port = visdom_server.port
     run = wandb.init(project="rules", port=port, dir=str(tmp_path), mode="online", tags=["a", "b"], group="g",
                      notes="n", job_type="train", settings=wandb.Settings(start_method="thread"), force=True)
@@ -282,7 +282,7 @@ def test_step_commit_and_nested_keys(visdom_server, tmp_path):
     wandb.log({"b": 6.0}, step=10)                      # same step
     wandb.log({"a": 7.0}, step=4)                       # before: dropped, as wandb drops it
     wandb.log({"train": {"loss": 0.5, "acc": 0.9}, "eval": {"loss": 0.7}}, step=11)
-    wandb.log({"flag": True, "text": "hello", "nothing": None})
+    wandb.log({"flag": True, "text": "hello", "nothing": None, "video": object()})
     run.summary["best"] = 0.25
     env = run.env
     run.finish()
@@ -292,6 +292,10 @@ def test_step_commit_and_nested_keys(visdom_server, tmp_path):
     assert points(port, env, "acc") == {"train": {11: 0.9}}
     summary = read_settings(window(port, env, "summary")["content"])
     assert summary["best"] == "0.25" and summary["a"] == "5.0" and summary["flag"] == "True"
+    err = capfd.readouterr().err
+    assert "wandb.init: force, settings ignored (no meaning for a Visdom server)" in err   # job_type is shown
+    assert "wandb.log: 'video' is a object, which vizlab does not draw" in err
+    assert "step 4 is before the current step 10; dropped" in err
     settings = read_settings(window(port, env, "settings")["content"])
     assert settings["tags"] == "a, b" and settings["group"] == "g" and settings["job_type"] == "train"
 

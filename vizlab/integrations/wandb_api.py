@@ -12,8 +12,9 @@ from vizlab.integrations.wandb_run import DisabledRun, Run
 from vizlab.logger.notices import say
 
 # wandb.init's arguments that mean nothing to a Visdom server: accepted, named once on stderr.
-IGNORED = ("entity", "anonymous", "resume", "reinit", "save_code", "sync_tensorboard", "monitor_gym",
-           "magic", "settings", "fork_from", "resume_from", "allow_val_change", "id", "job_type")
+IGNORED = ("entity", "anonymous", "resume", "reinit", "save_code", "sync_tensorboard", "monitor_gym", "magic",
+           "settings", "fork_from", "resume_from", "allow_val_change", "id", "force", "tensorboard",
+           "config_exclude_keys", "config_include_keys")
 
 current = None   # the run of the last init(), None after finish(): `wandb.run`
 

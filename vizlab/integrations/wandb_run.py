@@ -169,8 +169,11 @@ class Run:
                 self._seen[key] = bool(value) if isinstance(value, np.bool_) else value   # the summary only
             elif isinstance(value, media.MEDIA) or media.is_image_list(value):
                 media.draw(self._writer, key, value, x)
-            elif isinstance(value, (torch.Tensor, np.ndarray)) and (value.numel() if isinstance(value, torch.Tensor) else value.size) > 1:
+            elif isinstance(value, (torch.Tensor, np.ndarray)) and np.prod(value.shape) > 1:
                 media.draw(self._writer, key, media.Histogram(value), x)   # as wandb: arrays are histograms
+            elif value is not None:
+                self._say_once(f"type:{key}", f"wandb.log: {key!r} is a {type(value).__name__}, which vizlab does "
+                               "not draw (see docs/integrations.md, not covered); the other keys are drawn")
         for x, values in x_of.items():
             self._writer.add_metrics(values, x)
 
