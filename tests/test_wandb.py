@@ -393,3 +393,15 @@ def test_log_before_init_is_a_clear_error():
     with pytest.raises(RuntimeError, match=r"wandb.log: call wandb.init\(\) first"):
         wandb.log({"a": 1})
     assert wandb.run is None and len(wandb.config) == 0
+
+
+def test_no_server_never_stops_the_run_and_the_journal_keeps_it(visdom_server, tmp_path):
+    from vizlab.server.process import free_port
+    run = wandb.init(project="down", port=free_port(), dir=str(tmp_path))   # nobody listens there
+    for step in range(5):
+        wandb.log({"train/loss": 1.0 / (step + 1), "img": wandb.Image(np.zeros((4, 4, 3), np.uint8))})
+    env, journal = run.env, run.logger.journal_path
+    wandb.finish()                                            # bounded wait, no exception
+    from vizlab.cli.replay import replay
+    replay(journal, port=visdom_server.port)                  # the windows, later, from the journal
+    assert points(visdom_server.port, env, "loss") == {"train": {s: 1.0 / (s + 1) for s in range(5)}}

@@ -7,7 +7,8 @@
 A thin adapter over a vizlab SummaryWriter (its windows, its naming rule: `train/loss` and `eval/loss`
 share window `loss`; a dict is one window with a trace per key, as TensorBoardTracker's add_scalars).
 accelerate does not pass the project name to a tracker instance, so the env is `env=`, else
-`<run_name>-<start time>`: each run its own env. Only the main process logs.
+`<run_name>-<start time>`: each run its own env. Only the main process logs (accelerate's
+on_main_process, as its own trackers do).
 """
 
 import os
@@ -15,7 +16,7 @@ import time
 
 import numpy as np
 import torch
-from accelerate.tracking import GeneralTracker
+from accelerate.tracking import GeneralTracker, on_main_process
 
 from vizlab.integrations.naming import NUMBERS, window_name
 from vizlab.integrations.tensorboard import SummaryWriter
@@ -39,6 +40,7 @@ class VizlabTracker(GeneralTracker):
         self._options = dict(env=self.env, server=server, port=port, **logger_options)
         self.writer = None
 
+    @on_main_process
     def start(self):
         """Called by init_trackers (on the main process): the run's writer opens here."""
         if self.writer is None:
@@ -50,9 +52,11 @@ class VizlabTracker(GeneralTracker):
         self.start()
         return self.writer
 
+    @on_main_process
     def store_init_configuration(self, values):
         self.tracker.logger.settings(values or {})
 
+    @on_main_process
     def log(self, values, step=None, **kwargs):
         """Numbers (and one-element tensors) as points, dicts of numbers as one window each, strings as text."""
         writer = self.tracker
@@ -69,6 +73,7 @@ class VizlabTracker(GeneralTracker):
         for key, value in numbers.items():
             writer.add_scalar(key, value, step)
 
+    @on_main_process
     def log_images(self, values, step=None, **kwargs):
         """{key: images}: a batch tensor or array (N, C, H, W), or a list of CHW tensors, HWC arrays or
         PIL images (what TensorBoardTracker and WandBTracker take): one grid per key."""
@@ -80,6 +85,7 @@ class VizlabTracker(GeneralTracker):
                 images = images if isinstance(images, (list, tuple)) else [images]
                 writer._images("image", key, same_size([rgb_uint8(im, f"log_images {key!r}") for im in images]), step)
 
+    @on_main_process
     def log_table(self, table_name, columns=None, data=None, dataframe=None, step=None, **kwargs):
         """A table pane (the latest table), as WandBTracker.log_table takes it."""
         if dataframe is not None:
@@ -89,6 +95,7 @@ class VizlabTracker(GeneralTracker):
         win = writer._window("table", table_name)
         writer.text(win, table_html(columns or [], data or []), title=writer._title(win, step))
 
+    @on_main_process
     def finish(self):
         """Deliver everything (bounded wait) and close; accelerator.end_training() calls it."""
         if self.writer is not None:
