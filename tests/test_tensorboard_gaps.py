@@ -203,3 +203,20 @@ def test_the_page_steps_through_an_image_history(visdom_server, tmp_path):
                                timeout=30_000)
         assert centre(shown()) == COLOURS[0]
         assert problems.messages() == []
+
+
+def test_image_history_comes_back_whole_after_a_restart_empty(tmp_path):
+    """The server restarted empty (the window gone): the next flush rebuilds every step of the slider."""
+    from vizlab.server.process import VisdomServer
+    env = "tb_image_history_restart"
+    with VisdomServer(env_path=tmp_path / "env") as srv:
+        with SummaryWriter(log_dir=tmp_path / env, port=srv.port) as writer:
+            for step, colour in zip((0, 1), COLOURS):
+                writer.add_image("digit", torch.tensor(colour, dtype=torch.uint8)[:, None, None].expand(3, 8, 8), step)
+            assert writer.flush(timeout=20)
+            srv.stop()
+            srv.start()   # same port, empty
+            writer.add_image("digit", torch.tensor(COLOURS[2], dtype=torch.uint8)[:, None, None].expand(3, 8, 8), 2)
+            assert writer.flush(timeout=30)
+            steps = window(srv.port, env, "digit")["content"]["layout"]["sliders"][0]["steps"]
+            assert [centre(s["args"][0]["images[0].source"]) for s in steps] == COLOURS
