@@ -166,3 +166,16 @@ def test_launcher_runs_a_module_and_names_what_is_missing(tmp_path):
     for args, message in ((["-m", "nosuchmod"], "no module named 'nosuchmod'"), (["nope.py"], "no such script: nope.py")):
         done = run(*args)
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_transformers_report_to_vizlab(visdom_server, tmp_path):
+    """After `import vizlab.integrations.transformers`, report_to="vizlab" is a name transformers knows."""
+    pytest.importorskip("transformers")
+    code = ("import vizlab.integrations.transformers\n" + textwrap.dedent(TRAINER_SCRIPT)
+            .replace('report_to="tensorboard"', 'report_to="vizlab"'))
+    out = run_unchanged(tmp_path, visdom_server.port, code).stdout
+    history = json.loads(next(line for line in out.splitlines() if line.startswith("HISTORY"))[8:])
+    loss = points(visdom_server.port, "hf_out", "loss")
+    assert loss["train"] == pytest.approx({e["step"]: e["loss"] for e in history if "loss" in e}, rel=1e-6)
+    assert loss["eval"] == pytest.approx({e["step"]: e["eval_loss"] for e in history if "eval_loss" in e}, rel=1e-6)
