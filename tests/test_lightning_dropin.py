@@ -96,12 +96,13 @@ def test_every_style_in_a_real_trainer(visdom_server, tmp_path):
 
     last = trainer.global_step - 1
     samples = window(port, env, "samples")
-    assert samples["type"] == "image" and samples["title"] == f"samples (step {EPOCHS - 1})"
+    assert samples["type"] == "plot" and samples["title"] == f"samples (step {EPOCHS - 1})"   # a step per epoch:
+    assert len(samples["content"]["layout"]["sliders"][0]["steps"]) == EPOCHS                 # the slider's
     notes = window(port, env, "notes")["content"]
     assert "<th" in notes and "a &lt;b&gt;note&lt;/b&gt;" in notes
     assert "<td style='padding-right:12px'>3</td>" in window(port, env, "table")["content"]
     assert window(port, env, "weights_image")["title"] == f"weights_image (step {last + 1})"
-    assert window(port, env, "batch")["type"] == "image"
+    assert window(port, env, "batch")["content"]["layout"]["sliders"][0]["active"] == EPOCHS - 1
     assert "epoch 1" in window(port, env, "text")["content"]
     assert window(port, env, "first_layer")["content"]["data"][0]["type"] == "heatmap"
     graph = window(port, env, "graph")["content"]            # log_graph, from example_input_array

@@ -17,6 +17,9 @@ def __getattr__(name):
     if name == "Watchdog":
         from vizlab.status import Watchdog
         return Watchdog
+    if name == "wandb":   # wandb's API (vizlab.wandb); torch only when used
+        import importlib
+        return importlib.import_module("vizlab.wandb")
     if name == "VisdomServer":
         from vizlab.server import VisdomServer
         return VisdomServer

@@ -126,7 +126,6 @@ class Tracker:
         self.started = clock()
         self.state, self.error = "running", None
         self.ending = None            # (state, error) set by end(): taken by the journal thread
-        self.noted = None             # an alert set by note() (a notebook cell's error): the same
         self.step = self.last_call = None
         self.first = None             # (time, step) of the first scalar call: the mean rate
         self.samples = collections.deque()   # (time, step): the recent rate
@@ -136,6 +135,7 @@ class Tracker:
         self._alerted = {}            # alert key -> when it was raised
         self.kept = None              # () -> (calls accepted, calls journaled), read at the end
         self.xlabels, self.plotted = {}, set()   # window -> its x label; windows with points: the unit
+        self.posted = collections.deque()   # (kind, message) alerts from any thread: shown at the next tick
 
     def end(self, state, error=None):
         """The run ended (or will): `state` is shown from the next redraw on. The first crash or
@@ -143,10 +143,10 @@ class Tracker:
         if self.ending is None or self.ending[0] == "finished":
             self.ending = (state, error)
 
-    def note(self, message):
-        """An alert for the pane (a notebook cell's error), shown at the next redraw; the run
-        stays as it is."""
-        self.noted = message
+    def post(self, message, kind="user"):
+        """An alert (a user's: log.alert, wandb.alert; a notebook cell's error: kind "cell"), from
+        any thread: a row of the pane from the next tick on; the run stays as it is."""
+        self.posted.append((kind, message))   # deque.append is atomic: no lock for the journal thread
 
     # --- the journal thread
     def begin(self):
@@ -184,10 +184,10 @@ class Tracker:
         if self.ending is not None and self.ending[0] != self.state:
             self.state, self.error = self.ending
             return self.record(now), True
-        if self.noted is not None:
-            message, self.noted = self.noted, None
-            return self.record(now, {"kind": "cell", "win": None, "trace": None, "x": self.step,
-                                     "time": now, "message": message}), True
+        if self.posted:
+            kind, message = self.posted.popleft()
+            return self.record(now, {"kind": kind, "win": None, "trace": None, "x": self.step, "time": now,
+                                     "message": message}), True
         dog, last = self.dog, self.last_call or self.started
         if dog is not None and dog.stall is not None and not self.stalled and now - last >= dog.stall:
             self.stalled = True

@@ -19,6 +19,7 @@ Decimation lives in vizlab.decimation (Trace), the Plotly traces and layout in v
 import math
 from typing import NamedTuple
 
+from vizlab import image_history
 from vizlab import journal as journal_mod
 from vizlab import smoothing
 from vizlab.decimation import Trace
@@ -72,6 +73,7 @@ class Window:
         self.epoch = 0            # +1 each time appends stop being enough
         self.turn = 0             # when it was last sent (Windows.turns): the oldest goes first
         self.marks = []           # x of the watchdog's alerts: dashed vertical lines
+        self.history = []         # image windows with history=N: their last N images (vizlab.image_history)
 
     def touch(self, whole=False):
         self.changed = True
@@ -156,7 +158,12 @@ class Windows:
             win.touch(whole=True)
         else:
             message = self._message_of(record)
+            old = self.windows.get(record["win"])
             self.windows[record["win"]] = win = Window("message", message["opts"])
+            if op == "image" and message["opts"].get("history"):   # the last N images, a slider over them
+                win.history = image_history.add(old.history if old else [], record, message,
+                                                message["opts"]["history"])
+                message = image_history.message(win.history, message)
             win.message = message
             if op == "settings":
                 self.settings[record["win"]] = record

@@ -3,7 +3,7 @@
     trainer = lightning.Trainer(logger=VizlabLogger(env="mnist"))
     trainer = lightning.Trainer(logger=[VizlabLogger(), CSVLogger("logs")])
 
-Mapping: `train_loss`, `train/loss` -> window `loss`, trace `train` (likewise val, test);
+Mapping: `train_loss`, `train/loss` -> window `loss`, trace `train` (likewise val, valid, test, ...);
 `train_loss_step`, `train_loss_epoch` (self.log(..., on_step=True, on_epoch=True)) -> window
 `loss`, traces `train_step`, `train_epoch`, beside `val`; `Loss/extra` -> window `Loss`, trace
 `extra`; any other name -> its own window and trace. x is the step Lightning passes.
@@ -19,18 +19,17 @@ import os
 import time
 import warnings
 
-import numpy as np
-import torch
 from lightning.pytorch.loggers.logger import Logger, rank_zero_experiment
 from lightning.pytorch.utilities.rank_zero import rank_zero_only
 
 from vizlab import run_settings
 from vizlab.address import visdom_address
-from vizlab.integrations.naming import END_WAIT, NUMBERS, split_phase, window_name
+from vizlab.integrations.naming import END_WAIT, PHASE_WORDS, split_phase, window_name
 from vizlab.integrations.tensorboard import SummaryWriter
+from vizlab.integrations.tensorboard_images import rgb_uint8, same_size
 from vizlab.integrations.tensorboard_panes import table_html
 
-PHASES = ("train", "val", "test")
+PHASES = PHASE_WORDS   # train, val, valid (backbone_image_classifier.py), validation, eval, test, ...
 SUFFIXES = ("_step", "_epoch")   # what self.log(..., on_step=True, on_epoch=True) appends
 
 
@@ -144,11 +143,9 @@ class VizlabLogger(Logger):
         for k, v in kwargs.items():
             if len(v) != n:
                 raise ValueError(f"log_image({key!r}): expected {n} items in {k}, got {len(v)}")
-        writer = self.experiment
-        step = writer._step(key, step)
-        win = writer._window("image", key)
-        writer.images(win, same_size([rgb_uint8(im, key) for im in images]), labels=kwargs.get("caption"),
-                      nrow=min(8, n), title=writer._title(win, step))
+        # one grid per step; the window keeps the earlier steps (a slider), as add_images does
+        self.experiment._images("image", key, same_size([rgb_uint8(im, key) for im in images]), step,
+                                labels=kwargs.get("caption"))
 
     @rank_zero_only
     def log_table(self, key, columns=None, data=None, dataframe=None, step=None):
@@ -184,32 +181,3 @@ class VizlabLogger(Logger):
         if self._experiment is not None:
             self._experiment.close()
 
-
-def rgb_uint8(image, key):
-    """A tensor (CHW or HW), array (HWC or HW), PIL image or file path -> uint8 (H, W, 3)."""
-    from PIL import Image
-    if isinstance(image, (str, os.PathLike)):
-        image = Image.open(image)
-    if isinstance(image, Image.Image):
-        return np.asarray(image.convert("RGB"))
-    if isinstance(image, torch.Tensor):
-        image = image.detach().cpu()
-        image = (image.permute(1, 2, 0) if image.ndim == 3 else image).numpy()   # tensors are CHW
-    array = np.asarray(image)
-    if array.ndim == 2:
-        array = array[..., None]
-    if array.ndim != 3 or array.shape[2] not in (1, 3, 4) or not isinstance(array.flat[0].item(), NUMBERS):
-        raise ValueError(f"log_image({key!r}): an image of shape {array.shape}; use CHW tensors, "
-                         "HWC arrays, PIL images or file paths")
-    if array.dtype != np.uint8:
-        array = (np.clip(np.nan_to_num(array.astype(np.float64)), 0, 1) * 255).round().astype(np.uint8)
-    return np.repeat(array, 3, axis=2) if array.shape[2] == 1 else array[..., :3]
-
-
-def same_size(arrays):
-    """(N, 3, H, W) uint8 tensor: each image padded (black) to the largest height and width."""
-    h, w = max(a.shape[0] for a in arrays), max(a.shape[1] for a in arrays)
-    batch = np.zeros((len(arrays), h, w, 3), np.uint8)
-    for i, a in enumerate(arrays):
-        batch[i, :a.shape[0], :a.shape[1]] = a
-    return torch.from_numpy(batch).permute(0, 3, 1, 2)

@@ -1,5 +1,8 @@
 """What the adapters share: how tags become windows and traces (`tag_window`, `window_name`,
-`split_phase`), and how long the end of training waits for delivery."""
+`split_phase`), how a run folder becomes an env of its own (`folder_run`), and how long the end of
+training waits for delivery."""
+
+import os
 
 
 NUMBERS = (int, float)
@@ -44,3 +47,26 @@ def window_name(name):
     """A Visdom window id from any tag: '/' is not allowed there (ids end up in URLs and files)."""
     name = name.replace("/", "_").replace("\\", "_").replace("..", "_").strip()
     return name or "value"
+
+
+# Folder names that say what a folder holds, not which run: SummaryWriter("exp1/train") and
+# SummaryWriter("exp2/train") are different runs, so their envs take the parent's name too.
+GENERIC_FOLDERS = PHASE_WORDS + ("runs", "run", "logs", "log", "tensorboard", "tb", "tb_logs", "events",
+                                 "summaries", "output", "outputs", "out")
+
+
+def folder_run(log_dir, journal_name="vizlab"):
+    """(env, journal path) of a run writing to `log_dir`: the env is the folder's name (with its
+    parent's when the name is generic: 'exp1_train'), the journal `log_dir/vizlab.jsonl`. A folder
+    an earlier run wrote to (its journal is there: accelerate's logging_dir/project, a script run
+    twice) gives the next free number to both: env 'tracking-2', journal 'vizlab-2.jsonl', so the
+    runs never share windows."""
+    path = os.path.normpath(os.path.abspath(log_dir))
+    name = os.path.basename(path)
+    if name.lower() in GENERIC_FOLDERS and os.path.basename(os.path.dirname(path)):
+        name = f"{os.path.basename(os.path.dirname(path))}_{name}"
+    env, journal, n = window_name(name), os.path.join(str(log_dir), f"{journal_name}.jsonl"), 1
+    while os.path.exists(journal) and os.path.getsize(journal) > 0:
+        n += 1
+        journal = os.path.join(str(log_dir), f"{journal_name}-{n}.jsonl")
+    return (env if n == 1 else f"{env}-{n}"), journal

@@ -22,14 +22,15 @@ import torch
 from vizlab.address import visdom_address
 from vizlab.integrations import tensorboard_panes as panes
 from vizlab.integrations.tensorboard_panes import histogram_heatmap, plain_values
-from vizlab.integrations.naming import tag_window, window_name
+from vizlab.integrations.naming import folder_run, tag_window, window_name
 from vizlab.logger import VisdomLogger
-from vizlab.integrations.tensorboard_custom import Chart, parse_layout
+from vizlab.integrations.tensorboard_custom import Chart, backfill, parse_layout
 from vizlab.integrations.tensorboard_images import ImageMethods, to_nchw   # noqa: F401 (to_nchw: public helper)
 
 TEXT_KEEP = 50          # text entries shown per tag (the journal keeps all)
 HISTOGRAM_STEPS = 200   # steps kept per histogram heatmap (older ones thinned out)
 HISTOGRAM_ROWS = 40     # value bins of the heatmap
+EMBEDDING_STEPS = 10    # steps an embedding window keeps for its slider (the journal keeps all)
 # The VisdomLogger's own calls, answered by the writer too (Lightning's `experiment` is a writer).
 LOGGER_API = ("scalar", "scalars", "line", "images", "text", "figure", "window", "journal_offset",
               "stats", "watch_system", "journal_path", "env")
@@ -54,15 +55,18 @@ class SummaryWriter(ImageMethods):
         if purge_step is not None:
             warnings.warn(f"purge_step={purge_step}: Visdom windows cannot drop points; steps >= "
                           f"{purge_step} logged again are added beside the old ones", stacklevel=2)
-        self.env = env or window_name(os.path.basename(os.path.normpath(os.path.abspath(self.log_dir))))
+        # a run's env is its own: a generic folder name takes its parent's, a folder reused a number
+        own_env, own_journal = folder_run(self.log_dir, f"vizlab{filename_suffix}")
+        self.env = env or own_env
         self._server, self._port = visdom_address(server, port)
-        self._journal = os.path.join(self.log_dir, f"vizlab{filename_suffix}.jsonl") if journal is None else journal
+        self._journal = own_journal if journal is None else journal
         self._options = logger_options
         self._logger, self._opened = None, False
         self._steps = {}         # tag -> last step, for global_step=None
         self._texts = {}         # window -> [(step, html)], newest last
         self._histograms = {}    # window -> [(step, bin edges, cumulative counts)]
         self._pr = {}            # window -> [(step, precision, recall)]
+        self._embeddings = {}    # window -> [(step, traces, layout)]: the slider's steps
         self._owners = {}        # window -> who has it: "line", or (kind, tag)
         self._claims = {}        # (kind, tag) -> window
         self._labels = {}        # window -> the tag, with its kind when it had to be renamed
@@ -164,12 +168,17 @@ class SummaryWriter(ImageMethods):
             self.logger.scalars(win, step, values)   # titled and labelled by the window model's defaults
 
     def add_custom_scalars(self, layout):
+        new = []
         for category, title, kind, tags in parse_layout(layout):
             label = f"{category}: {title}"
+            if ("custom", label) in self._claims:   # a layout given again changes nothing (tensorboardX's rule)
+                continue
             chart = Chart(self._window("custom", label, window_name(title)), label, kind, tags)
             self._charts.append(chart)
+            new.append(chart)
             if kind == "Multiline":
                 self.logger.window(chart.win, "line", title=label, xlabel="step")
+        backfill(self.logger, new, self._routes)
 
     def add_custom_scalars_multilinechart(self, tags, category="default", title="untitled"):
         self.add_custom_scalars({category: {title: ["Multiline", tags]}})
@@ -274,12 +283,16 @@ class SummaryWriter(ImageMethods):
 
     def add_embedding(self, mat, metadata=None, label_img=None, global_step=None, tag="default",
                       metadata_header=None):
-        """A 2-D PCA projection of the rows of `mat`, coloured by their metadata, label images on the points."""
+        """A 2-D PCA projection of the rows of `mat`, coloured by their metadata, label images on the
+        points; from the second step on, a slider chooses the step (the last EMBEDDING_STEPS)."""
         labels = panes.metadata_labels(metadata, len(mat), metadata_header)
         step = self._step(f"embedding:{tag}", global_step)
         win = self._window("embedding", tag, "embedding" if tag == "default" else window_name(tag))
         title = f"{'embedding' if win == 'embedding' else self._labels[win]} (step {step}, PCA)"
-        self.logger.figure(win, *panes.embedding_figure(mat, labels, title, label_img), title=title)
+        history = self._embeddings.setdefault(win, [])
+        history.append((step, *panes.embedding_figure(mat, labels, title, label_img)))
+        del history[:-EMBEDDING_STEPS]
+        self.logger.figure(win, *panes.stepped_figure(history), title=title)
 
     def add_mesh(self, tag, vertices, colors=None, faces=None, config_dict=None, global_step=None, walltime=None):
         step = self._step(tag, global_step)

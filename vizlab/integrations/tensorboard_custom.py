@@ -2,11 +2,14 @@
 
 A 'Multiline' chart is a line window with one trace per tag (a tag may be a regular expression, as
 in TensorBoard); a 'Margin' chart [value, lower, upper] is a figure with the bounds drawn as a band.
-Scalars logged after the layout reach its charts (TensorBoard users add the layout first).
+Scalars logged before the layout (tensorboardX's own demo_custom_scalars.py adds it after the data)
+are read back from the run's journal when the layout comes; those logged after reach the charts as
+they are logged.
 """
 
 import re
 
+from vizlab import journal as journal_mod
 from vizlab.palette import BLUE
 
 MARGIN_POINTS = 1000   # points a margin chart draws (every k-th when there are more)
@@ -46,6 +49,27 @@ class Chart:
                   {"type": "scatter", "mode": "lines", "name": self.tags[0], "x": steps, "y": value,
                    "line": {"color": BLUE, "width": 2}}]
         log.figure(self.win, traces, {"title": self.title, "xaxis": {"title": "step"}}, title=self.title)
+
+
+def backfill(log, charts, routes):
+    """Give new `charts` the scalars logged so far: every scalar record of the journal whose
+    (window, trace) is a tag's route (routes: tag -> (window, trace)). No journal: nothing to read."""
+    tags = {where: tag for tag, where in routes.items()}
+    if not charts or not tags or log.journal_path is None:
+        return
+    log.journal_offset()   # every call so far is in the journal
+    for record in journal_mod.read(log.journal_path):
+        if record["op"] != "scalars":
+            continue
+        for trace, value in record["y"].items():
+            tag = tags.get((record["win"], trace))
+            if tag is None or value is None:
+                continue
+            for chart in charts:
+                if chart.wants(tag):
+                    chart.add(log, tag, record["x"], value)
+    for chart in charts:
+        chart.draw(log)
 
 
 def parse_layout(layout):

@@ -3,6 +3,7 @@ and their renderers: boxes drawn with Pillow, WAV via the stdlib `wave` module, 
 
 import base64
 import io
+import os
 import wave
 
 import numpy as np
@@ -10,6 +11,8 @@ import torch
 
 from vizlab.integrations.tensorboard_panes import as_array
 from vizlab.logger import values
+
+IMAGE_STEPS = 20   # steps an image window keeps for its slider (vizlab.image_history); the journal keeps all
 
 
 class ImageMethods:
@@ -34,10 +37,12 @@ class ImageMethods:
         drawn = draw_boxes(hwc_uint8(image), box_tensor, labels, rescale)
         self._images("image", tag, torch.from_numpy(drawn.copy()).permute(2, 0, 1)[None], global_step)
 
-    def _images(self, kind, tag, images, global_step):
+    def _images(self, kind, tag, images, global_step, **options):
+        """options: VisdomLogger.images' labels=, caption= (the wandb adapter's captions)."""
         step = self._step(tag, global_step)
         win = self._window(kind, tag)
-        self.logger.images(win, images, nrow=min(8, len(images)), title=self._title(win, step))
+        self.logger.images(win, images, nrow=min(8, len(images)), title=self._title(win, step),
+                           history=IMAGE_STEPS, **options)
 
     def add_audio(self, tag, snd_tensor, global_step=None, sample_rate=44100, walltime=None):
         """A playable audio pane (16-bit WAV in a data URI), the latest clip."""
@@ -139,3 +144,33 @@ def draw_boxes(image_hwc, boxes, labels, rescale):
             draw.rectangle([left - 1, top - 1, right + 1, bottom + 1], fill=(255, 0, 0))
             draw.text((x0 + 2, y0 + 1), str(labels[i]), fill=(255, 255, 255))
     return np.asarray(picture)
+
+
+def rgb_uint8(image, key):
+    """A tensor (CHW or HW), array (HWC or HW), PIL image or file path -> uint8 (H, W, 3)."""
+    from PIL import Image
+    if isinstance(image, (str, os.PathLike)):
+        image = Image.open(image)
+    if isinstance(image, Image.Image):
+        return np.asarray(image.convert("RGB"))
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu()
+        image = (image.permute(1, 2, 0) if image.ndim == 3 else image).numpy()   # tensors are CHW
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim != 3 or array.shape[2] not in (1, 3, 4) or not isinstance(array.flat[0].item(), (int, float)):
+        raise ValueError(f"log_image({key!r}): an image of shape {array.shape}; use CHW tensors, "
+                         "HWC arrays, PIL images or file paths")
+    if array.dtype != np.uint8:
+        array = (np.clip(np.nan_to_num(array.astype(np.float64)), 0, 1) * 255).round().astype(np.uint8)
+    return np.repeat(array, 3, axis=2) if array.shape[2] == 1 else array[..., :3]
+
+
+def same_size(arrays):
+    """(N, 3, H, W) uint8 tensor: each image padded (black) to the largest height and width."""
+    h, w = max(a.shape[0] for a in arrays), max(a.shape[1] for a in arrays)
+    batch = np.zeros((len(arrays), h, w, 3), np.uint8)
+    for i, a in enumerate(arrays):
+        batch[i, :a.shape[0], :a.shape[1]] = a
+    return torch.from_numpy(batch).permute(0, 3, 1, 2)

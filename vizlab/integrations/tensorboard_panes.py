@@ -153,6 +153,27 @@ def embedding_figure(mat, labels, title, label_img=None):
     return traces, layout
 
 
+def stepped_figure(history):
+    """history: [(step, traces, layout)] oldest first -> (traces, layout) of one figure showing the
+    latest step, a slider under it choosing any step (each step's traces shown alone). Label images
+    are kept for the latest step only (an embedding's can be 500 pictures)."""
+    step, traces, layout = history[-1]
+    if len(history) < 2:
+        return traces, layout
+    counts = [len(t) for _, t, _ in history]
+    every = [dict(t, visible=k == len(history) - 1) for k, (_, ts, _) in enumerate(history) for t in ts]
+    steps, start = [], 0
+    for k, (s, ts, lay) in enumerate(history):
+        visible = [start <= i < start + counts[k] for i in range(len(every))]
+        start += counts[k]
+        steps.append({"label": str(s), "method": "update",
+                      "args": [{"visible": visible}, {"title": lay.get("title"), "xaxis.title": lay["xaxis"]["title"],
+                                                     "yaxis.title": lay["yaxis"]["title"],
+                                                     "images": lay.get("images", []) if k == len(history) - 1 else []}]})
+    slider = {"active": len(history) - 1, "steps": steps, "currentvalue": {"prefix": "step "}, "pad": {"t": 40}}
+    return every, dict(layout, sliders=[slider])
+
+
 # ------------------------------------------------------------------ add_pr_curve(_raw)
 
 def pr_counts(labels, predictions, num_thresholds, weights):

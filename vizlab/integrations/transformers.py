@@ -1,6 +1,7 @@
 """VizlabCallback: Hugging Face Trainer logs streamed to Visdom through VisdomLogger.
 
     trainer = transformers.Trainer(..., callbacks=[VizlabCallback(env="bert")])
+    TrainingArguments(..., report_to="vizlab")   # the same, made by the Trainer (after this import)
 
 Mapping: `loss` -> window `loss`, trace `train`; `eval_loss` -> window `loss`, trace `eval`
 (likewise `test_`); `learning_rate`, `grad_norm`, `epoch` -> their own windows, trace `train`.
@@ -11,6 +12,7 @@ pane `summary`; the TrainingArguments that matter and the model config to a text
 import os
 
 from transformers import TrainerCallback
+from transformers.integrations import integration_utils
 
 from vizlab.address import visdom_address
 from vizlab.integrations.naming import END_WAIT, NUMBERS, split_phase, window_name
@@ -88,3 +90,8 @@ class VizlabCallback(TrainerCallback):
         if self.logger is not None:
             self.logger.close()
             self.logger = None
+
+
+# TrainingArguments(report_to="vizlab") once this module is imported: transformers looks report_to
+# names up in this table and makes the callback with no arguments (env: output_dir's last part).
+integration_utils.INTEGRATION_TO_CALLBACK.setdefault("vizlab", VizlabCallback)

@@ -22,7 +22,7 @@ LINE_OPTS = {"title": str, "xlabel": str, "ylabel": str, "xtype": str, "ytype": 
              "margintop": _numbers.Real, "marginbottom": _numbers.Real,
              "linecolor": (str, list, tuple, np.ndarray, dict), "dash": (str, list, tuple, np.ndarray, dict)}
 PANE_OPTS = {"title": str, "width": _numbers.Real, "height": _numbers.Real}
-IMAGE_OPTS = dict(PANE_OPTS, caption=str)
+IMAGE_OPTS = dict(PANE_OPTS, caption=str, history=_numbers.Integral)   # history=N: vizlab.image_history
 KINDS = {"line": LINE_OPTS, "images": IMAGE_OPTS, "text": PANE_OPTS, "figure": PANE_OPTS}
 HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 PLAIN_NUMBERS = (int, float)

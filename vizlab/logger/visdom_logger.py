@@ -146,10 +146,21 @@ class VisdomLogger:
         """An alert in the status pane, the run still live (a notebook cell's exception)."""
         tracker = self._tracker()
         if tracker is not None and not self._closed:
-            tracker.note(message)
+            tracker.post(message, kind="cell")
 
     def _repr_html_(self):
         return notebook.html_of(self)   # a notebook shows the logger as a link to its env, state, counts
+
+    def alert(self, message):
+        """A row of the status pane's alerts (journaled) and one stderr line, now."""
+        if not isinstance(message, str) or not message.strip():
+            raise ValueError(f"alert: message must be a non-empty string, got {message!r}")
+        if not self.active:
+            return
+        say(f"alert: {message}")
+        tracker = self._tracker()
+        if tracker is not None and not self._closed:   # status=False: the stderr line only
+            tracker.post(message)
 
     def settings(self, config, win="settings", title="settings", results=None):
         """Record the run's settings (a dict, Namespace or dataclass) as window `win`'s settings
@@ -212,7 +223,8 @@ class VisdomLogger:
     def images(self, win, images, labels=None, preds=None, nrow=8, title=None, mean=None,
                std=None, dataformats="NCHW", **opts):
         """Show images as one grid, each tile labelled; wrong preds marked red. images: a tensor
-        or array laid out as `dataformats` (NCHW, NHWC, CHW, HWC, HW), a PIL image or a list of them."""
+        or array laid out as `dataformats` (NCHW, NHWC, CHW, HWC, HW), a PIL image or a list of them.
+        history=N: the window keeps its last N grids, a slider on the page steps through them."""
         check_name("win", win)
         images = to_nchw(images, dataformats)
         n = images.shape[0]
@@ -221,6 +233,8 @@ class VisdomLogger:
             raise ValueError(f"nrow={nrow!r}: use a positive integer (default 8)")
         mean, std = norm_stats("mean", mean, images.shape[1]), norm_stats("std", std, images.shape[1])
         opts = check_opts(opts if title is None else dict(opts, title=title), IMAGE_OPTS)
+        if "history" in opts and (isinstance(opts["history"], bool) or opts["history"] < 1):
+            raise ValueError(f"history={opts['history']!r}: use a number of images >= 1 (the window's slider)")
         shown = grid_plan(n, images.shape[2], images.shape[3], nrow)[0]
         if shown < n:   # the grid's pixels are bounded: layout_grid lays out the first that fit
             labels, preds = _first(labels, shown), _first(preds, shown)
