@@ -33,9 +33,13 @@ def replay(path, server=None, port=None, env=None, skipped=None):
     not journal records are skipped and, when `skipped` is a list, added to it as (line, why)."""
     skipped = [] if skipped is None else skipped
     connection = Connection.from_environment(server, port)
-    model, events, sent, usable = None, 0, 0, False
+    model, events, sent, usable, raw = None, 0, 0, False, []
     for number, record in journal_mod.numbered(path, skipped):
         usable = usable or record["op"] != "start"
+        if record["op"] == "visdom":   # vizlab.Visdom's journal: Visdom's own requests
+            raw.append(_in_env(record, env) if env else record)
+            events += 1
+            continue
         if record["op"] == "start" and record.get("resume") and model is not None:
             continue   # resume_from=: the same run goes on, its windows continue
         if record["op"] == "start":
@@ -57,9 +61,19 @@ def replay(path, server=None, port=None, env=None, skipped=None):
         raise ValueError(journal_mod.skipped_message(path, skipped)
                          + "; not a vizlab journal record at any line, nothing to replay")
     sent += _send_all(connection, model)
+    if raw:   # imported here: visdom imports torch, which `vizlab replay --help` never needs
+        from vizlab.integrations.visdom_delivery import replay as replay_requests
+        sent += replay_requests(raw, connection)
     if model is not None:
         landing.note(connection, model.env, "replayed")
     return events, sent
+
+
+def _in_env(record, env):
+    """A vizlab.Visdom request moved to `env` (--env)."""
+    msg = dict(record["msg"], eid=env) if "eid" in record["msg"] else record["msg"]
+    endpoint = "env/" + env if record["endpoint"].startswith("env/") else record["endpoint"]
+    return dict(record, endpoint=endpoint, msg=msg)
 
 
 def _send_all(connection, model):
@@ -73,7 +87,8 @@ def _send_all(connection, model):
 
 def add_parser(subparsers):
     p = subparsers.add_parser("replay", help="rebuild a run's windows on a Visdom server from its journal")
-    p.add_argument("journal", help="JSONL journal written by VisdomLogger (its path is printed at start)")
+    p.add_argument("journal", help="JSONL journal written by VisdomLogger or vizlab.Visdom (its path "
+                   "is printed at start)")
     add_address_options(p)
     p.add_argument("--env", default=None,
                    help="environment to rebuild into (default: the env recorded in the journal)")

@@ -13,7 +13,6 @@ import inspect
 import sys
 import threading
 import time
-import weakref
 
 import requests
 import visdom
@@ -27,7 +26,7 @@ Stock = visdom.Visdom   # captured before `python -m vizlab.visdom` puts this cl
 SIGNATURE = inspect.signature(Stock.__init__)
 FAST = visdom.__version__.startswith("0.2.")   # line_append is checked against 0.2's messages
 EXIT_WAIT = 10.0        # seconds the interpreter's exit waits for the server to take the calls
-_clients = weakref.WeakSet()
+_deliveries = []        # every client's, kept past the client: its calls still have to go out
 
 
 class Visdom(Stock):
@@ -59,7 +58,7 @@ class Visdom(Stock):
                 self.journal.write({"op": "start", "env": a["env"] or "main", "time": time.time(),
                                     "client": "visdom"})
             self._delivery = Delivery(self._connection, self.journal, notices=_say)
-            _clients.add(self)
+            _deliveries.append(self._delivery)
         super().__init__(*args, **kwargs)
 
     # --- the transport: Visdom's own _send, with the post replaced by the journal and a queue
@@ -161,13 +160,12 @@ def _say(text):
 def _at_exit():
     """Give the server a bounded chance to take what is queued; the journal keeps the rest."""
     deadline = time.monotonic() + EXIT_WAIT
-    for client in list(_clients):
-        delivery = client._delivery
+    for delivery in _deliveries:
         ok = delivery.wait(max(0.0, deadline - time.monotonic()), check=False, give_up_down=3.0)
         delivery.stop(timeout=max(1.0, deadline - time.monotonic()))
         if not ok:
             left = delivery.pending_calls()
-            where = (f"; `vizlab replay {client.journal_path}` sends them later"
-                     if client.journal_path else "")
+            journal = delivery.journal
+            where = f"; `vizlab replay {journal.path}` sends them later" if journal else ""
             _say(f"vizlab.Visdom: {left} call{'s' if left != 1 else ''} did not reach "
-                 f"{client._connection.url}{where}")
+                 f"{delivery.connection.url}{where}")
