@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import visdom
 from support import windows
 from support.servers import stock_server
 from vizlab import Visdom
-from vizlab.server.process import VisdomServer
+from vizlab.server.process import VisdomServer, free_port
 
 pytestmark = pytest.mark.server   # starts real Visdom servers
 
@@ -102,3 +101,75 @@ def test_visdom_demo_gives_the_windows_visdoms_client_gives(server, tmp_path):
     expected = normalized(server.port, "demo_stock")
     assert len(expected) >= 45
     assert normalized(server.port, "demo_vizlab") == expected
+
+
+def updates(viz, env):
+    """update= in each form, integer ids, text appends, a closed window, a removed trace."""
+    a = viz.line(X=np.arange(3), Y=np.arange(3.0), env=env, opts=dict(title="a", legend=["t"]))
+    viz.line(X=np.array([3, 4]), Y=np.array([5.0, 6.0]), win=a, env=env, update="append", name="t")
+    viz.line(X=np.array([0, 1]), Y=np.array([1.0, 0.0]), win=a, env=env, update="append", name="u")
+    viz.line(X=None, Y=None, win=a, env=env, update="remove", name="u")
+    viz.line(X=np.array([9]), Y=np.array([9.0]), win=a, env=env, update="replace", name="t")
+    viz.line(X=np.zeros((1, 2)), Y=np.ones((1, 2)), win="legacy", env=env)
+    viz.line(X=np.ones((1, 2)), Y=np.ones((1, 2)), win="legacy", env=env, update=True)
+    viz.line(X=np.arange(2), Y=np.arange(2.0), win=7, env=env, opts=dict(title="int"))
+    viz.line(X=np.array([5]), Y=np.array([5.0]), win=7, env=env, update="append")
+    viz.line(X=np.array([6]), Y=np.array([6.0]), win="fresh", env=env, update="append")
+    t = viz.text("one", env=env)
+    viz.text("two", win=t, env=env, append=True)
+    viz.heatmap(np.arange(4.0).reshape(2, 2), win="h", env=env)
+    viz.heatmap(np.ones((1, 2)), win="h", env=env, update="appendRow")
+    viz.images(np.random.rand(2, 3, 4, 4), win="img", env=env, opts=dict(store_history=True))
+    viz.image(np.random.rand(3, 4, 4), win="img", env=env, opts=dict(store_history=True))
+    viz.close(viz.text("gone", env=env), env=env)
+
+
+def test_update_forms_and_integer_ids_behave_as_in_visdoms_client(visdom_server, tmp_path):
+    stock = visdom.Visdom(port=visdom_server.port, use_incoming_socket=False)
+    ours = Visdom(port=visdom_server.port, use_incoming_socket=False, journal=tmp_path / "j.jsonl")
+    np.random.seed(3)
+    updates(stock, "forms_stock")
+    np.random.seed(3)
+    updates(ours, "forms_vizlab")
+    assert ours.flush(60)
+    expected = normalized(visdom_server.port, "forms_stock")
+    assert len(expected) == 7
+    assert normalized(visdom_server.port, "forms_vizlab") == expected
+
+
+def test_replay_rebuilds_a_raw_client_journal(tmp_path):
+    port = free_port("127.0.0.1")
+    journal = tmp_path / "run.jsonl"
+    ours = Visdom(port=port, use_incoming_socket=False, journal=journal)   # no server, ever
+    np.random.seed(3)
+    updates(ours, "replayed")
+    ours._delivery.stop()   # the run is over: only its journal holds the calls
+    with stock_server(tmp_path, port=port) as srv:
+        done = subprocess.run([sys.executable, "-m", "vizlab.cli", "replay", str(journal),
+                               "--port", str(port)], capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert done.returncode == 0, done.stderr
+        np.random.seed(3)
+        updates(visdom.Visdom(port=port, use_incoming_socket=False), "direct")
+        assert normalized(srv.port, "replayed") == normalized(srv.port, "direct")
+
+
+def test_construction_and_reads_are_bounded(tmp_path):
+    port = free_port("127.0.0.1")
+    with pytest.raises(ConnectionError):
+        Visdom(port=port, raise_exceptions=True, use_incoming_socket=False, journal=False)
+    with VisdomServer(port=port, log_path=tmp_path / "visdom.log") as srv:
+        viz = Visdom(port=port, raise_exceptions=True, use_incoming_socket=False,
+                     journal=False, read_timeout=2.0)
+        win = viz.text("hello")
+        assert viz.win_exists(win) is True   # a read sees this client's writes before it
+        os.kill(srv.process.pid, signal.SIGSTOP)
+        try:
+            start = time.monotonic()
+            assert viz.text("while frozen", win=win) == win
+            assert viz.get_window_data(win) is False
+            assert time.monotonic() - start < 10   # read_timeout 2 s, generously
+        finally:
+            os.kill(srv.process.pid, signal.SIGCONT)
+        assert viz.flush(60)
+        assert json.loads(viz.get_window_data(win))["content"] == "while frozen"

@@ -1,15 +1,16 @@
 """vizlab.Visdom under a real server's faults: missing at start, frozen 6 s (SIGSTOP), restarted
-empty. The loop is ssd.pytorch's (one `line(update='append')` of three traces per iteration
-into a window made with a title and a legend): no call waits on the server, and at the end
-every point is on the server with the title and legend the window was made with."""
+empty. The loop is ssd.pytorch's own plot code (tests/third_party/ssd: one `line(update='append')`
+of three traces per iteration into a window made with a title and a legend): no call waits on
+the server, and at the end every point is on the server with the window's title and legend."""
 
 import os
 import signal
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from support import windows
 from vizlab import Visdom
@@ -18,26 +19,33 @@ from vizlab.server.process import VisdomServer, free_port
 pytestmark = pytest.mark.server   # starts real Visdom servers
 
 LEGEND = ["Loc Loss", "Conf Loss", "Total Loss"]
-HANG = 1.0   # s: a hang detector only; the figure is printed (the target is 50 ms)
+THIRD_PARTY = Path(__file__).resolve().parent / "third_party"
+# A hang detector only (a call that waited on the frozen server would take 6 s): the figure is
+# printed. Seen here: 5.7 to 15 ms, and once 532 ms that gc.callbacks showed to be a gen-2
+# collection of the pytest process, outside vizlab's code, at load average 13 on 2 cores.
+HANG = 3.0
 
 
-def test_raw_client_loop_survives_missing_frozen_and_restarted_server(tmp_path, capsys):
+def test_raw_client_loop_survives_missing_frozen_and_restarted_server(tmp_path, capsys, monkeypatch):
+    monkeypatch.syspath_prepend(str(THIRD_PARTY))
+    from ssd import train_vis
     port = free_port("127.0.0.1")
     server = VisdomServer(port=port, log_path=tmp_path / "visdom.log")
-    viz = Visdom(port=port, env="faults", use_incoming_socket=False, journal=tmp_path / "j.jsonl")
-    win = viz.line(X=torch.zeros((1,)).cpu(), Y=torch.zeros((1, 3)).cpu(),
-                   opts=dict(xlabel="Iteration", ylabel="Loss", title="SSD.PyTorch", legend=LEGEND))
-    slowest, iteration = 0.0, 0
+    train_vis.viz = viz = Visdom(port=port, env="faults", use_incoming_socket=False,
+                                 journal=tmp_path / "j.jsonl")
+    win = train_vis.create_vis_plot("Iteration", "Loss", "SSD.PyTorch", LEGEND)
+    slowest, slowest_at, iteration = 0.0, 0, 0
 
     def log(n, pause=0.0):
-        nonlocal slowest, iteration
+        nonlocal slowest, slowest_at, iteration
         for _ in range(n):
             iteration += 1
-            loss = torch.Tensor([0.5, 0.25, 0.75]) / iteration
             start = time.perf_counter()
-            viz.line(X=torch.ones((1, 3)).cpu() * iteration, Y=loss.unsqueeze(0).cpu(),
-                     win=win, update="append")
-            slowest = max(slowest, time.perf_counter() - start)
+            train_vis.update_vis_plot(iteration, 0.5 / iteration, 0.25 / iteration, win, None,
+                                      "append")
+            took = time.perf_counter() - start
+            if took > slowest:
+                slowest, slowest_at = took, iteration
             time.sleep(pause)
 
     try:
@@ -57,11 +65,13 @@ def test_raw_client_loop_survives_missing_frozen_and_restarted_server(tmp_path, 
         assert viz.flush(120), "the calls did not all reach the server"
         data = windows.window(port, "faults", win)
         with capsys.disabled():
-            print(f"\nslowest of {iteration} appends: {slowest * 1e3:.1f} ms")
+            print(f"\nslowest of {iteration} appends: {slowest * 1e3:.1f} ms (call {slowest_at})")
     finally:
         if server.process is not None:
             os.kill(server.process.pid, signal.SIGCONT)
         server.stop()
+        sys.modules.pop("ssd.train_vis", None)
+        sys.modules.pop("ssd", None)
     assert data["title"] == "SSD.PyTorch"
     traces = data["content"]["data"]
     assert [t["name"] for t in traces] == LEGEND

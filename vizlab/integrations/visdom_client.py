@@ -161,6 +161,8 @@ def _at_exit():
     """Give the server a bounded chance to take what is queued; the journal keeps the rest."""
     deadline = time.monotonic() + EXIT_WAIT
     for delivery in _deliveries:
+        if delivery.stopping:
+            continue
         ok = delivery.wait(max(0.0, deadline - time.monotonic()), check=False, give_up_down=3.0)
         delivery.stop(timeout=max(1.0, deadline - time.monotonic()))
         if not ok:

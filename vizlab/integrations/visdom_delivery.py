@@ -277,11 +277,10 @@ def deliver(connection, model):
     """Send every window's pending requests, in order per window, windows in their first order."""
     for name in [n for n, w in model.windows.items() if w.pending]:
         window = model.windows[name]
-        if window.pending[0][0] == "update":
-            if not isinstance(name[1], str):
-                model.unknown(name)
-            elif not exists(connection, name):
-                model.lost(name)
+        if not isinstance(name[1], str):
+            model.unknown(name)
+        elif window.pending[0][0] == "update" and not exists(connection, name):
+            model.lost(name)
         while name in model.windows and window.pending:
             endpoint, msg = window.pending[0]
             answer = connection.post(endpoint, msg)
