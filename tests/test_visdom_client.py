@@ -104,7 +104,8 @@ def test_visdom_demo_gives_the_windows_visdoms_client_gives(server, tmp_path):
 
 
 def updates(viz, env):
-    """update= in each form, integer ids, text appends, a closed window, a removed trace."""
+    """update= in each form, integer ids, text appends, a closed window, a removed trace, and an
+    append the server fails (one trace into a two-trace window: HTTP 500, then the next one)."""
     a = viz.line(X=np.arange(3), Y=np.arange(3.0), env=env, opts=dict(title="a", legend=["t"]))
     viz.line(X=np.array([3, 4]), Y=np.array([5.0, 6.0]), win=a, env=env, update="append", name="t")
     viz.line(X=np.array([0, 1]), Y=np.array([1.0, 0.0]), win=a, env=env, update="append", name="u")
@@ -112,6 +113,8 @@ def updates(viz, env):
     viz.line(X=np.array([9]), Y=np.array([9.0]), win=a, env=env, update="replace", name="t")
     viz.line(X=np.zeros((1, 2)), Y=np.ones((1, 2)), win="legacy", env=env)
     viz.line(X=np.ones((1, 2)), Y=np.ones((1, 2)), win="legacy", env=env, update=True)
+    viz.line(X=np.array([2]), Y=np.array([2.0]), win="legacy", env=env, update="append")  # HTTP 500
+    viz.line(X=np.full((1, 2), 3), Y=np.ones((1, 2)), win="legacy", env=env, update="append")
     viz.line(X=np.arange(2), Y=np.arange(2.0), win=7, env=env, opts=dict(title="int"))
     viz.line(X=np.array([5]), Y=np.array([5.0]), win=7, env=env, update="append")
     viz.line(X=np.array([6]), Y=np.array([6.0]), win="fresh", env=env, update="append")

@@ -81,6 +81,15 @@ class Visdom(Stock):
              % (messages.dumps(endpoint), messages.dumps(msg))).encode())
         return messages.reply(endpoint, msg)
 
+    def _queue(self, msg, endpoint):
+        """_send for a message built by visdom_messages from the caller's values, copied: nothing
+        the caller holds is in it, so the journal thread encodes it (saves the call ~7 µs)."""
+        if msg.get("eid", None) is None:
+            msg["eid"] = self.env
+        self.env_list.add(msg["eid"])
+        self._delivery.put({"op": "visdom", "endpoint": endpoint, "msg": msg})
+        return messages.reply(endpoint, msg)
+
     def _new_id(self):
         """Visdom's id (hex of time in 100 ns); calls this fast could meet, so never repeat one."""
         stamp = max(int(time.time() * 10000000), self._last_id + 1)
@@ -124,6 +133,8 @@ class Visdom(Stock):
                 and not self.offline and self.send:
             msg = messages.line_append(Y, X, win, env, opts, name)
             if msg is not None:   # the hot call, built without Visdom's general path
+                if self.log_to_filename is None and messages.plain(msg):
+                    return self._queue(msg, "update")
                 return self._send(msg, endpoint="update")
         return super().line(Y, X=X, win=win, env=env, opts=opts, update=update, name=name, **more)
 

@@ -20,9 +20,27 @@ import time
 import requests
 
 from vizlab.connection import ServerRefused
-from vizlab.integrations.visdom_messages import ENV, READ, created, key, kind, merge
+from vizlab.integrations.visdom_messages import ENV, READ, created, dumps, key, kind, merge
 
 LOST = "win does not exist"   # the server's answer to a (non-append) update of a missing window
+AUTH = (400, 401, 403)        # a login or a token is missing: keep the request and try again
+
+
+def post(connection, endpoint, msg, refused):
+    """The server's answer; None when it answered with an error (as Visdom's client, which gets
+    the error page back, the request is then done: `refused` is told). Raises while it does not
+    answer, or asks for a login."""
+    try:
+        return connection.post(endpoint, msg)
+    except ServerRefused as err:
+        if err.status in AUTH:
+            raise
+        refused(endpoint, msg, err)
+        return None
+
+
+def encode(record):
+    return (dumps(record) + "\n").encode()
 
 
 def fold(entries, endpoint, msg):
@@ -116,7 +134,7 @@ class Delivery:
         self.done = 0             # records whose effect is on the server
         self.asked = self.checked = 0          # whole checks asked (flush) and done
         self.down_since = None
-        self.failures = 0
+        self.failures = self.refusals = 0
         self.next_try = self.next_verify = 0.0
         self.stopping = False
         self.journal_wake, self.sender_wake = threading.Event(), threading.Event()
@@ -128,8 +146,9 @@ class Delivery:
             thread.start()
 
     # --- the caller's side
-    def put(self, line):
-        self.lines.append(line)
+    def put(self, item):
+        """One request: its journal line (bytes), or the record itself (a dict nothing else holds)."""
+        self.lines.append(item)
 
     def wait(self, timeout, check=True, give_up_down=None):
         """True once every call put before is on the server (check=True: every window verified
@@ -171,8 +190,9 @@ class Delivery:
             with self.lock:
                 batch = [self.lines.popleft() for _ in range(len(self.lines))]
             if batch:
-                self._write(batch)
-                records = [json.loads(line) for line in batch]
+                lines = [item if isinstance(item, bytes) else encode(item) for item in batch]
+                self._write(lines)
+                records = [item if isinstance(item, dict) else json.loads(item) for item in batch]
                 with self.lock:
                     self.taken += len(batch)
                     self.records.extend(records)
@@ -219,9 +239,9 @@ class Delivery:
             self._verify(whole=recovered or asked > self.checked)
         while self.backlog:
             record = self.backlog[0]
-            apply(self.connection, self.model, record["endpoint"], record["msg"])
+            apply(self.connection, self.model, record["endpoint"], record["msg"], self._refused)
             self.backlog.popleft()
-        deliver(self.connection, self.model)
+        deliver(self.connection, self.model, self._refused)
         if recovered:
             self.notices(f"vizlab.Visdom: {self.connection.url} answers again; its windows are "
                          "up to date")
@@ -230,6 +250,14 @@ class Delivery:
             self.done = max(self.done, received)
             self.checked = max(self.checked, asked)
             self.lock.notify_all()
+
+    def _refused(self, endpoint, msg, err):
+        """The server failed one request (Visdom's client would have got its error page)."""
+        self.refusals += 1
+        if self.refusals <= 3 or self.refusals % 1000 == 0:
+            self.notices(f"vizlab.Visdom: {err} for window {msg.get('win')!r} (env "
+                         f"{msg.get('eid')!r}); as with Visdom's client, that request is dropped "
+                         f"({self.refusals} so far; the journal keeps it)")
 
     def _failed(self, err):
         now = time.monotonic()
@@ -247,13 +275,14 @@ class Delivery:
         """Ask for every window the server should hold (whole) or for the first only; send the
         missing ones again. One missing window makes the check whole: the server restarted."""
         names = [n for n, w in self.model.windows.items() if w.base]
-        for name in names if whole else names[:1]:
-            if not exists(self.connection, name):
-                if not whole:
-                    return self._verify(whole=True)
-                for endpoint, msg in self.model.envs.values():
-                    self.connection.post(endpoint, msg)
-                self.model.lost(name)
+        missing = [n for n in (names if whole else names[:1]) if not exists(self.connection, n)]
+        if missing and not whole:
+            return self._verify(whole=True)
+        if missing:   # envs first: an env with no window left would otherwise stay lost
+            for endpoint, msg in self.model.envs.values():
+                post(self.connection, endpoint, msg, self._refused)
+        for name in missing:
+            self.model.lost(name)
         self.next_verify = time.monotonic() + self.verify_every
 
 
@@ -262,18 +291,22 @@ def exists(connection, name):
     return connection.post("win_exists", {"win": str(win), "eid": eid}).strip() == "true"
 
 
-def apply(connection, model, endpoint, msg):
+def ignore(endpoint, msg, err):
+    pass
+
+
+def apply(connection, model, endpoint, msg, refused=ignore):
     """One journaled request: an env-wide one is sent now, after every window's pending ones
     (it may close or copy them); a window's goes to the model, to be sent by deliver()."""
     if kind(endpoint, msg) == ENV:
-        deliver(connection, model)
-        connection.post(endpoint, msg)
+        deliver(connection, model, refused)
+        post(connection, endpoint, msg, refused)
         model.env_request(endpoint, msg)
     elif kind(endpoint, msg) != READ:
         model.add(endpoint, msg)
 
 
-def deliver(connection, model):
+def deliver(connection, model, refused=ignore):
     """Send every window's pending requests, in order per window, windows in their first order."""
     for name in [n for n, w in model.windows.items() if w.pending]:
         window = model.windows[name]
@@ -283,7 +316,7 @@ def deliver(connection, model):
             model.lost(name)
         while name in model.windows and window.pending:
             endpoint, msg = window.pending[0]
-            answer = connection.post(endpoint, msg)
+            answer = post(connection, endpoint, msg, refused) or ""
             if endpoint == "update" and answer.strip() == LOST and window.base:
                 model.lost(name)   # the server restarted between the check and the update
                 continue

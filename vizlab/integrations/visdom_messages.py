@@ -10,15 +10,17 @@ builds the message of the hot call, `line(..., update='append')`, without Visdom
 
 import json
 import math
+import sys
 
 import numpy as np
 import visdom
-from visdom import _assert_opts, _opts2layout, _title2str, _to_numpy
+from visdom import _assert_opts, _opts2layout, _title2str
 
 WINDOW = "window"     # acts on one window: events, update, close(win), set_window_data(win)
 ENV = "env"           # acts on a whole env (close all, delete, save, fork, env creation)
 READ = "read"         # asks the server something: answered synchronously, bounded
 TRACE_OPTS = ("markercolor", "linecolor", "dash", "textlabels", "traceopts")   # only Visdom's path
+PLAIN = (str, int, float, bool, type(None))
 SCATTER_TYPES = ("scatter", "scattergl")
 ENCODER = getattr(visdom, "NanSafeEncoder", None)   # visdom 0.3 sends NaN as null
 
@@ -110,7 +112,7 @@ def line_append(Y, X, win, env, opts, name):
         return None
     if opts is not None and any(k in opts for k in TRACE_OPTS):
         return None
-    Y, X = _to_numpy(Y), _to_numpy(X)
+    Y, X = _numpy(Y), _numpy(X)
     if not (isinstance(Y, np.ndarray) and isinstance(X, np.ndarray)) or Y.ndim not in (1, 2) \
             or X.ndim not in (1, 2) or Y.shape[-1] == 0 or Y.shape[0] == 0:
         return None
@@ -146,13 +148,30 @@ def line_append(Y, X, win, env, opts, name):
                   "line": {"color": "#000000", "width": opts["markerborderwidth"]}}
         trace = {"x": _no_nan(xs[k]), "y": _no_nan(ys[k]), "name": trace_name,
                  "type": "scattergl" if opts.get("webgl", False) else "scatter",
-                 "mode": opts.get("mode"), "textposition": "right", "line": {},
-                 "marker": _scrub(marker)}
+                 "mode": opts.get("mode"), "textposition": "right", "line": {}, "marker": marker}
         if opts.get("fillarea"):
             trace["fill"] = "tonexty"
-        data.append(_scrub(trace))
-    return {"data": data, "win": win, "eid": env, "layout": {}, "opts": opts,
+        scrub = trace_name is None or None in (marker["size"], marker["symbol"],
+                                               marker["line"]["width"])
+        data.append(_scrub(trace) if scrub else trace)
+    return {"data": data, "win": win, "eid": env, "layout": {}, "opts": dict(opts),
             "name": name, "append": True}
+
+
+def plain(msg):
+    """True when `msg` (built here) holds only JSON's own types: it can be encoded later, on the
+    journal thread, with no error the caller should have had (a NumPy scalar in opts, say)."""
+    return isinstance(msg["win"], (str, int)) and isinstance(msg["name"], (str, type(None))) and all(
+        isinstance(v, PLAIN) or (isinstance(v, (list, tuple)) and all(isinstance(i, PLAIN) for i in v))
+        for v in msg["opts"].values())
+
+
+def _numpy(a):
+    """Visdom's _to_numpy, without its DeprecationWarning on every tensor (a cost per call)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(a, torch.Tensor):
+        return a.detach().cpu().numpy()
+    return np.array(a) if isinstance(a, list) else a
 
 
 def _no_nan(values):
