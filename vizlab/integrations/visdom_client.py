@@ -46,8 +46,7 @@ class Visdom(Stock):
         if a["send"] and not a["offline"]:
             url = a["server"] if "://" in a["server"] else "http://" + a["server"]
             base = a["base_url"] if a["base_url"] != "/" else ""
-            self._connection, self._reader = (
-                _connection(url, a["port"], base, a["username"], a["password"]) for _ in "cr")
+            self._connection, self._reader = (_connection(url, base, a) for _ in "cr")
             self._reader_lock = threading.Lock()
             if a["raise_exceptions"]:   # what Visdom's first request would have told the caller
                 if self._ask("env_state", {}, read_timeout) is False:
@@ -157,9 +156,14 @@ class Visdom(Stock):
         return None if getattr(self, "journal", None) is None else self.journal.path
 
 
-def _connection(url, port, base, username, password):
-    connection = Connection(url, port, username, password)
+def _connection(url, base, a):
+    """HTTP as Visdom's client would reach the server: base_url, proxies, (0.3) ssl_verify."""
+    connection = Connection(url, a["port"], a["username"], a["password"])
     connection.url += base
+    if a["proxies"]:
+        connection.session.proxies.update(a["proxies"])
+    if a.get("ssl_verify") is False:
+        connection.session.verify = False
     return connection
 
 

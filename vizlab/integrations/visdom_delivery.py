@@ -136,7 +136,7 @@ class Delivery:
         self.down_since = None
         self.failures = self.refusals = 0
         self.next_try = self.next_verify = 0.0
-        self.stopping = False
+        self.stopping = self.journal_failed = False
         self.journal_wake, self.sender_wake = threading.Event(), threading.Event()
         self.threads = [threading.Thread(target=self._journal_loop, name="vizlab-visdom-journal",
                                          daemon=True),
@@ -187,14 +187,13 @@ class Delivery:
         while True:
             self.journal_wake.wait(self.interval)
             self.journal_wake.clear()
-            with self.lock:
+            with self.lock:   # counted as taken at once: wait() targets what was put before it
                 batch = [self.lines.popleft() for _ in range(len(self.lines))]
+                self.taken += len(batch)
             if batch:
-                lines = [item if isinstance(item, bytes) else encode(item) for item in batch]
-                self._write(lines)
+                self._write([item if isinstance(item, bytes) else encode(item) for item in batch])
                 records = [item if isinstance(item, dict) else json.loads(item) for item in batch]
                 with self.lock:
-                    self.taken += len(batch)
                     self.records.extend(records)
                 self.sender_wake.set()
             elif self.stopping:
@@ -204,7 +203,8 @@ class Delivery:
         if self.journal is None:
             return
         written, err = self.journal.append(b"".join(batch))
-        if err is not None:
+        if err is not None and not self.journal_failed:
+            self.journal_failed = True   # said once: a full disk would otherwise say it per batch
             self.notices(f"vizlab.Visdom: cannot write the journal {self.journal.path} ({err}); "
                          "calls still go to the server")
 
