@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["SummaryWriter", "VisdomLogger", "VisdomServer", "Watchdog", "__version__"]
+__all__ = ["SummaryWriter", "Visdom", "VisdomLogger", "VisdomServer", "Watchdog", "__version__"]
 
 
 def __getattr__(name):
@@ -14,6 +14,9 @@ def __getattr__(name):
     if name == "SummaryWriter":
         from vizlab.integrations.tensorboard import SummaryWriter
         return SummaryWriter
+    if name == "Visdom":   # visdom.Visdom's drop-in (visdom imports torch when it is there)
+        from vizlab.integrations.visdom_client import Visdom
+        return Visdom
     if name == "Watchdog":
         from vizlab.status import Watchdog
         return Watchdog

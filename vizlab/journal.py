@@ -13,6 +13,8 @@ Records (one JSON object per line):
     {"op": "settings", "win": ..., "values": {key: value}, "results": {...}, "omitted": n, "opts": {...}}
         # the run's settings (vizlab.run_settings): a settings pane, and what compare names runs by
     {"op": "status", "win": "status", "state": ..., "time": ..., "step": ..., "alert": {...}}   # vizlab.status
+    {"op": "visdom", "endpoint": "update", "msg": {...}}   # vizlab.Visdom: a request as Visdom's
+        # client makes it (its JSON, NaN included); `vizlab replay` sends these as the live client did
 NaN and infinities are written as the strings "nan", "inf", "-inf" so every line is strict JSON.
 """
 
@@ -182,6 +184,7 @@ OPS = {   # op -> {key: type} that every record of it has
     "window": {"win": str}, "image": {"win": str, "src": str}, "text": {"win": str, "html": str},
     "figure": {"win": str, "traces": list}, "settings": {"win": str, "values": dict},
     "status": {"win": str, "state": str},
+    "visdom": {"endpoint": str, "msg": dict},   # vizlab.Visdom: one request of Visdom's client
 }
 SHOW_SKIPPED = 5   # line numbers named in a message; the count is always whole
 

@@ -10,15 +10,20 @@ from vizlab.smoothing import weight_or_off
 from vizlab.windows import MAX_POINTS, Windows
 
 
-def runs(path, env=None, skipped=None):
+def runs(path, env=None, skipped=None, raw=None):
     """Yield (Windows, calls) for each run the journal at `path` holds, in order; `env` overrides
     the recorded env. Lines that are not records, or records the model refuses, are skipped and,
-    when `skipped` is a list, added to it as (line, why). Raises ValueError (after yielding what
-    there was) when no line is a usable record."""
+    when `skipped` is a list, added to it as (line, why). vizlab.Visdom's records (Visdom's own
+    requests, no window model) go to the list `raw` when given, else are passed over. Raises
+    ValueError (after yielding what there was) when no line is a usable record."""
     skipped = [] if skipped is None else skipped
     model, events, usable = None, 0, False
     for number, record in journal_mod.numbered(path, skipped):
         usable = usable or record["op"] != "start"
+        if record["op"] == "visdom":
+            if raw is not None:
+                raw.append(record)
+            continue
         if record["op"] == "start" and record.get("resume") and model is not None:
             continue
         if record["op"] == "start":

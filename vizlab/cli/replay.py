@@ -42,21 +42,33 @@ def replay(path, server=None, port=None, env=None, skipped=None):
     """Send every window recorded in `path`; returns (events read, windows sent). Lines that are
     not journal records are skipped and, when `skipped` is a list, added to it as (line, why)."""
     connection = Connection.from_environment(server, port)
-    events, sent, model = 0, 0, None
+    events, sent, model, raw = 0, 0, None, []
     # A journal reused by a later run: the earlier run's windows were on the server as they
     # were when it ended, and the new run started its windows afresh.
-    for model, calls in rebuild.runs(path, env, skipped):
+    for model, calls in rebuild.runs(path, env, skipped, raw=raw):
         for endpoint, message in rebuild.requests_of(model):
             connection.post(endpoint, message)
         events, sent = events + calls, sent + len(model.windows)
+    if raw:   # vizlab.Visdom's journal: Visdom's own requests (imported here: visdom imports torch)
+        from vizlab.integrations.visdom_delivery import replay as replay_requests
+        events += len(raw)
+        sent += replay_requests([_in_env(r, env) if env else r for r in raw], connection)
     if model is not None:
         landing.note(connection, model.env, "replayed")
     return events, sent
 
 
+def _in_env(record, env):
+    """A vizlab.Visdom request moved to `env` (--env)."""
+    msg = dict(record["msg"], eid=env) if "eid" in record["msg"] else record["msg"]
+    endpoint = "env/" + env if record["endpoint"].startswith("env/") else record["endpoint"]
+    return dict(record, endpoint=endpoint, msg=msg)
+
+
 def add_parser(subparsers):
     p = subparsers.add_parser("replay", help="rebuild a run's windows on a Visdom server from its journal")
-    p.add_argument("journal", help="JSONL journal written by VisdomLogger (its path is printed at start)")
+    p.add_argument("journal", help="JSONL journal written by VisdomLogger or vizlab.Visdom (its path "
+                   "is printed at start)")
     add_address_options(p)
     p.add_argument("--env", default=None,
                    help="environment to rebuild into (default: the env recorded in the journal)")
