@@ -54,7 +54,7 @@ def add_parser(subparsers):
 
 
 def _stop_on_signal(signum, frame):
-    raise SystemExit(128 + signum)   # unwinds `with server:`, which stops the child
+    raise SystemExit(128 + signum)   # start() and `with server:` stop the child on it
 
 
 def _serve(args):
