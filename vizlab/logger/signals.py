@@ -26,10 +26,12 @@ needs): it marks and decides, and the closing happens outside it. No CPython int
   - A second signal, while the first one ends the process or waits for a close: the process
     ends at once by that signal's default action. Each journal ends on its last whole record
     (a write in progress finishes first, bounded by SEAL_WAIT), followed by the final
-    "interrupted" status record, which the server gets too (bounded by SHOW_WAIT). Calls
-    still queued are lost: that is what a second signal asks for.
-A signal in a forked child takes its default action (SIGINT: KeyboardInterrupt), or the handler
-installed before ours: the parent's loggers are not the child's to close (vizlab.logger.lifecycle).
+    "interrupted" status record, which the server gets too (SHOW_WAIT for the round the sender
+    has under way, then SHOW_WAIT for the post). Calls still queued are lost: that is what a
+    second signal asks for. Two signals that reach Python at the same instant are taken in
+    signal-number order (SIGINT before SIGTERM), whatever order they were sent in.
+A forked child (a DataLoader worker) gets back the handlers from before ours: a signal ends it
+as it would without vizlab; the parent's loggers are not the child's to close.
 """
 
 import atexit
@@ -49,7 +51,7 @@ from vizlab.logger.notices import say
 SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT")
 LOCK_WAIT = 0.5           # s: how long a signal waits for the forked children's calls
 SEAL_WAIT = 1.0           # s: a second signal waits at most this for a journal write in progress
-SHOW_WAIT = 1.0           # s: ... and this for the server to take the "interrupted" status pane
+SHOW_WAIT = 1.0           # s: ... this for the sender's round, this for the server to take the pane
 END_WITHIN = 30           # s, plus the longest close_timeout: SIGALRM's bound on an ending
 
 _previous = {}            # signal -> the handler installed before ours
@@ -62,8 +64,15 @@ _exiting = [False]        # the interpreter runs its exit functions
 
 
 def forked():
-    """In a forked child: a handler the parent was running is not running here."""
+    """In a forked child (a DataLoader worker): the handlers before ours come back, so that a
+    signal ends it as it would without vizlab (the parent's loggers are not the child's to
+    close); a logger the child opens installs ours anew."""
     _handling[0] = False
+    for signum, previous in list(_previous.items()):
+        with contextlib.suppress(ValueError, OSError):   # not the main thread: ours stays
+            signal.signal(signum, previous)
+            del _previous[signum]
+    _owner[0] = None if not _previous else _owner[0]
 
 
 def install():
@@ -104,7 +113,7 @@ def _on_signal(signum, frame):
 def _take(signum, frame, previous):
     if signum == signal.SIGINT:
         raise KeyboardInterrupt   # as Python's handler; the crash hooks mark the status pane
-    for log in lifecycle.open_unlocked():   # the status pane says so, whoever decides the process's fate
+    for log in lifecycle.open_unlocked():   # the pane says so, whoever decides the process's fate
         log._ended("interrupted", f"signal {signal.Signals(signum).name}")
     installed = signal.getsignal(signum) is _on_signal
     if not installed or callable(previous):
@@ -121,7 +130,8 @@ def _take(signum, frame, previous):
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)   # children dying now are no news
     if signal.getsignal(signal.SIGALRM) is signal.SIG_DFL:
         signal.signal(signal.SIGALRM, lambda *_: _end_now(signum))
-        signal.alarm(END_WITHIN + int(max((log.close_timeout for log in lifecycle.open_unlocked()), default=0)))
+        longest = max((log.close_timeout for log in lifecycle.open_unlocked()), default=0)
+        signal.alarm(END_WITHIN + int(longest))
     raise SystemExit(128 + signum)   # unwinds the interrupted code; _at_exit closes and ends
 
 
@@ -168,25 +178,31 @@ def _die(signum):
 def _end_now(signum):
     """A second signal: each journal ends on a whole record and the final status; then die."""
     for log in lifecycle.open_unlocked():
-        if isinstance(log._writer, lifecycle.Forwarder) or log._writer.ident is None:
+        if isinstance(log._writer, lifecycle.Forwarder):
             continue
-        log._ended("interrupted", f"signal {signal.Signals(signum).name}")
         try:
-            _last_word(log)
-        except Exception:   # the process ends now whatever happens here
-            pass
+            _last_word(log, f"signal {signal.Signals(signum).name}")
+        except Exception as err:   # the process ends now whatever happens here
+            with contextlib.suppress(Exception):
+                say(f"ending at once: could not show the status ({type(err).__name__}: {err})")
     _die(signum)
 
 
-def _last_word(log):
+def _last_word(log, why):
     """Seal the journal with the final status record; show that record on the server."""
     tracker = log._writer.status
+    if tracker is not None:   # also when a close was under way: its calls are not all written
+        tracker.end("interrupted", why)
     record = tracker.final(time.time()) if tracker is not None else None
     if log._writer.journal is not None:
         log._writer.journal.seal(record, SEAL_WAIT)
     sender = log._sender
     if record is None or sender is None:
         return
+    sender.halt()   # a round under way may carry the pane as it was: let it land first
+    deadline = time.monotonic() + SHOW_WAIT
+    while sender.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
     pane = status_mod.StatusPane()
     pane.apply(record)
     message = dict(pane.message(), win=status_mod.WIN, eid=log.env)
