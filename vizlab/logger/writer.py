@@ -35,7 +35,8 @@ class JournalThread(threading.Thread):
         self.queue_size = queue_size
         self.interval = min(interval, FLUSH_EVERY)
         self.queue = collections.deque()
-        # guards queue and enqueued (several caller threads)
+        # guards queue and enqueued (several caller threads); an RLock: a signal handler that
+        # must flush lends it to this thread if the interrupted call holds it (logger/signals.py)
         self.lock = threading.RLock()
         self.room = threading.Condition(self.lock)
         self.enqueued = 0                   # calls accepted
