@@ -206,6 +206,8 @@ def test_sigterm_to_the_process_group_with_dataloader_workers(tmp_path, visdom_s
         rc, err = ended(child)
         accepted = counter.value()
     assert "could not close" not in err, err
-    assert "Traceback" not in err, err
+    # multiprocessing's fd-sharing thread may print a traceback as the workers die (seen in 2
+    # of about 10 runs, cut short by the process's end); none may come from vizlab
+    assert not re.search(r'File ".*/vizlab/', err), err
     assert rc == -signal.SIGTERM, err
     check_every_call_kept(tmp_path, visdom_server.port, env, accepted, err)
