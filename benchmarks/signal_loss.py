@@ -5,7 +5,10 @@ step, and a fast loop that does not sleep), counting each accepted call in a sha
 file. After --seconds of logging it gets SIGTERM. Printed per loop, the median of --repeat runs:
 calls accepted, calls missing from the journal, the time from the signal to the process's end,
 and its exit status. --baseline makes the child restore SIG_DFL after opening the logger: the
-behaviour before vizlab handled SIGTERM (the kernel ends the process at once).
+behaviour before vizlab handled SIGTERM (the kernel ends the process at once). --second SIGINT
+--gap 0.02 sends that second signal 20 ms after the first (it ends the process at once: calls
+still queued may be lost; the journal keeps whole records only); the journal's last status
+record is counted as "interrupted" or not.
 """
 
 import argparse
@@ -40,7 +43,7 @@ while True:
 """
 
 
-def one_run(port, speed, seconds, baseline, folder):
+def one_run(port, speed, seconds, baseline, folder, second=None, gap=0.0):
     script, path, counter = (os.path.join(folder, n) for n in ("child.py", "run.jsonl", "count"))
     with open(script, "w") as f:
         f.write(CHILD)
@@ -55,12 +58,19 @@ def one_run(port, speed, seconds, baseline, folder):
         time.sleep(seconds)
         child.send_signal(signal.SIGTERM)
         sent = time.perf_counter()
+        if second:
+            time.sleep(gap)
+            child.send_signal(getattr(signal, second))
         child.wait()
         ended = time.perf_counter() - sent
         accepted = struct.unpack_from("q", shared)[0]
-    written = sum(1 for r in journal_mod.read(path) if r["op"] == "scalars")
+    skipped = []
+    records = list(journal_mod.read(path, skipped=skipped))
+    written = sum(1 for r in records if r["op"] == "scalars")
+    states = [r["state"] for r in records if r["op"] == "status"]
     os.remove(path)
-    return accepted, max(0, accepted - written), ended, child.returncode
+    return (accepted, max(0, accepted - written), ended, child.returncode,
+            bool(states) and states[-1] == "interrupted", len(skipped))
 
 
 def main():
@@ -68,16 +78,22 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--baseline", action="store_true", help="no SIGTERM handling (before)")
+    parser.add_argument("--second", choices=["SIGTERM", "SIGINT", "SIGHUP"],
+                        help="a second signal, --gap seconds after the first")
+    parser.add_argument("--gap", type=float, default=0.02)
     args = parser.parse_args()
+    then = f", then {args.second} {args.gap * 1000:.0f} ms later" if args.second else ""
     print(f"load average {os.getloadavg()[0]:.1f}; {'baseline (SIG_DFL)' if args.baseline else 'vizlab'}; "
-          f"medians of {args.repeat} runs, SIGTERM after {args.seconds} s of logging")
+          f"medians of {args.repeat} runs, SIGTERM after {args.seconds} s of logging{then}")
     with tempfile.TemporaryDirectory() as folder, VisdomServer(env_path=folder) as server:
         for speed in ("slow", "fast"):
-            runs = [one_run(server.port, speed, args.seconds, args.baseline, folder)
-                    for _ in range(args.repeat)]
+            runs = [one_run(server.port, speed, args.seconds, args.baseline, folder, args.second,
+                            args.gap) for _ in range(args.repeat)]
             accepted, lost, ended = (statistics.median(r[i] for r in runs) for i in range(3))
             print(f"{speed} loop: {accepted:,.0f} calls accepted, {lost:,.0f} missing from the journal, "
-                  f"ended {ended:.2f} s after the signal, exit status {sorted({r[3] for r in runs})}")
+                  f"ended {ended:.2f} s after the signal, exit status {sorted({r[3] for r in runs})}, "
+                  f"status interrupted in {sum(r[4] for r in runs)} of {len(runs)}, "
+                  f"{sum(r[5] for r in runs)} bad journal lines")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import itertools
 import json
 import math
 import os
+import threading
 import time
 
 from vizlab.private_files import private_dir
@@ -91,6 +92,7 @@ class Journal:
         self.path = os.path.abspath(path)
         self._fd = _open(self.path, exclusive)
         self._size = os.fstat(self._fd).st_size
+        self._writing = threading.Lock()   # held across each append (see seal)
 
     @classmethod
     def create(cls, env, rank=None, directory="runs"):
@@ -111,6 +113,10 @@ class Journal:
     def append(self, data):
         """Write whole lines (bytes) with one os.write; returns (lines written, OSError or None).
         After a failed or partial write the file is cut back to its last whole line."""
+        with self._writing:
+            return self._append(data)
+
+    def _append(self, data):
         view, done = memoryview(data), 0
         try:
             while done < len(data):
@@ -123,6 +129,16 @@ class Journal:
             return data.count(b"\n", 0, keep), err
         self._size += done
         return data.count(b"\n"), None
+
+    def seal(self, record, timeout):
+        """The process ends now (a second signal): wait at most `timeout` for a write in
+        progress, append `record` (None: nothing) and keep the lock, so that the file ends on a
+        whole line whatever its writer does until the process is gone. False if it waited in vain."""
+        if not self._writing.acquire(timeout=timeout):
+            return False
+        if record is not None and self._fd is not None:
+            self._append(encode(record))
+        return True
 
     def offset(self):
         return self._size

@@ -70,7 +70,7 @@ def _restore(port, logdirs, seen, only_missing=False):
 
 
 def _stop_on_signal(signum, frame):
-    raise SystemExit(128 + signum)   # unwinds `with server:`, which stops the child
+    raise SystemExit(128 + signum)   # start() and `with server:` stop the child on it
 
 
 def _serve(args):

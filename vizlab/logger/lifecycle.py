@@ -1,22 +1,5 @@
-"""What an open VisdomLogger does when its process gets SIGTERM/SIGHUP or forks.
-
-Signals. The first logger opened in the main thread installs one handler for SIGTERM and SIGHUP
-(not SIGINT: Python's KeyboardInterrupt already ends the run through close() at exit). A signal
-that is ignored (SIG_IGN, e.g. under nohup) or whose handler was set from C is left alone. When
-the signal comes:
-  - if a Python handler was installed before ours (the user's, a framework's): every logger's
-    journal is flushed (all accepted calls written and handed to the OS), then that handler runs
-    and decides the process's fate; the loggers stay open (a framework may log while it stops)
-    and close() runs at exit as usual;
-  - otherwise (the default action): every logger is closed (close() within its close_timeout),
-    then the default action is restored and the signal sent again, so the process ends "killed
-    by SIGTERM" (exit status -15) as it would have without vizlab;
-  - a handler installed after ours replaces it, and ours runs only if that handler calls the one
-    it replaced: then ours only flushes the journals and returns, leaving the process's fate to
-    the handler that is installed. Without that, the journal loses at most its last 0.5 s, as
-    under SIGKILL, unless the process still ends through close() (sys.exit runs it at exit).
-A signal that interrupts a logging call holding its logger's queue lock lends that lock to the
-journal thread while the handler runs (see _lent_locks).
+"""What an open VisdomLogger does when its process forks; the registry of open loggers
+(vizlab.logger.signals: what it does on SIGTERM/SIGHUP/SIGINT).
 
 Fork. Chosen design: forwarding to the parent. Before each fork a private socket pair is made
 (os.register_at_fork); in the child every open logger becomes a forwarder that sends each call,
@@ -32,35 +15,28 @@ os._exit ends). flush() in a child returns True once the parent holds its calls;
 flush() and close() first read everything the children sent before them.
 """
 
-import contextlib
 import os
 import pickle
 import selectors
-import signal
 import socket
 import struct
 import threading
-import time
 
+from vizlab.logger import signals
 from vizlab.logger.notices import say
 
 NOT_SENDABLE = ("a VisdomLogger cannot be pickled to another process (spawn or forkserver start "
                 "methods, or a task argument): with the fork start method a child uses the logger it "
                 "inherits (a global, or the dataset of DataLoader workers); elsewhere open a logger "
                 "in that process")
-SIGNALS = ("SIGTERM", "SIGHUP")
-LOCK_WAIT = 0.5           # s: how long a signal waits for the forked children's calls
 HEADER = struct.Struct("!I")
 SYNC = "sync"
 
 _loggers = {}             # id -> open logger of this process
-_lock = threading.RLock()  # an RLock: a signal handler may need it while its thread holds it
+_lock = threading.RLock()
 _next_id = [1]
-_previous = {}            # signal -> the handler installed before ours
-_handling = [False]
 _fork = threading.local()  # the socket pair of a fork in progress (per forking thread)
 _hooks_installed = [False]
-_RLOCK = threading.RLock()
 
 
 def register(log):
@@ -69,7 +45,7 @@ def register(log):
         log._lifecycle_id = _next_id[0]
         _next_id[0] += 1
         _loggers[log._lifecycle_id] = log
-    _install_signals()
+    signals.install()
     if not _hooks_installed[0]:
         _hooks_installed[0] = True
         os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
@@ -86,85 +62,9 @@ def open_loggers():
         return list(_loggers.values())
 
 
-# --- signals
-
-def _install_signals():
-    if threading.current_thread() is not threading.main_thread():
-        return   # signal.signal works only there; a later logger in the main thread installs
-    for name in SIGNALS:
-        signum = getattr(signal, name, None)
-        if signum is None or signum in _previous:
-            continue   # no such signal here (Windows), or installed once already
-        current = signal.getsignal(signum)
-        if current in (signal.SIG_IGN, None):
-            continue   # ignored on purpose (nohup), or a handler set from C: leave it
-        _previous[signum] = current
-        signal.signal(signum, _on_signal)
-
-
-def _on_signal(signum, frame):
-    if _handling[0]:
-        return   # a handler we chained to called ours back: the journals are flushed already
-    with _lent_locks():
-        _handle(signum, frame)
-
-
-@contextlib.contextmanager
-def _lent_locks():
-    """A signal that interrupts a logging call holding its logger's queue lock would leave the
-    journal thread unable to take the queue: lend the lock to it while the handler runs. The
-    interrupted call resumes holding it (its queue and counters stay consistent: it appends
-    before it counts, and a count that trails for a moment only makes a wait end later)."""
-    lent = []
-    for log in open_loggers():
-        lock = None if isinstance(log._writer, Forwarder) else log._writer.lock
-        if isinstance(lock, type(_RLOCK)) and lock._is_owned():
-            lent.append((lock, lock._release_save()))
-    try:
-        yield
-    finally:
-        for lock, state in lent:
-            lock._acquire_restore(state)
-
-
-def _handle(signum, frame):
-    _handling[0] = True
-    try:
-        for log in open_loggers():   # the status pane says so, whoever decides the process's fate
-            log._ended("interrupted", f"signal {signal.Signals(signum).name}")
-        previous = _previous.get(signum, signal.SIG_DFL)
-        if signal.getsignal(signum) is not _on_signal or callable(previous):
-            _flush_all()   # the handler installed decides what happens to the process
-            if signal.getsignal(signum) is _on_signal:
-                previous(signum, frame)
-            return
-        _close_all()
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)   # ends the process as the signal would have
-        time.sleep(1.0)
-        os._exit(128 + signum)         # only if the signal was blocked in this thread
-    finally:
-        _handling[0] = False
-
-
-def _flush_all():
-    catch_up(LOCK_WAIT)
-    for log in open_loggers():
-        if isinstance(log._writer, Forwarder):
-            continue   # a forked child's calls are in the socket to the parent as they return
-        try:
-            log._writer.wait_written(log._writer.enqueued, log.close_timeout)
-        except Exception as err:   # one logger's trouble must not keep the others from flushing
-            say(f"could not flush the journal on a signal ({type(err).__name__}: {err})")
-
-
-def _close_all():
-    for log in open_loggers():
-        try:
-            log.close()
-            log._writer.stop(log.close_timeout)   # also finishes a close() the signal interrupted
-        except Exception as err:
-            say(f"could not close the logger on a signal ({type(err).__name__}: {err})")
+def open_unlocked():
+    """open_loggers() without the lock, for a signal handler (one C call: whole under the GIL)."""
+    return list(_loggers.values())
 
 
 # --- fork: the parent's side
@@ -406,7 +306,7 @@ def _after_fork_child():
     if pair is not None:
         pair[0].close()
         channel = Channel(pair[1])
-    _handling[0] = False
+    signals.forked()
     for log in _loggers.values():
         try:
             _forward(log, channel)

@@ -175,11 +175,17 @@ class Sender(threading.Thread):
         self._stopping = True
         self._wake.set()
 
+    def halt(self):
+        """Send nothing after the current round; takes no lock (a signal handler calls it)."""
+        self._stopping = True
+
     # --- the thread
     def run(self):
         while not self._stopping:
             self._wake.wait(self.interval)
             self._wake.clear()
+            if self._stopping:
+                break
             try:
                 self._cycle()
             except Exception as err:  # the thread must never die: count, report, go on

@@ -20,7 +20,7 @@ from vizlab import journal as journal_mod
 from vizlab import run_registry, run_settings
 from vizlab import smoothing as smoothing_mod
 from vizlab import status as status_mod
-from vizlab.logger import lifecycle, notebook
+from vizlab.logger import lifecycle, notebook, signals
 from vizlab.logger.checks import (IMAGE_OPTS, KINDS, LINE_OPTS, PANE_OPTS, check_opts, check_trace,
                            label_list, norm_stats, plain, scalar_value, sequence)
 from vizlab.journal import check_name
@@ -309,6 +309,7 @@ class VisdomLogger:
             raise TimeoutError(f"the journal did not catch up within {timeout} s")
         return self._writer.offset
 
+    @signals.closing()   # a signal meanwhile is taken when the close returns
     def close(self):
         """Write the whole journal, then deliver what the server lacks within close_timeout; say
         one line: where to watch, calls accepted, journaled and delivered."""

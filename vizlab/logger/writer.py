@@ -36,8 +36,8 @@ class JournalThread(threading.Thread):
         self.queue_size = queue_size
         self.interval = min(interval, FLUSH_EVERY)
         self.queue = collections.deque()
-        # guards queue and enqueued (several caller threads); an RLock, so that a SIGTERM handler
-        # can lend it to this thread when the signal interrupted a call holding it (lifecycle)
+        # guards queue and enqueued (several caller threads); an RLock: a signal handler that
+        # must flush lends it to this thread if the interrupted call holds it (logger/signals.py)
         self.lock = threading.RLock()
         self.room = threading.Condition(self.lock)
         self.enqueued = 0                   # calls accepted
@@ -68,8 +68,9 @@ class JournalThread(threading.Thread):
                 self._put_bytes(event[2].nelement())
             self.queue.append(event)
             self.enqueued += 1
-            if len(self.queue) == WAKE_AT:
-                self._wake.set()
+            wake = len(self.queue) == WAKE_AT
+        if wake:   # outside the lock: a signal handler never finds the call holding it here
+            self._wake.set()
 
     def _put_bytes(self, size):
         """An image grid waits while MAX_QUEUED_BYTES of others are queued (one alone always fits)."""
@@ -93,9 +94,11 @@ class JournalThread(threading.Thread):
         self._asked = True    # and show the status pane as of now (see _live_status)
         self._wake.set()
 
-    def wait_written(self, target, timeout):
-        """True once the first `target` calls are in the journal (flushed) and the model."""
-        self.wake()
+    def wait_written(self, target, timeout, wake=True):
+        """True once the first `target` calls are in the journal (flushed) and the model.
+        wake=False: wait for the thread's next round (a signal handler must not wake it)."""
+        if wake:
+            self.wake()
         with self._done:
             return self._done.wait_for(lambda: self.written >= target or not self.is_alive(),
                                        timeout) and self.written >= target

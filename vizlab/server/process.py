@@ -4,6 +4,7 @@ Servers are always started through `visdom.server.run_server.main`, which never 
 anything (unlike `python -m visdom.server`); the UI files come from `vizlab assets install`.
 """
 
+import contextlib
 import errno
 import os
 import secrets
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -33,6 +35,7 @@ BATCH = Path(__file__).resolve().with_name("batch_endpoint.py")       # many win
 PROTOCOL = Path(__file__).resolve().parent.parent / "protocol.py"   # what the two above share
 RUNS_PAGE = Path(__file__).resolve().with_name("runs_page.py")   # /vizlab/runs: the runs table
 ACCESS_MODES = ("private", "open", "login")
+HELD = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}   # held while a child is spawned or stopped
 
 
 class ServerError(UserError):
@@ -117,7 +120,8 @@ def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=(),
     loaded by file path because that interpreter may not have vizlab installed.
     """
     loopback = host in LOCAL_HOSTS
-    code = ("import sys, importlib.util as u\n"
+    code = ("import signal, sys, importlib.util as u\n"
+            f"signal.pthread_sigmask(signal.SIG_UNBLOCK, {sorted(map(int, HELD))!r})\n"   # see held_signals
             "def load(name, path):\n"
             "    s = u.spec_from_file_location(name, path); m = u.module_from_spec(s)\n"
             "    s.loader.exec_module(m); return m\n"
@@ -277,30 +281,38 @@ class VisdomServer:
         return local_url(self.port)
 
     def start(self):
+        """Start the child and wait until it answers. Whatever ends the wait (a ServerError, a
+        signal handler's SystemExit, Ctrl-C) stops the child first: none is left running."""
         # Checked first: otherwise another server on this port would seem to be ours.
         check_port_free(self.port, self.host)
         self._made_token = self._made_token or not protocol.token_path(self.port).exists()
-        self.process = _spawn(self.port, self.host, self.env_path, self.login, self.log_path,
-                              python=self.python, mode=self.mode)
         try:
+            with held_signals():
+                self.process = _spawn(self.port, self.host, self.env_path, self.login,
+                                      self.log_path, python=self.python, mode=self.mode)
             _wait_until_answers(self.process, self.port, self.startup_timeout, self.log_path)
-        except ServerError:
+        except BaseException:
             self.stop()
             raise
         return self
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+        with held_signals():   # a signal's exception here could leave the child running
+            if self.process and self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+            self.process = None
 
     def __enter__(self):
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.__exit__()   # the token and the temporary folder go too
+            raise
 
     def __exit__(self, *exc):
         self.stop()
@@ -308,6 +320,22 @@ class VisdomServer:
             protocol.token_path(self.port).unlink(missing_ok=True)
         if self._tmp:
             self._tmp.cleanup()
+
+
+@contextlib.contextmanager
+def held_signals():
+    """SIGTERM, SIGHUP and SIGINT wait (blocked) on the main thread until the block ends: a
+    handler that raised inside subprocess.Popen would lose the child it started (airtight in a
+    process without other threads, such as `vizlab serve`; elsewhere another thread may take
+    the signal). The child starts with them blocked and unblocks them first (server_command)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield   # signal handlers run on the main thread only
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 # ---- detached servers: `vizlab serve --detach`, `--stop`, ensure_server() ----
