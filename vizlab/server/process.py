@@ -5,11 +5,9 @@ anything (unlike `python -m visdom.server`); the UI files come from `vizlab asse
 """
 
 import contextlib
-import errno
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,12 +20,12 @@ import requests
 
 from vizlab import private_files, protocol
 from vizlab.address import DEFAULT_PORT
-from vizlab.errors import UserError
+from vizlab.server.ports import (LOCAL_HOSTS, ServerError, check_port, free_port, is_visdom,  # noqa: F401
+                                 listening_ports, local_url, port_in_use, probe)   # (re-exported)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_ENV_PATH = "~/.vizlab/visdom"
 STATE_DIR = "~/.vizlab"  # logs and pid files of servers started by `vizlab serve`
-LOCAL_HOSTS = ("127.0.0.1", "localhost")
 FAST_APPEND = Path(__file__).resolve().with_name("fast_append.py")  # patches the server child
 PAGE_PATCH = Path(__file__).resolve().with_name("page_patch.py")    # serves 0.2.4's page, patched
 ACCESS = Path(__file__).resolve().with_name("access.py")            # checks its requests
@@ -36,78 +34,6 @@ PROTOCOL = Path(__file__).resolve().parent.parent / "protocol.py"   # what the t
 RUNS_PAGE = Path(__file__).resolve().with_name("runs_page.py")   # /vizlab/runs: the runs table
 ACCESS_MODES = ("private", "open", "login")
 HELD = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}   # held while a child is spawned or stopped
-
-
-class ServerError(UserError):
-    """A problem with a Visdom server the user can fix; the message says how."""
-
-
-def free_port(host="127.0.0.1"):
-    """A TCP port that is free on `host` right now."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-def probe(url, timeout=1.0):
-    """What answers at `url`: "visdom", "refused" (a vizlab server private to another user), or None.
-
-    Asked through Visdom's API (POST /win_exists answers "true" or "false"), never by a word on
-    a page. A --login server is asked again after logging in with VISDOM_USERNAME/PASSWORD.
-    """
-    from vizlab.connection import Connection
-
-    parts = url.rsplit(":", 1)
-    connection = Connection.from_environment(parts[0], int(parts[1]))
-    connection.timeout = timeout
-    probe_message = {"win": "vizlab-probe", "eid": "vizlab-probe"}
-    for attempt in range(2):
-        try:
-            reply = connection.session.post(url + "/win_exists", json=probe_message, timeout=timeout)
-        except requests.RequestException:
-            return None
-        if reply.status_code == 200 and reply.text in ("true", "false"):
-            return "visdom"
-        if reply.status_code == 403 and reply.headers.get(protocol.REFUSED_HEADER):
-            return "refused"
-        if reply.status_code != 400 or not connection.username or attempt:
-            return None
-        try:
-            connection.login()
-        except (requests.RequestException, Exception):
-            return None
-    return None
-
-
-def is_visdom(url, timeout=1.0):
-    """True when a Visdom server that serves us answers at `url` (e.g. http://127.0.0.1:8097)."""
-    return probe(url, timeout) == "visdom"
-
-
-def check_port(port):
-    """A ServerError (one line) unless `port` is a port a server can listen on."""
-    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-        hint = " (0 would let the system choose; vizlab needs a fixed one)" if port == 0 else ""
-        raise ServerError(f"--port {port}: a port is a number from 1 to 65535{hint}; "
-                          f"choose one such as {DEFAULT_PORT}")
-
-
-def port_in_use(port, host="127.0.0.1"):
-    """True when something already listens on `port` at `host` (so a server there would fail)."""
-    with socket.socket() as sock:
-        # Like tornado: ignore connections in TIME_WAIT, conflict only with a live listener.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1" if host in LOCAL_HOSTS else host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                return True
-            raise
-    return False
-
-
-def local_url(port):
-    return f"http://127.0.0.1:{port}"
 
 
 def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=(), python=None):
@@ -203,28 +129,6 @@ def _spawn(port, host, env_path, login, log_path, detach=False, python=None, mod
     finally:
         if log_path:
             log.close()
-
-
-def listening_ports(pid):
-    """TCP ports process `pid` listens on, read from Linux's /proc; None where that is unreadable."""
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-        sockets = set()
-        for fd in fds:
-            try:
-                sockets.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
-            except OSError:
-                pass
-        ports = set()
-        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-            with open(table) as rows:
-                for row in list(rows)[1:]:
-                    fields = row.split()
-                    if fields[3] == "0A" and f"socket:[{fields[9]}]" in sockets:  # 0A: LISTEN
-                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-        return ports
-    except OSError:
-        return None
 
 
 def _wait_until_answers(process, port, timeout, log_path):
