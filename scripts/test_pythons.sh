@@ -53,7 +53,7 @@ run_one() {   # version venv python: set up, test, fresh-install check; one summ
         scope="whole suite"
     else
         scope="subset"
-        args=(-m "not browser")
+        args=(-m "not browser")   # and the modules of the lessons
         for name in $SUBSET_SKIPS; do args+=("--ignore=tests/test_$name.py"); done
     fi
     start=$SECONDS
@@ -69,13 +69,15 @@ run_one() {   # version venv python: set up, test, fresh-install check; one summ
 }
 
 default=$(version_of "$VENV/bin/python") || { echo "test_pythons.sh: no $VENV; run make setup" >&2; exit 1; }
-case " $PYTHONS " in
-    *" $default "*) ;;
-    *) echo "test_pythons.sh: $VENV is Python $default, not one of PYTHONS ($PYTHONS)" >&2; exit 1 ;;
-esac
 total=$SECONDS
 plan=$([ "${1:-}" = --plan ] && echo 1 || echo 0)
-if [ $plan = 1 ]; then echo "Python $default: $VENV/bin/python (whole suite)"; else run_one "$default" "$VENV" "$VENV/bin/python"; fi
+if [[ " $PYTHONS " != *" $default "* ]]; then
+    echo "Python $default: $VENV/bin/python not run (not in PYTHONS=$PYTHONS)"
+elif [ $plan = 1 ]; then
+    echo "Python $default: $VENV/bin/python (whole suite)"
+else
+    run_one "$default" "$VENV" "$VENV/bin/python"
+fi
 for want in $PYTHONS; do
     [ "$want" = "$default" ] && continue
     if ! python=$(find_python "$want"); then

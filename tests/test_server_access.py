@@ -28,20 +28,24 @@ pytestmark = pytest.mark.server   # starts or needs a real Visdom server
 NOBODY = 65534
 
 
-def as_nobody(script, *args):
-    """Run a stdlib-only Python `script` as uid/gid 65534 with no groups; (exit code, stdout)."""
+def as_nobody(script, *args, python=sys.executable):
+    """Run a Python `script` as uid/gid 65534 with no groups; (exit code, stdout)."""
     if os.geteuid() != 0:
         pytest.skip("needs root to run a request as another uid (setpriv --reuid 65534)")
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         pytest.skip("setpriv (util-linux) is not installed: cannot act as another uid")
     done = subprocess.run([setpriv, "--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups",
-                           sys.executable, "-I", "-c", script, *args],
+                           python, "-I", "-c", script, *args],
                           capture_output=True, text=True, timeout=60, cwd="/")
-    if done.returncode == 126 or "Permission denied: '" + sys.executable in done.stderr:
-        pytest.skip(f"uid {NOBODY} cannot run {sys.executable}: {done.stderr.strip()}")
+    if done.returncode in (126, 127) or "Permission denied: '" + python in done.stderr:
+        pytest.skip(f"uid {NOBODY} cannot run {python}: {done.stderr.strip()}")
     return done.returncode, "\n".join(t for t in (done.stdout.strip(), done.stderr.strip()) if t)
 
+
+# A stdlib script runs on the system's Python where there is one: uid 65534 cannot run a pyenv
+# Python under /root (make test runs the suite on those too).
+STDLIB_PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
 
 # One request as the other uid: prints "STATUS BODY" (the body's first 200 characters).
 REQUEST = """
@@ -57,7 +61,7 @@ except urllib.error.HTTPError as err:
 
 
 def nobody_request(url, body="", *headers):
-    code, out = as_nobody(REQUEST, url, body, *headers)
+    code, out = as_nobody(REQUEST, url, body, *headers, python=STDLIB_PYTHON)
     assert code == 0, out
     status, _, text = out.partition(" ")
     return int(status), text
@@ -112,7 +116,7 @@ def test_the_token_file_is_the_owners_alone(private, home):
     path = access.token_path(private.port)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    code, out = as_nobody("import sys; print(open(sys.argv[1]).read())", str(path))
+    code, out = as_nobody("import sys; print(open(sys.argv[1]).read())", str(path), python=STDLIB_PYTHON)
     assert code != 0 and "Permission denied" in out
 
 
@@ -135,7 +139,7 @@ first = opener.open(sys.argv[1] + "/?token=" + sys.argv[2], timeout=10)
 print(first.geturl(), [c.name for c in jar])
 data = opener.open(urllib.request.Request(sys.argv[1] + "/win_data", data=sys.argv[3].encode()), timeout=10)
 print(data.status)
-""", private.url, token, read)
+""", private.url, token, read, python=STDLIB_PYTHON)
     assert code == 0, out
     assert f"{private.url}/ " in out and access.cookie_name(private.port) in out and out.endswith("200")
 
@@ -259,7 +263,7 @@ def test_cookie_secret_is_0600_in_a_0755_dot_visdom(home, tmp_path, monkeypatch)
     finally:
         os.umask(old)
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
-    code, out = as_nobody("import sys; print(open(sys.argv[1]).read())", str(secret))
+    code, out = as_nobody("import sys; print(open(sys.argv[1]).read())", str(secret), python=STDLIB_PYTHON)
     assert code != 0 and "Permission denied" in out
 
 
