@@ -80,9 +80,13 @@ demo: setup
 # browser test is skipped with a hint, except in CI (CI=true), where it fails.
 # Then the suite on every Python of PYTHONS (a missing one is skipped with one line saying so),
 # and the time each took.
+test: export VENV := $(VENV)
+test: export PYTHONS := $(PYTHONS)
+test: export WHOLE_ON := $(WHOLE_ON)
+test: export PYTEST_ARGS := $(PYTEST_ARGS)
 test: setup lint-imports
 	bash scripts/install_browser.sh || echo "no Chromium: the browser test will be skipped (see above)"
-	VENV='$(VENV)' PYTHONS='$(PYTHONS)' WHOLE_ON='$(WHOLE_ON)' PYTEST_ARGS='$(PYTEST_ARGS)' bash scripts/test_pythons.sh
+	bash scripts/test_pythons.sh
 
 # The layering contracts in setup.cfg ([importlinter]): which part may import which.
 lint-imports: $(STAMP)

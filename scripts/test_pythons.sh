@@ -57,9 +57,9 @@ run_one() {   # version venv python: set up, test, fresh-install check; one summ
         for name in $SUBSET_SKIPS; do args+=("--ignore=tests/test_$name.py"); done
     fi
     start=$SECONDS
+    eval "args+=($PYTEST_ARGS)"   # shell words, quotes kept: PYTEST_ARGS="-k 'a or b'"
     if [ $rc = 0 ]; then
-        # shellcheck disable=SC2086  # PYTEST_ARGS is words
-        "$venv/bin/python" -m pytest "${args[@]}" $PYTEST_ARGS || rc=1
+        "$venv/bin/python" -m pytest "${args[@]}" || rc=1
     fi
     fresh_install "$python" 0 || rc=1
     [ "$venv" = "$VENV" ] && { fresh_install "$python" 1 || rc=1; }
