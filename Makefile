@@ -11,9 +11,16 @@ STAMP03  := $(VENV03)/.vizlab-installed
 PYTHON312 ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python),\
               $(if $(shell $(p) -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && echo ok),$(p))))
 PYTEST_ARGS ?=
+# The Pythons `make test` runs the suite on, each in .venv-pyX.Y (the default one in $(VENV));
+# setup.cfg's python_requires and classifiers name the same. WHOLE_ON runs the whole suite too,
+# the others all but the lessons (scripts/test_pythons.sh). `make test PYTHONS=3.11`: one only.
+PYTHONS ?= 3.11 3.12 3.13
+WHOLE_ON ?= 3.13
 
-# Pinned, tested versions; also makes pip build visdom 0.2.4 with setuptools<81.
+# Pinned, tested versions; also makes pip build visdom 0.2.4 with setuptools<81 (pip >= 25.3
+# takes build pins from PIP_BUILD_CONSTRAINT only; older pips from PIP_CONSTRAINT).
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
+export PIP_BUILD_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # MNIST: $VIZLAB_DATA when set, else the real files beside the checkout when they exist
@@ -24,9 +31,9 @@ export VIZLAB_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: setup setup-visdom03 demo test test-fast lint-imports serve stop clean check-python
+.PHONY: setup setup-venv setup-visdom03 demo test test-fast lint-imports serve stop clean check-python
 
-# A PYTHON given to make must run, be 3.10+, and match the venv's Python: one clear line otherwise.
+# A PYTHON given to make must run, be 3.11+, and match the venv's Python: one clear line otherwise.
 check-python:
 	@bash scripts/check_python.sh '$(PYTHON)' '$(VENV)' $(if $(filter file default,$(origin PYTHON)),0,1)
 
@@ -43,6 +50,10 @@ $(STAMP): setup.py setup.cfg constraints.txt | check-python
 setup: $(STAMP) setup-visdom03
 	$(VIZLAB) assets install
 	@if test -x $(VENV03)/bin/python; then $(VIZLAB) assets install --python $(VENV03)/bin/python; fi
+
+# One venv and its UI files, no more (scripts/test_pythons.sh makes each .venv-pyX.Y with it).
+setup-venv: $(STAMP)
+	$(VIZLAB) assets install
 
 # Only what visdom 0.3's server imports (--no-deps skips scipy, networkx, openTSNE: 120 MB, not 350).
 # visdom itself without the pins: constraints.txt pins the 0.2.4 client of $(VENV).
@@ -67,9 +78,15 @@ demo: setup
 
 # Chromium for the browser test (apt-get, as root). Where it cannot be installed the
 # browser test is skipped with a hint, except in CI (CI=true), where it fails.
+# Then the suite on every Python of PYTHONS (a missing one is skipped with one line saying so),
+# and the time each took.
+test: export VENV := $(VENV)
+test: export PYTHONS := $(PYTHONS)
+test: export WHOLE_ON := $(WHOLE_ON)
+test: export PYTEST_ARGS := $(PYTEST_ARGS)
 test: setup lint-imports
 	bash scripts/install_browser.sh || echo "no Chromium: the browser test will be skipped (see above)"
-	$(PY) -m pytest $(PYTEST_ARGS)
+	bash scripts/test_pythons.sh
 
 # The layering contracts in setup.cfg ([importlinter]): which part may import which.
 lint-imports: $(STAMP)
@@ -86,4 +103,4 @@ stop:
 	$(VIZLAB) serve --stop
 
 clean:
-	rm -rf $(VENV) $(VENV03) *.egg-info .pytest_cache
+	rm -rf $(VENV) $(VENV03) $(foreach v,$(PYTHONS),.venv-py$(v)) *.egg-info .pytest_cache

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Before make builds or uses the venv: the Python asked for must run, be 3.10 or newer, and be the
+# Before make builds or uses the venv: the Python asked for must run, be 3.11 or newer, and be the
 # venv's own (a venv made by another Python is never reused silently).
 # Usage: check_python.sh PYTHON VENV ASKED   (ASKED=1: PYTHON was given on the command line or env)
 set -u
@@ -21,8 +21,8 @@ if ! have=$(version "$python"); then
     echo "make: PYTHON=$python does not run here; $hint" >&2
     exit 1
 fi
-if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
-    echo "make: PYTHON=$python is Python $have; vizlab needs Python 3.10 or newer" >&2
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "make: PYTHON=$python is Python $have; vizlab needs Python 3.11 or newer" >&2
     exit 1
 fi
 if [ -x "$venv/bin/python" ] && [ "$(version "$venv/bin/python")" != "$have" ]; then

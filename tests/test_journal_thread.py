@@ -3,12 +3,15 @@ order, what it counts when the disk takes only part of a batch, and that stop() 
 The real disk's faults are in test_faults_disk.py; the sender against a fake Visdom in
 test_liveview_appends.py."""
 
+import ast
 import errno
 import json
+import pathlib
 import threading
 
 import pytest
 
+import vizlab
 from vizlab.logger.notices import Notices
 from vizlab.logger.writer import JournalThread
 from vizlab.windows import Windows
@@ -122,3 +125,40 @@ def test_a_caller_faster_than_the_thread_waits_and_loses_nothing():
     thread.stop()
     assert len(points(journal.records(), "loss")) == 300
     assert thread.waits > 0     # the queue of 10 was full at least once: the caller waited
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")   # on purpose
+def test_an_error_escaping_a_batch_stops_the_thread_and_nothing_reads_as_written(capfd):
+    """What Python 3.13 did to the thread when it subclassed Thread (its `_handle` was hidden by
+    Thread's own): every batch failed. Now the first such error stops the thread, the calls it
+    held are never counted written, waiting for them says False at once, later calls raise."""
+    journal = FakeJournal()
+    thread, _ = journal_thread(journal)
+
+    def broken(events):
+        raise TypeError("'_thread._ThreadHandle' object is not callable")
+
+    thread._take_batch = broken
+    for step in range(100):
+        thread.put(("scalars", "loss", step, {"v": 0.5}, {}))
+    assert not thread.wait_written(thread.enqueued, timeout=30)
+    thread.join(30)
+    assert not thread.is_alive() and thread.written == 0 and journal.closed
+    assert not thread.wait_written(thread.enqueued, timeout=0)
+    with pytest.raises(RuntimeError, match="journal thread stopped"):
+        thread.put(("scalars", "loss", 100, {"v": 0.5}, {}))
+    assert "journal thread stopped (TypeError" in capfd.readouterr().err
+
+
+def test_no_class_of_vizlab_subclasses_thread():
+    """A subclass shares Thread's namespace, which grows with each Python (3.13 added `_handle`);
+    vizlab's threads hold one instead (vizlab.logger.background)."""
+    root = pathlib.Path(vizlab.__file__).parent
+    found = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                bases = [ast.unparse(base) for base in node.bases]
+                found += [f"{path.relative_to(root)}: {node.name}({b})" for b in bases
+                          if b.split(".")[-1] in {"Thread", "Timer"}]
+    assert found == []

@@ -95,7 +95,7 @@ class FakeJournalThread:
     """The parts of the journal thread the sender uses."""
 
     def __init__(self):
-        self.written, self.on_written, self.ident = 0, None, 1
+        self.written, self.on_written, self.started = 0, None, True
         self.journal = None
 
     def wake(self):

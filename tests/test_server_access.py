@@ -30,7 +30,7 @@ NOBODY = 65534
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # this checkout's vizlab
 
 
-def nobody_command(script, *args):
+def nobody_command(script, *args, python=sys.executable):
     """argv running Python `script` as uid/gid 65534 with no groups, importing this checkout's
     vizlab (-I: nothing from the environment or the cwd); skips unless that can be done."""
     if os.geteuid() != 0:
@@ -40,17 +40,21 @@ def nobody_command(script, *args):
         pytest.skip("setpriv (util-linux) is not installed: cannot act as another uid")
     script = f"import sys; sys.path.insert(0, {ROOT!r})\n" + script
     return [setpriv, "--reuid", str(NOBODY), "--regid", str(NOBODY), "--clear-groups",
-            sys.executable, "-I", "-c", script, *args]
+            python, "-I", "-c", script, *args]
 
 
-def as_nobody(script, *args, timeout=60):
+def as_nobody(script, *args, timeout=60, python=sys.executable):
     """Run Python `script` as uid 65534 (nobody_command); (exit code, stdout and stderr)."""
-    done = subprocess.run(nobody_command(script, *args), capture_output=True, text=True,
+    done = subprocess.run(nobody_command(script, *args, python=python), capture_output=True, text=True,
                           timeout=timeout, cwd="/")
-    if done.returncode == 126 or "Permission denied: '" + sys.executable in done.stderr:
-        pytest.skip(f"uid {NOBODY} cannot run {sys.executable}: {done.stderr.strip()}")
+    if done.returncode in (126, 127) or "Permission denied: '" + python in done.stderr:
+        pytest.skip(f"uid {NOBODY} cannot run {python}: {done.stderr.strip()}")
     return done.returncode, "\n".join(t for t in (done.stdout.strip(), done.stderr.strip()) if t)
 
+
+# A stdlib script runs on the system's Python where there is one: uid 65534 cannot run a pyenv
+# Python under /root (make test runs the suite on those too).
+STDLIB_PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
 
 # One request as the other uid: prints "STATUS BODY" (the body's first 200 characters).
 REQUEST = """
@@ -66,7 +70,7 @@ except urllib.error.HTTPError as err:
 
 
 def nobody_request(url, body="", *headers):
-    code, out = as_nobody(REQUEST, url, body, *headers)
+    code, out = as_nobody(REQUEST, url, body, *headers, python=STDLIB_PYTHON)
     assert code == 0, out
     status, _, text = out.partition(" ")
     return int(status), text
@@ -121,7 +125,7 @@ def test_the_token_file_is_the_owners_alone(private, home):
     path = protocol.token_path(private.port)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    code, out = as_nobody("import sys; print(open(sys.argv[1]).read())", str(path))
+    code, out = as_nobody("import sys; print(open(sys.argv[1]).read())", str(path), python=STDLIB_PYTHON)
     assert code != 0 and "Permission denied" in out
 
 
@@ -144,7 +148,7 @@ first = opener.open(sys.argv[1] + "/?token=" + sys.argv[2], timeout=10)
 print(first.geturl(), [c.name for c in jar])
 data = opener.open(urllib.request.Request(sys.argv[1] + "/win_data", data=sys.argv[3].encode()), timeout=10)
 print(data.status)
-""", private.url, token, read)
+""", private.url, token, read, python=STDLIB_PYTHON)
     assert code == 0, out
     assert f"{private.url}/ " in out and access.cookie_name(private.port) in out and out.endswith("200")
 
@@ -268,7 +272,7 @@ def test_cookie_secret_is_0600_in_a_0755_dot_visdom(home, tmp_path, monkeypatch)
     finally:
         os.umask(old)
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
-    code, out = as_nobody("import sys; print(open(sys.argv[1]).read())", str(secret))
+    code, out = as_nobody("import sys; print(open(sys.argv[1]).read())", str(secret), python=STDLIB_PYTHON)
     assert code != 0 and "Permission denied" in out
 
 

@@ -23,6 +23,7 @@ import struct
 import threading
 
 from vizlab.logger import signals
+from vizlab.logger.background import Background
 from vizlab.logger.notices import say
 
 NOT_SENDABLE = ("a VisdomLogger cannot be pickled to another process (spawn or forkserver start "
@@ -69,11 +70,11 @@ def open_unlocked():
 
 # --- fork: the parent's side
 
-class Reader(threading.Thread):
+class Reader(Background):
     """The parent's thread that reads forked children's calls and queues them."""
 
     def __init__(self):
-        super().__init__(name="vizlab-forks", daemon=True)
+        super().__init__("vizlab-forks")
         self.selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -99,7 +100,7 @@ class Reader(threading.Thread):
         with self._cond:
             return self._cond.wait_for(lambda: self._done >= ask or not self.is_alive(), timeout)
 
-    def run(self):
+    def _run(self):
         while True:
             try:
                 self._round()

@@ -10,6 +10,7 @@ import time
 import requests
 
 from vizlab.connection import NotOwner, ServerRefused
+from vizlab.logger.background import Background
 from vizlab.logger.counts import Counts
 
 PACE = 20       # a round's requests may take at most 1/PACE of the time ...
@@ -118,10 +119,10 @@ class Delivery:
             return self.done >= target and self.verify_done >= ask
 
 
-class Sender(threading.Thread):
+class Sender(Background):
     def __init__(self, model, model_lock, writer, connection, notices, interval=0.25,
                  verify_every=10.0, clock=time.monotonic, counts=None):
-        super().__init__(name="vizlab-sender", daemon=True)
+        super().__init__("vizlab-sender")
         self.model, self.model_lock, self.writer = model, model_lock, writer
         self.connection = connection
         self.notices = notices
@@ -162,13 +163,17 @@ class Sender(threading.Thread):
                     if self._cond.wait_for(lambda: state.reached(target, ask),
                                            timeout=min(0.5, max(0.0, deadline - time.monotonic()))):
                         return True
-                if time.monotonic() >= deadline or not self.is_alive():
+                if time.monotonic() >= deadline or not self.is_alive() or self._never(target):
                     return False
                 down_for = state.down_for(self.clock())
                 if give_up_down is not None and down_for is not None and down_for >= give_up_down:
                     return False
         finally:
             state.remove_waiter()
+
+    def _never(self, target):
+        """The journal thread stopped short of `target`: those calls will never be sent."""
+        return self.writer.written < target and self.writer.started and not self.writer.is_alive()
 
     def stop(self):
         """Stop after the current request; a hung request is left to its daemon thread."""
@@ -180,7 +185,7 @@ class Sender(threading.Thread):
         self._stopping = True
 
     # --- the thread
-    def run(self):
+    def _run(self):
         while not self._stopping:
             self._wake.wait(self.interval)
             self._wake.clear()
@@ -231,7 +236,7 @@ class Sender(threading.Thread):
     def _settle(self):
         """Once the journal thread has ended (close), give decimated windows the form a replay
         of the journal gives them (the appends made them depend on when sends happened)."""
-        if self._settled or self.writer.ident is None or self.writer.is_alive():
+        if self._settled or not self.writer.started or self.writer.is_alive():
             return
         self._settled = True
         with self.model_lock:

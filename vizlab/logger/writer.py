@@ -13,6 +13,7 @@ import threading
 import time
 
 from vizlab import journal as journal_mod
+from vizlab.logger.background import Background
 from vizlab.logger.notices import say
 from vizlab.journal import calls
 from vizlab.logger.records import Converter
@@ -25,9 +26,9 @@ WAKE_AT = 4096       # queued calls that wake the thread early (a fast loop)
 MAX_QUEUED_BYTES = 64 * 2**20   # image grids waiting for the journal thread, at most (bytes)
 
 
-class JournalThread(threading.Thread):
+class JournalThread(Background):
     def __init__(self, journal, model, model_lock, notices, queue_size, interval=FLUSH_EVERY, counts=None):
-        super().__init__(name="vizlab-journal", daemon=True)
+        super().__init__("vizlab-journal")
         self.journal = journal              # None: journal=False (the model is still fed)
         self.model, self.model_lock = model, model_lock
         self.notices = notices
@@ -48,6 +49,7 @@ class JournalThread(threading.Thread):
         self.incomplete = None              # where the journal first missed calls
         self._disk_full = False
         self.refuse = None                  # why calls are no longer taken (closed, thread died)
+        self.died = None                    # the error that stopped the thread, if one did
         self.offset = journal.offset() if journal else 0
         self.waited, self.waits = 0.0, 0    # backpressure: total seconds callers waited
         self.on_written = lambda: None
@@ -82,7 +84,7 @@ class JournalThread(threading.Thread):
         """Backpressure: the caller outruns the journal, so it waits (the lock is held)."""
         start = time.perf_counter()
         self._wake.set()
-        while full() and self.is_alive():
+        while full() and self.refuse is None:
             self.room.wait(0.1)
         self.waited += time.perf_counter() - start
         self.waits += 1
@@ -95,13 +97,15 @@ class JournalThread(threading.Thread):
         self._wake.set()
 
     def wait_written(self, target, timeout, wake=True):
-        """True once the first `target` calls are in the journal (flushed) and the model.
+        """True once the first `target` calls are in the journal (flushed) and the model; False
+        at once if the thread stopped on an error (what it had not written never will be).
         wake=False: wait for the thread's next round (a signal handler must not wake it)."""
         if wake:
             self.wake()
         with self._done:
-            return self._done.wait_for(lambda: self.written >= target or not self.is_alive(),
-                                       timeout) and self.written >= target
+            self._done.wait_for(lambda: self.written >= target or self.died is not None
+                                or not self.is_alive(), timeout)
+            return self.written >= target and self.died is None
 
     def stop(self, timeout=None):
         """Write everything queued, close the journal; the network plays no part in this. A call
@@ -113,7 +117,7 @@ class JournalThread(threading.Thread):
         self.join(timeout)
 
     # --- the thread
-    def run(self):
+    def _run(self):
         try:
             while True:
                 self._wake.wait(self.interval)
@@ -124,7 +128,7 @@ class JournalThread(threading.Thread):
                     self._status_show(lambda now: (self.status.final(now), True))
                     break
                 self._status_show(self.status.tick if self.status is not None else None)
-        except BaseException as err:   # cannot happen short of the interpreter failing: say so
+        except BaseException as err:   # a bug in vizlab or the interpreter failing: say so
             self._died(err)
             raise
         finally:
@@ -139,6 +143,7 @@ class JournalThread(threading.Thread):
             self.room.notify_all()
         say(f"{why}. The journal holds the calls written before.")
         with self._done:
+            self.died = err
             self._done.notify_all()
 
     def _drain(self):
@@ -147,19 +152,13 @@ class JournalThread(threading.Thread):
             self.queue.clear()
             self.queued_bytes = 0
             self.room.notify_all()
-        if not events:
-            return
-        try:
-            self._handle(events)
-        except Exception as err:   # never die: what this batch lost shows as "unwritten"
-            self.counts.journal_errors += 1
-            self.notices.report(f"thread:{type(err).__name__}", f"journal thread error "
-                                f"({type(err).__name__}: {err}) with {len(events)} calls; logging goes on")
-            with self._done:
-                self.written += len(events)
-                self._done.notify_all()
+        if events:
+            # Each expected failure (a value, a record, the disk) is caught inside, per record;
+            # an error escaping it is a bug, so the thread stops (_run) rather than go on
+            # losing every batch while counting it written.
+            self._take_batch(events)
 
-    def _handle(self, events):
+    def _take_batch(self, events):
         try:
             records = self.converter.records(events)
         except Exception as err:   # never die: the calls are counted as errors, logging goes on
