@@ -105,8 +105,12 @@ class PaneText:
     """stringify(pane) built from the text the trace arrays of this module carry. Holds nothing."""
 
     def remember(self, new, old, added):
-        """`new` (a TextList) == `old` + `added`; give it its text, from old's when known."""
+        """`new` (a TextList) == `old` + `added`; give it its text, from old's when known. An
+        array holding lists or dicts is visdom's to handle: how deep a nesting Python can copy or
+        write differs by version (3.12 writes 500 levels where 3.11 and visdom's deepcopy fail)."""
         head = _known_text(old)
+        if head is None and not _flat(old):
+            raise _Unsupported
         head = (head if head is not None else _dumps(old))[:-1]
         tail = _dumps(added)[1:-1]
         new.text = head + ("," if old and added else "") + tail + "]"
@@ -125,6 +129,10 @@ class PaneText:
             if len(node) <= 64:
                 return "[" + ",".join(self.text(item) for item in node) + "]"
         return _dumps(node)
+
+
+def _flat(values):
+    return not any(isinstance(v, (list, tuple, dict)) for v in values)
 
 
 def _finite(values):
@@ -168,7 +176,7 @@ def _plan(p, args):
             raise _Unsupported
         if data.get("x") == []:
             continue  # nothing new for this trace: visdom skips it
-        if not (_finite(data.get("x")) and isinstance(data.get("y"), list)
+        if not (_finite(data.get("x")) and isinstance(data.get("y"), list) and _flat(data["y"])
                 and isinstance(trace.get("x"), list) and isinstance(trace.get("y"), list)):
             raise _Unsupported
         marker = data.get("marker", {})
