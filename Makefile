@@ -12,10 +12,11 @@ PYTHON312 ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versio
               $(if $(shell $(p) -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && echo ok),$(p))))
 PYTEST_ARGS ?=
 # The Pythons `make test` runs the suite on, each in .venv-pyX.Y (the default one in $(VENV));
-# setup.cfg's python_requires and classifiers name the same. WHOLE_ON runs the whole suite too,
-# the others all but the lessons (scripts/test_pythons.sh). `make test PYTHONS=3.11`: one only.
+# setup.cfg's python_requires and classifiers name the same. The default Python runs the whole
+# suite, the others the logger, journal, lifecycle, server and integration tests (WHOLE_ON=3.13:
+# the whole suite there too; scripts/test_pythons.sh). `make test PYTHONS=3.11`: one only.
 PYTHONS ?= 3.11 3.12 3.13
-WHOLE_ON ?= 3.13
+WHOLE_ON ?=
 
 # Pinned, tested versions; also makes pip build visdom 0.2.4 with setuptools<81 (pip >= 25.3
 # takes build pins from PIP_BUILD_CONSTRAINT only; older pips from PIP_CONSTRAINT).
@@ -39,8 +40,10 @@ check-python:
 
 # Reinstalls only when the package metadata or the pins change.
 $(STAMP): setup.py setup.cfg constraints.txt | check-python
+	@echo "== set-up 1/3: a virtual environment in $(VENV) (seconds)"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -e '.[test]' || { echo "make: pip could not install the pinned packages" \
+	@echo "== set-up 2/3: vizlab and its pinned packages (first time: minutes and about 6.5 GB with CUDA torch; pip's progress follows)"
+	$(PY) -m pip install -e '.[test]' || { echo "make: pip could not install the pinned packages" \
 	  "(constraints.txt) for $$($(PY) -V); see pip's message above. torch and torchvision come from PyPI" \
 	  "or a local index; offline, point PIP_FIND_LINKS at a folder of wheels for this Python" >&2; exit 1; }
 	touch $@
@@ -48,6 +51,7 @@ $(STAMP): setup.py setup.cfg constraints.txt | check-python
 # Visdom's UI files from npm (cached in ~/.cache/vizlab/npm), so its server never goes online;
 # for $(VENV03) too: visdom 0.3 asks for other files (its own build.py's list).
 setup: $(STAMP) setup-visdom03
+	@echo "== set-up 3/3: Visdom's UI files from npm (seconds; cached in ~/.cache/vizlab/npm)"
 	$(VIZLAB) assets install
 	@if test -x $(VENV03)/bin/python; then $(VIZLAB) assets install --python $(VENV03)/bin/python; fi
 
