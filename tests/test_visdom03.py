@@ -168,8 +168,9 @@ def test_a_stock_03_server_gets_one_window_per_request(python03, tmp_path):
 
 
 def test_the_runs_page_on_a_visdom_03_server(python03, tmp_path, monkeypatch):
-    from vizlab.server.runs_page import PATH
+    from vizlab.server.runs_page import LOGDIRS_ENV, PATH
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv(LOGDIRS_ENV, raising=False)   # an in-process `vizlab serve --logdir` sets it
     with VisdomServer(python=python03, env_path=tmp_path / "env") as srv:
         with VisdomLogger(env="r03", port=srv.port, journal=str(tmp_path / "r03.jsonl"), config={"lr": 0.1}) as log:
             log.scalar("loss", 0, 0.5, trace="train")

@@ -18,7 +18,7 @@ def to_nchw(img, dataformats="NCHW", method=None, ints_as_float=False):
     """An image, a batch, a PIL image or a list of PIL images -> (N, 1|3, H, W) tensor, detached
     (RGBA: its RGB). A PIL image knows its layout: dataformats is then not needed. Integer images
     other than uint8 are refused (ints_as_float: taken as floats in 0..1, as TensorBoard does)."""
-    where = f"{method}: " if method else ""   # the SummaryWriter method, for its messages
+    where = f"{method}: " if method else "images: "   # the SummaryWriter method, or the argument
     img, dataformats = _pil(img, dataformats)
     if isinstance(img, np.ndarray):
         img = torch.from_numpy(np.ascontiguousarray(img))
