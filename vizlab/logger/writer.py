@@ -23,6 +23,7 @@ CLOSED = "VisdomLogger is closed; open a new one to keep logging"
 FLUSH_EVERY = 0.5    # seconds; the most a SIGKILL can lose
 WAKE_AT = 4096       # queued calls that wake the thread early (a fast loop)
 MAX_QUEUED_BYTES = 64 * 2**20   # image grids waiting for the journal thread, at most (bytes)
+DRAIN_AT_MOST = 8192   # calls handled at once: the thread's buffers stay small (memory goes back)
 
 
 class JournalThread(threading.Thread):
@@ -139,22 +140,24 @@ class JournalThread(threading.Thread):
             self._done.notify_all()
 
     def _drain(self):
-        with self.lock:
-            events = list(self.queue)
-            self.queue.clear()
-            self.queued_bytes = 0
-            self.room.notify_all()
-        if not events:
-            return
-        try:
-            self._handle(events)
-        except Exception as err:   # never die: what this batch lost shows as "unwritten"
-            self.counts.journal_errors += 1
-            self.notices.report(f"thread:{type(err).__name__}", f"journal thread error "
-                                f"({type(err).__name__}: {err}) with {len(events)} calls; logging goes on")
-            with self._done:
-                self.written += len(events)
-                self._done.notify_all()
+        """The calls queued now, DRAIN_AT_MOST at a time."""
+        for _ in range(-(-len(self.queue) // DRAIN_AT_MOST)):
+            with self.lock:
+                events = [self.queue.popleft() for _ in range(min(len(self.queue), DRAIN_AT_MOST))]
+                if self.queued_bytes:
+                    self.queued_bytes -= sum(e[2].nelement() for e in events if e[0] == "images")
+                self.room.notify_all()
+            if not events:
+                return
+            try:
+                self._handle(events)
+            except Exception as err:   # never die: what this batch lost shows as "unwritten"
+                self.counts.journal_errors += 1
+                self.notices.report(f"thread:{type(err).__name__}", f"journal thread error "
+                                    f"({type(err).__name__}: {err}) with {len(events)} calls; logging goes on")
+                with self._done:
+                    self.written += len(events)
+                    self._done.notify_all()
 
     def _handle(self, events):
         try:
