@@ -57,18 +57,21 @@ class Converter:
                     _, win, x, values, _ = event
                     if type(x) is not int and not (type(x) is float and x - x == 0):
                         x = self._x(x)   # a GPU tensor's snapshot, read here; a bad x drops this call
-                    ys = [(t, v if type(v) is float and v - v == 0 or type(v) is int
-                           else self._finite(number(v), win, t)) for t, v in values.items()]
+                    ys = [*values.values()]
+                    for y in ys:
+                        if not (type(y) is float and y - y == 0 or type(y) is int):
+                            ys = [self._finite(number(v), win, t) for t, v in values.items()]
+                            break
                     key = (win, *values)
                     batch = batches.get(key)
                     if batch is None:
-                        batch = batches[key] = {"op": "points", "win": win, "x": [],
-                                                "y": {t: [] for t in values}}
-                        out.append(batch)
-                    batch["x"].append(x)
-                    traces = batch["y"]
-                    for t, v in ys:
-                        traces[t].append(v)
+                        batch = batches[key] = self._batch(win, values, out)
+                    batch[0](x)
+                    if len(ys) == 1:
+                        batch[1](ys[0])
+                    else:
+                        for append, y in zip(batch[1:], ys):
+                            append(y)
                     continue
                 record = self.record(event)
             except Exception as err:
@@ -85,6 +88,13 @@ class Converter:
                 record.update(op="scalars", x=record["x"][0],
                               y={t: v[0] for t, v in record["y"].items()})
         return out
+
+    @staticmethod
+    def _batch(win, traces, out):
+        """A new "points" record in `out`; returns the appends of its x list and of each trace's."""
+        record = {"op": "points", "win": win, "x": [], "y": {t: [] for t in traces}}
+        out.append(record)
+        return (record["x"].append, *(ys.append for ys in record["y"].values()))
 
     def _x(self, x):
         x = number(x)
