@@ -10,6 +10,7 @@ import torch
 from vizlab import VisdomLogger
 from vizlab import journal as journal_mod
 from vizlab.logger import writer as writer_mod
+from vizlab.logger.records import Converter
 
 
 def model_bytes(snapshot):
@@ -45,9 +46,9 @@ def test_close_gives_the_window_models_points_back(tmp_path):
 def test_a_long_queue_is_taken_a_batch_at_a_time_and_every_call_kept(tmp_path, monkeypatch):
     monkeypatch.setattr(writer_mod, "DRAIN_AT_MOST", 100)
     batches = []
-    handle = writer_mod.JournalThread._handle
-    monkeypatch.setattr(writer_mod.JournalThread, "_handle", lambda self, events: (batches.append(len(events)),
-                                                                                  handle(self, events)))
+    records = Converter.records
+    monkeypatch.setattr(Converter, "records", lambda self, events: (batches.append(len(events)),
+                                                                   records(self, events))[1])
     log = VisdomLogger(env="drain", send=False, journal=str(tmp_path / "j.jsonl"), status=False,
                        queue_size=10_000, interval=60)
     for i in range(1_005):
