@@ -7,7 +7,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vizlab import VisdomLogger, VisdomServer
+from vizlab import VisdomLogger, VisdomServer, rebuild
 from vizlab.smoothing import SUFFIX
 from support.windows import window
 
@@ -21,9 +21,13 @@ def server_traces(port, env, win):
 
 def model_traces(log, win):
     with log._writer.model_lock:
-        w = log._writer.model.windows[win]
-        shown = {name: t.shown() for name, t in w.traces.items()}
-        return dict(shown, **{name + SUFFIX: w.companion(name).shown() for name in w.traces if w.companion(name)})
+        return shown_traces(log._writer.model, win)
+
+
+def shown_traces(model, win):
+    w = model.windows[win]
+    shown = {name: t.shown() for name, t in w.traces.items()}
+    return dict(shown, **{name + SUFFIX: w.companion(name).shown() for name in w.traces if w.companion(name)})
 
 
 def requests_made(log):
@@ -72,8 +76,9 @@ def test_a_long_decimated_run_is_appended_and_survives_an_empty_restart(tmp_path
             made = requests_made(log)
             with log._writer.model_lock:
                 doublings = max(t.doublings for t in log._writer.model.windows["loss"].traces.values())
-        # close settled the window into the form a replay gives; the server has that too
-        assert server_traces(srv.port, "lv_long", "loss") == model_traces(log, "loss")
+        # close settled the window into the form a replay gives (and gave the model's memory back)
+        replayed, _ = next(rebuild.runs(str(tmp_path / "j.jsonl")))
+        assert server_traces(srv.port, "lv_long", "loss") == shown_traces(replayed, "loss")
     assert doublings <= math.log2(30_000 / 1_000) + 2
     assert made["whole"] <= doublings + 4      # creation, points to buckets, the restart, +1 spare
     assert made["append"] >= 2 * made["whole"]

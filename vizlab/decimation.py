@@ -3,6 +3,12 @@ maximum of each bucket of a fixed x-stride (doubled when there are too many), so
 in view and a one-step spike anywhere stays visible. Pure (no I/O); the window model
 (vizlab.windows) holds one Trace per line trace."""
 
+import bisect
+
+import numpy as np
+
+MANY = 16   # points in one extend() worth taking a run at a time (numpy's set-up costs more below)
+
 
 class Trace:
     """One line trace: every point while few, else min/max per x-stride bucket, sent as appends.
@@ -91,10 +97,43 @@ class Trace:
             if len(xs) <= room:
                 return False
             xs, ys = xs[room:], ys[room:]
-        whole = False
-        for x, y in zip(xs, ys):
-            whole = self.add(x, y) or whole
-        return whole
+        if len(xs) < MANY or None in ys or not _ascending(xs):
+            whole = False
+            for x, y in zip(xs, ys):
+                whole = self.add(x, y) or whole
+            return whole
+        if self.stride is None:
+            self.add(xs[0], ys[0])        # past max_points: this one starts the buckets
+            xs, ys = xs[1:], ys[1:]
+        self._add_runs(xs, ys)
+        return self.stale                 # every add() that returns True leaves the log stale
+
+    def _add_runs(self, xs, ys):
+        """add() for each point of (decimated, x ascending, no gaps), a run of points in one bucket
+        at a time: the bucket's (and the open segment's) first minimum and first maximum, as add()
+        keeps them. A point add() does more for (a new bucket, a new segment) goes through add()."""
+        runs = _runs(xs, 0, self.x0, self.stride)
+        while runs:
+            i, j, k = runs.pop()
+            b, seg = self.buckets.get(k), self.seg
+            if b is not None and b[1] is not None and (self.stale or (
+                    k == self.seg_k and seg is not None and seg[1] is not None and xs[i] >= self.top)):
+                run_x, run_y = xs[i:j], ys[i:j]
+                lo, hi = _first_extremes(run_y)
+                _merge(b, run_x, run_y, lo, hi)
+                if not self.stale:
+                    _merge(seg, run_x, run_y, lo, hi)
+                    self.seg_last = (xs[j - 1], ys[j - 1])
+                self.top = max(self.top, xs[j - 1])
+                self.logged += j - i
+                self.last = (xs[j - 1], ys[j - 1])
+                continue
+            stride = self.stride
+            self.add(xs[i], ys[i])
+            if self.stride != stride:     # doubled: the buckets of the points left change
+                runs = _runs(xs, i + 1, self.x0, self.stride)
+            elif i + 1 < j:
+                runs.append((i + 1, j, k))
 
     def _start_buckets(self):
         xs, ys = self.xs, self.ys
@@ -213,3 +252,33 @@ def _shown_points(b, last):
         points.append(last)
     return points
 
+
+
+def _ascending(xs):
+    """True if xs (ints and floats) never go down and float64 holds each exactly enough to say so."""
+    a = np.asarray(xs, dtype=float)
+    return bool(np.all(a[1:] >= a[:-1])) and abs(a[0]) < 2**53 and abs(a[-1]) < 2**53
+
+
+def _runs(xs, start, x0, stride):
+    """The runs of points from `start` on that fall in one bucket (its index as add() computes it:
+    Python's float // is numpy's), as (first, end, index), the last run first."""
+    if start >= len(xs):
+        return []
+    ks = np.floor_divide(np.asarray(xs[start:], dtype=float) - x0, stride)
+    firsts = np.concatenate(([0], np.flatnonzero(ks[1:] != ks[:-1]) + 1))
+    ends = [*(firsts[1:] + start).tolist(), len(xs)]
+    return list(zip((firsts + start).tolist(), ends, map(int, ks[firsts].tolist())))[::-1]
+
+
+def _first_extremes(ys):
+    """The index of the first minimum and of the first maximum of ys (what _into() keeps)."""
+    return ys.index(min(ys)), ys.index(max(ys))
+
+
+def _merge(b, xs, ys, lo, hi):
+    """_into(b, x, y) for each point in order, given the first minimum and maximum of ys."""
+    if ys[lo] < b[1]:
+        b[0], b[1] = xs[lo], ys[lo]
+    if ys[hi] > b[3]:
+        b[2], b[3] = xs[hi], ys[hi]

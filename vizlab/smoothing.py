@@ -55,6 +55,14 @@ class Smoother:
         """The smoothed value of each y in ys, in order (None for a gap)."""
         w, keep = self.weight, 1 - self.weight
         last, count, first, constant, biased = self.last, self.count, self.first, self.constant, self.biased
+        if not (biased or constant) and ys and set(map(type, ys)) == _FLOAT:
+            # past the start (no debiasing, not constant) a run of floats is the plain EMA; NaN and
+            # Inf are sticky, so a finite last value means every value on the way was finite
+            out = [last := last * w + keep * y for y in ys]
+            if last - last == 0:
+                self.last, self.count = last, count + len(ys)
+                return out
+            last = self.last
         out = []
         for y in ys:
             if y is not None and type(y) is not float:
@@ -79,6 +87,9 @@ class Smoother:
             out.append(smoothed if smoothed - smoothed == 0 else None)
         self.last, self.count, self.first, self.constant, self.biased = last, count, first, constant, biased
         return out
+
+
+_FLOAT = {float}
 
 
 def _float(y):

@@ -51,24 +51,42 @@ class Converter:
         """Records in call order, except that option-free scalars calls are gathered into one
         batch per (window, traces) until the next other call: each trace keeps its order."""
         out, batches = [], {}
+        last_win = last_t = add_x = add_y = None   # the one-trace batch the last call went to
         for event in events:
             try:
                 if event[0] == "scalars" and not event[4]:
                     _, win, x, values, _ = event
                     if type(x) is not int and not (type(x) is float and x - x == 0):
                         x = self._x(x)   # a GPU tensor's snapshot, read here; a bad x drops this call
-                    ys = [(t, v if type(v) is float and v - v == 0 or type(v) is int
-                           else self._finite(number(v), win, t)) for t, v in values.items()]
+                    if len(values) == 1:   # one trace (most calls): no lists, no key to build
+                        for t, y in values.items():
+                            pass
+                        if not (type(y) is float and y - y == 0 or type(y) is int):
+                            y = self._finite(number(y), win, t)
+                        if t is not last_t or win is not last_win:
+                            key, last_win, last_t = (win, t), win, t
+                            batch = batches.get(key)
+                            if batch is None:
+                                batch = batches[key] = self._batch(win, values, out)
+                            add_x, add_y = batch[0], batch[1]
+                        add_x(x)
+                        add_y(y)
+                        continue
+                    ys = [*values.values()]
+                    for y in ys:
+                        if not (type(y) is float and y - y == 0 or type(y) is int):
+                            ys = [self._finite(number(v), win, t) for t, v in values.items()]
+                            break
                     key = (win, *values)
                     batch = batches.get(key)
                     if batch is None:
-                        batch = batches[key] = {"op": "points", "win": win, "x": [],
-                                                "y": {t: [] for t in values}}
-                        out.append(batch)
-                    batch["x"].append(x)
-                    traces = batch["y"]
-                    for t, v in ys:
-                        traces[t].append(v)
+                        batch = batches[key] = self._batch(win, values, out)
+                    batch[0](x)
+                    if len(ys) == 1:
+                        batch[1](ys[0])
+                    else:
+                        for append, y in zip(batch[1:], ys):
+                            append(y)
                     continue
                 record = self.record(event)
             except Exception as err:
@@ -79,12 +97,20 @@ class Converter:
                             f"({type(err).__name__}: {err}); that call alone is dropped, all else is kept")
                 continue
             batches.clear()
+            last_win = last_t = None
             out.append(record)
         for record in out:   # a batch of one is written in today's per-point form
             if record["op"] == "points" and len(record["x"]) == 1:
                 record.update(op="scalars", x=record["x"][0],
                               y={t: v[0] for t, v in record["y"].items()})
         return out
+
+    @staticmethod
+    def _batch(win, traces, out):
+        """A new "points" record in `out`; returns the appends of its x list and of each trace's."""
+        record = {"op": "points", "win": win, "x": [], "y": {t: [] for t in traces}}
+        out.append(record)
+        return (record["x"].append, *(ys.append for ys in record["y"].values()))
 
     def _x(self, x):
         x = number(x)

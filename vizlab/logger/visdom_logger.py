@@ -64,6 +64,7 @@ class VisdomLogger:
         self._declared = {}                    # window -> its declaration, written once
         self._settings = {}                    # window -> its settings record, written once
         self._closed, self._final = not self.active, True
+        self._decimated = None                 # at close: what the model said (then it is released)
         if not self.active:
             self.journal_path = None
             return
@@ -341,6 +342,15 @@ class VisdomLogger:
         self._final = delivered and self._nothing_unwritten(stats)   # what flush() says from now on
         say(closing_line(self.env, stats, self.journal_path, self.queue_size, self.close_timeout, delivery))
         lifecycle.unregister(self)
+        self._release_model()
+
+    def _release_model(self):
+        """Give the window model's points back: the journal and the server hold them now. Its
+        objects were made among the queued calls, so while any lives, the memory those calls took
+        stays with the process (in pymalloc's arenas). stats keeps what it reads from it."""
+        with self._windows_lock:
+            self._decimated = self._windows.decimated()
+            self._windows.reset()
 
     def _delivery(self, done):
         """What the server holds at close, for the closing line (see summary.closing_line)."""
@@ -383,8 +393,10 @@ class VisdomLogger:
                     "journal_missed": 0, "unwritten": 0, "queued": 0}
         writer = self._writer
         counts = self._counts
-        with self._windows_lock:
-            decimated = self._windows.decimated()
+        decimated = self._decimated
+        if decimated is None:
+            with self._windows_lock:
+                decimated = self._windows.decimated()
         accepted = writer.enqueued
         # calls the thread took or should have taken but that are nowhere (0 unless it stopped)
         handled = accepted if not writer.is_alive() else writer.written

@@ -24,6 +24,7 @@ CLOSED = "VisdomLogger is closed; open a new one to keep logging"
 FLUSH_EVERY = 0.5    # seconds; the most a SIGKILL can lose
 WAKE_AT = 4096       # queued calls that wake the thread early (a fast loop)
 MAX_QUEUED_BYTES = 64 * 2**20   # image grids waiting for the journal thread, at most (bytes)
+DRAIN_AT_MOST = 8192   # calls handled at once: the thread's buffers stay small (memory goes back)
 
 
 class JournalThread(Background):
@@ -147,12 +148,15 @@ class JournalThread(Background):
             self._done.notify_all()
 
     def _drain(self):
-        with self.lock:
-            events = list(self.queue)
-            self.queue.clear()
-            self.queued_bytes = 0
-            self.room.notify_all()
-        if events:
+        """The calls queued now, DRAIN_AT_MOST at a time."""
+        for _ in range(-(-len(self.queue) // DRAIN_AT_MOST)):
+            with self.lock:
+                events = [self.queue.popleft() for _ in range(min(len(self.queue), DRAIN_AT_MOST))]
+                if self.queued_bytes:
+                    self.queued_bytes -= sum(e[2].nelement() for e in events if e[0] == "images")
+                self.room.notify_all()
+            if not events:
+                return
             # Each expected failure (a value, a record, the disk) is caught inside, per record;
             # an error escaping it is a bug, so the thread stops (_run) rather than go on
             # losing every batch while counting it written.
