@@ -131,6 +131,7 @@ class JournalThread(Background):
                 self._status_show(self.status.tick if self.status is not None else None)
         except BaseException as err:   # a bug in vizlab or the interpreter failing: say so
             self._died(err)
+            self._show_final()
             raise
         finally:
             if self.journal is not None:
@@ -146,6 +147,19 @@ class JournalThread(Background):
         with self._done:
             self.died = err
             self._done.notify_all()
+
+    def _show_final(self):
+        """The thread died: the pane says how the run's record ends ("journal incomplete"), in the
+        live view even when the journal cannot take the record."""
+        record = self._status_call(self.status.final) if self.status is not None else None
+        if record is None:
+            return
+        try:
+            self._write([record])
+        except Exception:   # the journal is what failed: the live view still shows it
+            pass
+        with self.model_lock:
+            self.model.apply(record)
 
     def _drain(self):
         """The calls queued now, DRAIN_AT_MOST at a time."""
