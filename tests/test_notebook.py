@@ -71,6 +71,10 @@ def test_example_notebook_runs_headless(kernel_env, tmp_path):
     assert ("running", "cell") in kinds and kinds[-1] == ("finished", None)
 
 
+def opened_at(path):
+    return next(r["time"] for r in journal_mod.read(str(path)) if r["op"] == "start")
+
+
 def test_rerun_setup_interrupt_and_kernel_shutdown(kernel_env, tmp_path):
     """Set-up, train, set-up again, train, a SIGINT inside a cell, train, then shut the kernel
     down with the logger open."""
@@ -99,7 +103,9 @@ def test_rerun_setup_interrupt_and_kernel_shutdown(kernel_env, tmp_path):
         state, text = pane(port)
         assert state == "running" and "cell interrupted (KeyboardInterrupt)" in text, text
         assert sorted(points(port, ENV, "loss")["value"]) == list(range(1, 31))   # the second logger's
-        first, second = sorted(tmp_path.glob("runs/*.jsonl"))
+        # in the order they were opened (by name, a second opened in the same second, NAME-TIME-2,
+        # sorts before NAME-TIME)
+        first, second = sorted(tmp_path.glob("runs/*.jsonl"), key=opened_at)
         # the re-run set-up cell closed the first logger: its journal is whole and finished
         assert statuses(first)[-1]["state"] == "finished"
         assert [r["x"] for r in journal_mod.read(str(first)) if r["op"] == "scalars"] == list(range(1, 151))

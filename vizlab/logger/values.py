@@ -18,7 +18,7 @@ def to_nchw(img, dataformats="NCHW", method=None, ints_as_float=False):
     """An image, a batch, a PIL image or a list of PIL images -> (N, 1|3, H, W) tensor, detached
     (RGBA: its RGB). A PIL image knows its layout: dataformats is then not needed. Integer images
     other than uint8 are refused (ints_as_float: taken as floats in 0..1, as TensorBoard does)."""
-    where = f"{method}: " if method else "images: "   # the SummaryWriter method, or the argument
+    where = f"{method}: " if method else ""   # the SummaryWriter method, for its messages
     img, dataformats = _pil(img, dataformats)
     if isinstance(img, np.ndarray):
         img = torch.from_numpy(np.ascontiguousarray(img))
@@ -29,9 +29,9 @@ def to_nchw(img, dataformats="NCHW", method=None, ints_as_float=False):
     fmt = dataformats.upper() if isinstance(dataformats, str) else ""
     shape = tuple(img.shape)
     if not (set(fmt) <= set("NCHW") and len(set(fmt)) == len(fmt) and {"H", "W"} <= set(fmt)):
-        raise ValueError(f"{where}dataformats={dataformats!r}: use one of {', '.join(DATAFORMATS)}")
+        raise ValueError(f"{where}images: dataformats={dataformats!r}: use one of {', '.join(DATAFORMATS)}")
     if len(fmt) != img.ndim:
-        raise ValueError(f"{where}dataformats={dataformats!r} does not fit a tensor of shape "
+        raise ValueError(f"{where}images: dataformats={dataformats!r} does not fit a tensor of shape "
                          f"{shape}{_hint(shape)}")
     img = img.detach()
     for axis in "NC":
