@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from test_server_access import NOBODY, as_nobody, home, nobody_command, private  # noqa: F401 (fixtures)
+from test_server_access import (NOBODY, STDLIB_PYTHON, as_nobody, home, nobody_command,  # noqa: F401
+                                private)   # (home, private: fixtures)
 from vizlab import VisdomLogger, landing, protocol
 from vizlab.server import access
 from vizlab.server.process import free_port, is_visdom, start_detached, state_paths, stop_detached
@@ -97,7 +98,8 @@ def test_a_cookie_that_another_ports_server_receives_does_not_open_this_one(priv
     token = protocol.read_token(private.port)
     with VisdomLogger(env="privacy_cookie", port=private.port, journal=False) as log:
         log.scalar("loss", 0, 1.0)
-    elsewhere = subprocess.Popen(nobody_command(REPLAYING_PAGE, private.url), stdout=subprocess.PIPE,
+    elsewhere = subprocess.Popen(nobody_command(REPLAYING_PAGE, private.url, python=STDLIB_PYTHON),
+                                 stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True, cwd="/")
     try:
         other_port = int(elsewhere.stdout.readline())

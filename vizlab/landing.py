@@ -153,7 +153,13 @@ class Announcer:
             self.thread.join(timeout)
         self.thread = threading.Thread(target=self._run, args=(state, False),
                                        name="vizlab-landing", daemon=True)
-        self.thread.start()
+        try:
+            self.thread.start()
+        except RuntimeError:   # a close at exit: Python 3.12+ starts no thread at interpreter shutdown
+            self.thread = None
+            self.connection.timeout = (min(1.0, timeout), timeout)   # so this thread waits as long
+            self._run(state, False)
+            return
         self.thread.join(timeout)
 
     def _run(self, state, wait):
