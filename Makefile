@@ -12,11 +12,11 @@ PYTHON312 ?= $(firstword $(foreach p,python3.12 $(wildcard $(HOME)/.pyenv/versio
               $(if $(shell $(p) -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && echo ok),$(p))))
 PYTEST_ARGS ?=
 # The Pythons `make test` runs the suite on, each in .venv-pyX.Y (the default one in $(VENV));
-# setup.cfg's python_requires and classifiers name the same. The default Python runs the whole
-# suite, the others the logger, journal, lifecycle, server and integration tests (WHOLE_ON=3.13:
-# the whole suite there too; scripts/test_pythons.sh). `make test PYTHONS=3.11`: one only.
+# setup.cfg's python_requires and classifiers name the same. The default Python and WHOLE_ON run
+# the whole suite, the others the logger, journal, lifecycle, server and integration tests
+# (scripts/test_pythons.sh; WHOLE_ON= for none). `make test PYTHONS=3.11`: one only.
 PYTHONS ?= 3.11 3.12 3.13
-WHOLE_ON ?=
+WHOLE_ON ?= 3.13
 
 # Pinned, tested versions; also makes pip build visdom 0.2.4 with setuptools<81 (pip >= 25.3
 # takes build pins from PIP_BUILD_CONSTRAINT only; older pips from PIP_CONSTRAINT).

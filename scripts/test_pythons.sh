@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: the suite on every Python setup.cfg declares (PYTHONS), each in its own venv with
 # the pinned packages (constraints.txt). The default venv ($VENV, made by `make setup`) and
-# $WHOLE_ON (none by default) run the whole suite; every other Python runs the tests of the
+# $WHOLE_ON (3.13 by default; empty: none) run the whole suite; every other Python runs the tests of the
 # logger, the journal, the lifecycle (signals, fork), the server and the integrations (SUBSET),
-# those not marked slow or browser, which keeps CI near 30 minutes on 2 cores. Each Python also installs visdom on an empty pip
+# those not marked slow or browser (CI about 35 minutes on 2 cores). Each Python also installs visdom on an empty pip
 # cache, the way docs/install.md says (the fresh-machine check). A Python missing here is skipped
 # with one line. Ends with the time each took; exits non-zero if any step failed.
 # Usage: test_pythons.sh [--plan]   (from make: VENV, PYTHONS, WHOLE_ON, PYTEST_ARGS in the
@@ -12,7 +12,7 @@ set -u
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHONS=${PYTHONS:-3.11 3.12 3.13}
-WHOLE_ON=${WHOLE_ON:-}
+WHOLE_ON=${WHOLE_ON-3.13}
 PYTEST_ARGS=${PYTEST_ARGS:-}
 SUBSET="this_python logger* journal_thread refused_at_call checks values close_summary honest_ending
         status watchdog faults_* replay lifecycle_* signal_endings serve serve_signals server_*
