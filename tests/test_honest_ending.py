@@ -132,16 +132,21 @@ def test_a_runner_that_lost_calls_exits_non_zero(tmp_path, fault):
         "finished, journal incomplete"
 
 
+def log_many_windows_and_close(srv, env, tmp_path):
+    """1,000 windows logged to `srv`, closed with close_timeout 0.2 s; the logger's sender thread."""
+    before = set(threading.enumerate())
+    log = VisdomLogger(env=env, port=srv.port, journal=str(tmp_path / "j.jsonl"), close_timeout=0.2)
+    sender, = [t for t in set(threading.enumerate()) - before if t.name == "vizlab-sender"]
+    for i in range(1_000):
+        log.scalar(f"w{i:04d}", 0, 1.0)
+    log.close()
+    return sender
+
+
 def test_a_server_behind_at_close_is_named_by_windows_and_the_closed_logger_stays_silent(tmp_path, capfd):
     """1,000 windows on a stock server (one request per window) cannot all arrive in 0.2 s."""
-    before = set(threading.enumerate())
     with stock_server(tmp_path) as srv:
-        log = VisdomLogger(env="hn_behind", port=srv.port, journal=str(tmp_path / "j.jsonl"),
-                           close_timeout=0.2)
-        sender, = [t for t in set(threading.enumerate()) - before if t.name == "vizlab-sender"]
-        for i in range(1_000):
-            log.scalar(f"w{i:04d}", 0, 1.0)
-        log.close()
+        sender = log_many_windows_and_close(srv, "hn_behind", tmp_path)
         err = capfd.readouterr().err
         line, = closing_lines(err)
         assert "first 0 of" not in err
@@ -163,14 +168,8 @@ def test_a_server_behind_at_close_is_named_by_windows_and_the_closed_logger_stay
 def test_a_closed_logger_stops_sending(tmp_path):
     """close() gives the server close_timeout; after it the sender ends its round (it went on
     posting every window the server lacked)."""
-    before = set(threading.enumerate())
     with stock_server(tmp_path) as srv:
-        log = VisdomLogger(env="hn_stops", port=srv.port, journal=str(tmp_path / "j.jsonl"),
-                           close_timeout=0.2)
-        sender, = [t for t in set(threading.enumerate()) - before if t.name == "vizlab-sender"]
-        for i in range(1_000):
-            log.scalar(f"w{i:04d}", 0, 1.0)
-        log.close()
+        sender = log_many_windows_and_close(srv, "hn_stops", tmp_path)
         sender.join(60)
         assert not sender.is_alive()
         assert len(page(srv.port, "hn_stops")) < 1_001
