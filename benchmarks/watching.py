@@ -5,8 +5,9 @@ The run logs 4 line windows at --rate steps/s, a 48-image grid and a text pane e
 adds its status pane). A script in the page notes every 50 ms the newest x each line window shows
 (the wall clock, as the loop's), so a sampled call's latency is the time from the call to the
 first note that shows it; a busy page notes late, as a person sees late. Taken over
---seconds: call -> visible p50/p99, steps/s the loop reached, the page's main-thread ms per second
-(CDP Performance.getMetrics TaskDuration, the poll included), websocket KB/s into the page, and
+--seconds: call -> visible p50/p99, steps/s the loop reached, the page's main thread per second
+(CDP Performance.getMetrics: busy = TaskDuration, wall time of its tasks, which grows with the
+machine's load; CPU = ThreadTime, which does not; the poll included), websocket KB/s into the page, and
 whole-env reloads (POST /env/NAME after the first draw). The raw client blocks on every call, so
 its loop reaches what it reaches; vizlab's calls only queue. vizlab is measured again on the whole
 tree of --before REV (benchmarks/baseline.py), in the same run.
@@ -103,7 +104,7 @@ def one_run(kind, port, browser, args):
     page.wait_for_selector(".js-plotly-plot", timeout=60_000)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")
-    task0 = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["TaskDuration"]
+    metrics0 = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     bytes0, posts0 = frames[0], len(env_posts)
     page.evaluate(WATCH_JS, LINES[0])
     rng, samples = np.random.default_rng(0), []
@@ -117,7 +118,7 @@ def one_run(kind, port, browser, args):
         step += 1
         time.sleep(max(0.0, t0 + step / args.rate - time.monotonic()))
     elapsed = time.monotonic() - t0
-    task1 = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}["TaskDuration"]
+    metrics1 = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
     try:   # the last sample shows (or 30 s pass): latency only, the rates above are taken
         page.wait_for_function("s => window.__seen.some(([t, x]) => x >= s)", arg=samples[-1][0], timeout=30_000)
     except Exception:
@@ -130,7 +131,8 @@ def one_run(kind, port, browser, args):
         print([(s, round(v, 2)) for (s, _), v in zip(samples, lat)])
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
     return {"code": kind.name, "steps_per_s": step / elapsed, "p50": q[49], "p99": q[98],
-            "browser_ms_per_s": 1000 * (task1 - task0) / elapsed, "ws_kb_per_s": (frames[0] - bytes0) / elapsed / 1000,
+            "browser_ms_per_s": 1000 * (metrics1["TaskDuration"] - metrics0["TaskDuration"]) / elapsed,
+            "browser_cpu_ms_per_s": 1000 * (metrics1["ThreadTime"] - metrics0["ThreadTime"]) / elapsed, "ws_kb_per_s": (frames[0] - bytes0) / elapsed / 1000,
             "reloads": len(env_posts) - posts0, "samples": len(lat)}
 
 
@@ -168,12 +170,14 @@ def main():
                 rows.append(one_run(Raw, srv.port, browser, args))
                 print(rows[-1], flush=True)
     print(f"\n{args.seconds:.0f} s, {args.rate:.0f} steps/s asked, 4 line windows + images + text")
-    print("| code | steps/s reached | call -> visible p50 / p99 | browser main thread | websocket into the page "
-          "| env reloads |")
+    print("| code | steps/s reached | call -> visible p50 / p99 | page main thread busy / CPU "
+          "| websocket into the page | env reloads |")
     print("|---|---:|---:|---:|---:|---:|")
     for r in rows:
+        cpu = r.get("browser_cpu_ms_per_s")   # a --before tree may not measure it
         print(f"| {r['code']} | {r['steps_per_s']:.0f} | {r['p50']:.2f} / {r['p99']:.2f} s | "
-              f"{r['browser_ms_per_s']:.0f} ms/s | {r['ws_kb_per_s']:.0f} KB/s | {r['reloads']} |")
+              f"{r['browser_ms_per_s']:.0f} / {'-' if cpu is None else f'{cpu:.0f}'} ms/s | "
+              f"{r['ws_kb_per_s']:.0f} KB/s | {r['reloads']} |")
     print(f"load average after: {os.getloadavg()}")
 
 

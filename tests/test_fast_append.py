@@ -189,7 +189,7 @@ def test_fast_path_on_visdom_03(tmp_path, monkeypatch, python03):  # noqa: F811
 def test_stock_server_gives_the_same_windows(tmp_path, monkeypatch):
     fast = check_server(tmp_path, monkeypatch)
     stock = tmp_path / "stock.py"
-    stock.write_text("def install():\n    pass\n")
+    stock.write_text("def install(compact=False):\n    pass\n")
     monkeypatch.setattr("vizlab.server.process.FAST_APPEND", stock)
     with VisdomServer(log_path=tmp_path / "stock.log") as srv:
         append_everything(srv.port, "fast", tmp_path / "stock.jsonl")

@@ -187,14 +187,16 @@ def _plan(p, args):
     return plan
 
 
-def appended_pane(p, args, new_id, pane_text=None):
+def appended_pane(p, args, new_id, pane_text=None, compact=False):
     """(new pane, JSON patch (RFC 6902)) of a plain line append to pane `p`, which stays untouched.
 
     The new pane shares every unchanged part with `p` (copies of the dicts on the way to the
-    changed traces, new arrays for them). Raises _Unsupported for anything else.
+    changed traces, new arrays for them). compact: the patch leaves the points out and they come
+    as a third item, [[trace, xs, ys, length before], ...] (page_patch.py turns them back into the same ops).
+    Raises _Unsupported for anything else.
     """
     plan = _plan(p, args)
-    patch = []
+    patch, appends = [], []
     new = dict(p, content=dict(p["content"], data=list(p["content"]["data"])))
     pdata = new["content"]["data"]
     for i, data in plan:
@@ -202,6 +204,7 @@ def appended_pane(p, args, new_id, pane_text=None):
         if "marker" in data and "marker" not in pdata[i]:  # visdom adds an empty one
             pdata[i]["marker"] = {}
             patch.append({"op": "add", "path": f"/content/data/{i}/marker", "value": {}})
+        appends.append([i, data["x"], data["y"], len(pdata[i]["x"])])
         for axis in ("x", "y"):
             old, added = pdata[i][axis], data[axis]
             base = len(old)
@@ -209,14 +212,15 @@ def appended_pane(p, args, new_id, pane_text=None):
             pdata[i][axis].extend(added)
             if pane_text is not None:
                 pane_text.remember(pdata[i][axis], old, added)
-            patch += [{"op": "add", "path": f"/content/data/{i}/{axis}/{base + k}", "value": v}
-                      for k, v in enumerate(added)]
+            if not compact:
+                patch += [{"op": "add", "path": f"/content/data/{i}/{axis}/{base + k}", "value": v}
+                          for k, v in enumerate(added)]
     if "version" in new:  # visdom 0.3: update_window counts versions
         new["version"] += 1
         patch.append({"op": "replace", "path": "/version", "value": new["version"]})
     new["contentID"] = new_id
     patch.append({"op": "replace", "path": "/contentID", "value": new_id})
-    return new, patch
+    return (new, patch, appends) if compact else (new, patch)
 
 
 def fast_update_packet(p, args, new_id, pane_text=None):
@@ -280,8 +284,9 @@ def _expected(web):
     return None
 
 
-def install():
-    """Patch the running process's visdom server; prints one line saying whether it did."""
+def install(compact=False):
+    """Patch the running process's visdom server; prints one line saying whether it did.
+    compact: the page served is page_patch.py's, which takes line appends as `vizlab_append`."""
     try:
         import visdom
         from visdom.server.handlers import web_handlers as web
@@ -320,12 +325,16 @@ def install():
         if p is None:
             raise _Unsupported
         # Everything that can fail comes before anything is stored (refused means not stored).
-        new, patch = appended_pane(p, args, web.get_rand_id(), pane_text)
+        appends = None
+        if compact and flavour == "0.2":
+            new, patch, appends = appended_pane(p, args, web.get_rand_id(), pane_text, compact=True)
+        else:
+            new, patch = appended_pane(p, args, web.get_rand_id(), pane_text)
         pane = pane_text.text(new)
         # Like visdom: send the smaller of the patch and the whole pane. Only the lengths are
         # compared, and either message shows the same: plain json.dumps (differs from visdom's
         # slower stringify only in writing 2.0 for 2) is close enough to choose.
-        whole = len(pane) <= len(json.dumps(patch, separators=(",", ":")))
+        whole = len(pane) <= len(json.dumps([patch, appends], separators=(",", ":")))
         message = None   # built only when a page watches this env: no one else receives it
         if not _watched(req, eid):
             pass
@@ -338,6 +347,8 @@ def install():
         else:
             message = {"command": "window_update", "win": args["win"], "env": eid,
                        "content": patch, "finalHash": hashlib.md5(pane.encode("utf-8", "surrogatepass")).hexdigest()}
+            if appends:
+                message["vizlab_append"] = appends
 
         def send():
             p.update(new)
@@ -350,5 +361,6 @@ def install():
     if flavour == "0.2":   # visdom's own updates (not the fast path) are checked by the page too
         web.hash_md_window = page_hash
     no_autoreload()
-    print(f"vizlab: fast appends on (visdom {version})", file=sys.stderr, flush=True)
+    print(f"vizlab: fast appends on (visdom {version}{', compact' if compact and flavour == '0.2' else ''})",
+          file=sys.stderr, flush=True)
     return True

@@ -53,9 +53,9 @@ def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=(),
             "    s.loader.exec_module(m); return m\n"
             f"sys.modules['vizlab_protocol'] = load('vizlab_protocol', {str(PROTOCOL)!r})\n"
             f"load('vizlab_access', {str(ACCESS)!r}).install(loopback_only={loopback!r})\n"
-            f"load('vizlab_fast_append', {str(FAST_APPEND)!r}).install()\n"
+            f"page = load('vizlab_page', {str(PAGE_PATCH)!r}).install()\n"
+            f"load('vizlab_fast_append', {str(FAST_APPEND)!r}).install(compact=page)\n"
             f"load('vizlab_batch', {str(BATCH)!r}).install()\n"
-            f"load('vizlab_page', {str(PAGE_PATCH)!r}).install()\n"
             f"load('vizlab_runs', {str(RUNS_PAGE)!r}).install({port!r})\n"
             "from visdom.server.run_server import main; sys.exit(main())")
     cmd = [python or sys.executable, "-c", code, "-port", str(port)]
