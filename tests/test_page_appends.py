@@ -2,10 +2,13 @@
 Chromium, the traces it draws equal the server's windows after 10,000 appends to 4 windows, a
 decimation stride change and an empty restart, and it never asks for the env again."""
 
+import hashlib
 import json
 import random
+from pathlib import Path
 
 import pytest
+import visdom
 
 from support.browser import PageProblems, open_browser, require_chromium, wait_for_points
 from support.windows import window
@@ -37,9 +40,10 @@ class Watched:
     def __init__(self, browser, url, env):
         self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
         self.problems = PageProblems(self.page)
-        self.env_posts, self.messages = [], []
+        self.env_posts, self.messages, self.scripts = [], [], []
         self.page.on("request", lambda r: self.env_posts.append(r.url)
                      if r.method == "POST" and "/env/" in r.url else None)
+        self.page.on("request", lambda r: self.scripts.append(r.url) if "/main.js" in r.url else None)
         self.page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
         self.page.goto(f"{url}/env/{env}", wait_until="load")   # after the listeners: see every message
 
@@ -82,6 +86,10 @@ def test_ten_thousand_appends_to_four_windows_arrive_as_appends(browser, visdom_
         for win in LINES:
             wait_for_points(watched.page, win, 0)
         loaded = len(watched.env_posts)
+        # the patched script, under its own ?v= (a browser keeps a stock server's main.js for years)
+        source = (Path(visdom.__file__).parent / "static" / "js" / "main.js").read_text()
+        body = page_patch.patched(source).encode("utf-8")
+        assert [u.split("?v=")[-1] for u in watched.scripts] == [hashlib.md5(body).hexdigest()]
         for start in range(1, 2_501, 50):          # 2,500 steps x 4 windows: 10,000 appends
             log_steps(log, start, 50, rng)
             assert log.flush(timeout=60)
@@ -137,8 +145,6 @@ def test_a_decimation_stride_change_and_an_empty_restart_converge(browser, tmp_p
 def test_the_page_script_of_this_visdom_is_patched():
     """Every edit finds its place in the installed visdom's page script (an upgrade that moves one
     serves the stock page, and says so, instead of a broken one)."""
-    import visdom
-    from pathlib import Path
     source = (Path(visdom.__file__).parent / "static" / "js" / "main.js").read_text()
     text = page_patch.patched(source)
     assert text is not None

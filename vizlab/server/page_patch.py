@@ -38,6 +38,7 @@ Loaded by file path into the server process (vizlab.server.process.server_comman
 only the standard library and visdom.
 """
 
+import hashlib
 import os
 import re
 import sys
@@ -109,7 +110,7 @@ def install():
     """Serve the patched script on the visdom 0.2.4 server this process will start; one line."""
     try:
         import visdom
-        from tornado.web import RequestHandler
+        from tornado.web import RequestHandler, StaticFileHandler
         from visdom.server import app as app_module
         with open(os.path.join(os.path.dirname(visdom.__file__), "static", "js", "main.js")) as f:
             script = patched(f.read())
@@ -128,11 +129,20 @@ def install():
             self.set_header("Cache-Control", "no-cache")   # a stock server on this port later serves its own
             self.finish(body)
 
+    class Versioned(StaticFileHandler):
+        """The page links main.js?v=<md5 of the file>, which browsers keep for ten years: the
+        patched script gets its own v, so a browser that once loaded a stock server's page on
+        this port does not run that one against these servers' compact appends."""
+        @classmethod
+        def get_version(cls, settings, path):
+            return hashlib.md5(body).hexdigest() if path == "js/main.js" else super().get_version(settings, path)
+
     stock_init = app_module.Application.__init__
 
     def __init__(self, *args, **kwargs):
         stock_init(self, *args, **kwargs)
         self.add_handlers(r".*", [(self.base_url + PATH, MainScript)])   # before visdom's static files
+        self.settings["static_handler_class"] = Versioned                # only static_url() asks it
 
     app_module.Application.__init__ = __init__
     print(f"vizlab: page patch on ({PATH}: compact appends, no env reloads, react redraws)", file=sys.stderr, flush=True)
