@@ -118,18 +118,18 @@ class Comparisons:
                     self.store(env, messages)
 
 
-def handler(web, runs):
-    """The request handler (a visdom BaseHandler: Visdom's login applies, and access.py's checks);
-    `runs` maps the table's ids to journals (runs_page.Runs.path_of)."""
+def handler(base, runs, web):
+    """The request handler, on runs_page's `base` (refused(): Visdom's login; access.py checks
+    it as every handler); `runs` maps the table's ids to journals (runs_page.Runs.path_of)."""
     comparisons = {}
 
-    class CompareHandler(web.BaseHandler):
+    class CompareHandler(base):
         async def post(self):
             from vizlab.errors import UserError
 
+            if self.refused():
+                return
             self.set_header("Content-Type", "application/json")
-            if self.application.login_enabled and not self.current_user:
-                return self.answer(400, "log in to Visdom first")
             try:
                 ids, env, draw = choice(self.request.body)
                 paths = [runs.path_of(i) for i in ids]

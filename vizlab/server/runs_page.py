@@ -9,9 +9,10 @@ Plotly of Visdom's own page). The rows are read from the journals when asked (GE
 /vizlab/runs.json), each journal from where the last request left it (vizlab.run_summary).
 GET /vizlab/runs.csv?id=ID streams one run's points (vizlab.export). The runs ticked in the
 table are compared (seed bands, as `vizlab compare`) by POST /vizlab/runs/compare
-(runs_compare.py). Access: tornado handlers, so access.py's checks apply as to every page. Loaded by file path into the server process
-(`vizlab.server.process.server_command`); it puts vizlab's folder on sys.path for the pure
-top-level modules it reads with (standard library only).
+(runs_compare.py). Access: tornado handlers, so access.py's checks apply as to every page; with
+Visdom's login on (--login) a browser must have logged in on Visdom's page. Loaded by file path
+into the server process (`vizlab.server.process.server_command`); it puts vizlab's folder on
+sys.path for the pure top-level modules it reads with (standard library only).
 """
 
 import hashlib
@@ -72,19 +73,34 @@ def install(port):
         print(f"vizlab: runs page off ({exc})", file=sys.stderr, flush=True)
         return False
 
-    class PageHandler(tornado.web.RequestHandler):
+    class Handler(web.BaseHandler):   # Visdom's: its login cookie is the current user
+        def refused(self):
+            """With Visdom's login on (--login), a browser not logged in is answered 403: True."""
+            if not (self.application.login_enabled and not self.current_user):
+                return False
+            self.set_status(403)
+            self.finish("vizlab: log in on the server's Visdom page first\n")
+            return True
+
+    class PageHandler(Handler):
         def get(self):
+            if self.application.login_enabled and not self.current_user:
+                return self.redirect("../")   # Visdom's page asks for the login
             self.set_header("Content-Type", "text/html; charset=utf-8")
             self.finish(PAGE)
 
-    class TableHandler(tornado.web.RequestHandler):
+    class TableHandler(Handler):
         def get(self):
+            if self.refused():
+                return
             self.set_header("Content-Type", "application/json")
             self.finish(json.dumps(runs.table()))
 
-    class CsvHandler(tornado.web.RequestHandler):
+    class CsvHandler(Handler):
         def get(self):
             from vizlab import export
+            if self.refused():
+                return
             path = runs.path_of(self.get_argument("id", ""))
             if path is None:
                 raise tornado.web.HTTPError(404)
@@ -100,7 +116,7 @@ def install(port):
         base = self.base_url
         self.add_handlers(r".*", [(base + PATH, PageHandler), (base + PATH + ".json", TableHandler),
                                   (base + PATH + ".csv", CsvHandler),
-                                  (base + PATH + runs_compare.PATH, runs_compare.handler(web, runs))])
+                                  (base + PATH + runs_compare.PATH, runs_compare.handler(Handler, runs, web))])
 
     app_module.Application.__init__ = __init__
     print(f"vizlab: runs page on ({PATH})", file=sys.stderr, flush=True)
