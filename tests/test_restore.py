@@ -96,6 +96,8 @@ def test_logdir_runs_are_restored_and_live_runs_left_to_their_logger(serve, tmp_
     with VisdomLogger(env="offline", journal=str(logs / "a.jsonl"), send=False) as log:
         for step in range(30):
             log.scalar("acc", step, step / 30, trace="val")
+    with VisdomLogger(env="elsewhere", journal=str(tmp_path / "more" / "b.jsonl"), send=False) as log:
+        log.scalar("acc", 0, 0.5, trace="val")
     serve()
     live = VisdomLogger(env="live", port=serve.port, journal=str(tmp_path / "live.jsonl"))
     try:
@@ -104,8 +106,9 @@ def test_logdir_runs_are_restored_and_live_runs_left_to_their_logger(serve, tmp_
         assert live.flush(timeout=30)
         stop(serve.port)
 
-        out = serve("--logdir", str(tmp_path / "logs"))
-        assert "restored 1 run" in out and "1 still logging" in out
+        out = serve("--logdir", str(tmp_path / "logs"), "--logdir", str(tmp_path / "more"))   # repeatable
+        assert "restored 2 runs" in out and "1 still logging" in out
+        assert points(serve.port, "elsewhere", "acc")["val"] == {0.0: 0.5}
         assert points(serve.port, "offline", "acc")["val"] == journal_points(logs / "a.jsonl", "acc", "val")
         for step in range(50, 60):
             live.scalar("loss", step, float(step), trace="train")

@@ -2,7 +2,12 @@
 back from a real server and clicked through in Chromium (issue 30)."""
 
 import csv
+import hashlib
 import io
+import os
+import signal
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -81,3 +86,69 @@ def test_the_table_sorts_filters_and_draws_parallel_coordinates_in_chromium(serv
         page.click("a[href='../env/run-lr0.1-s0']")
         page.wait_for_url("**/env/run-lr0.1-s0", timeout=30_000)
         assert problems.messages() == []
+
+
+CHILD = """
+import sys, time
+from vizlab import VisdomLogger
+log = VisdomLogger(env="stopped", journal=sys.argv[1], send=False)
+log.scalar("loss", 0, 1.0)
+log.journal_offset()
+print("logged", flush=True)
+time.sleep(600)
+"""
+
+
+def test_running_crashed_and_interrupted_runs_say_so(tmp_path, monkeypatch):
+    """Each state from its real cause: a logger still open, a `with` block that raised, a
+    process ended by SIGTERM."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    logs = tmp_path / "logs"
+    logs.mkdir(mode=0o700)
+    monkeypatch.setenv(LOGDIRS_ENV, str(logs))
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(logs / "stopped.jsonl")], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout.readline() == "logged\n"
+        child.send_signal(signal.SIGTERM)
+        child.wait(120)
+    finally:
+        child.kill()
+    with pytest.raises(RuntimeError):
+        with VisdomLogger(env="raised", journal=str(logs / "raised.jsonl"), send=False) as log:
+            log.scalar("loss", 0, 1.0)
+            raise RuntimeError("diverged")
+    running = VisdomLogger(env="open", journal=str(logs / "open.jsonl"), send=False)
+    try:
+        running.scalar("loss", 0, 1.0)
+        running.journal_offset()
+        with VisdomServer(env_path=tmp_path / "envs") as srv:
+            rows = requests.get(srv.url + PATH + ".json", timeout=30).json()["rows"]
+        assert {r["env"]: r["state"] for r in rows} == {"stopped": "interrupted", "raised": "crashed",
+                                                        "open": "running"}
+    finally:
+        running.close()
+
+
+def test_with_visdoms_login_on_the_runs_page_wants_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    monkeypatch.setenv("VISDOM_USERNAME", "owner")
+    monkeypatch.setenv("VISDOM_PASSWORD", password := "pw-" + os.urandom(4).hex())
+    logs = tmp_path / "logs"
+    with VisdomLogger(env="a", journal=str(logs / "a.jsonl"), send=False) as log:
+        log.scalar("loss", 0, 1.0)
+    monkeypatch.setenv(LOGDIRS_ENV, str(logs))
+    with VisdomServer(env_path=tmp_path / "envs", login=True) as srv:
+        stranger = requests.Session()
+        assert stranger.get(srv.url + PATH + ".json", timeout=30).status_code == 403
+        assert stranger.get(srv.url + PATH + ".csv", params={"id": "x"}, timeout=30).status_code == 403
+        assert stranger.post(srv.url + PATH + "/compare", json={"ids": []}, timeout=30).status_code == 403
+        page = stranger.get(srv.url + PATH, timeout=30, allow_redirects=False)
+        assert page.status_code == 302 and "parcoords" not in page.text
+        owner = requests.Session()
+        assert owner.post(srv.url + "/", timeout=30, json={
+            "username": "owner", "password": hashlib.sha256(password.encode()).hexdigest()}).ok
+        [row] = owner.get(srv.url + PATH + ".json", timeout=30).json()["rows"]
+        assert row["env"] == "a" and "parcoords" in owner.get(srv.url + PATH, timeout=30).text

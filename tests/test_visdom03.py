@@ -177,3 +177,9 @@ def test_the_runs_page_on_a_visdom_03_server(python03, tmp_path, monkeypatch):
         [row] = requests.get(srv.url + PATH + ".json", timeout=30).json()["rows"]
         assert row["env"] == "r03" and row["metrics"]["loss/train"]["last"] == 0.5
         assert "parcoords" in requests.get(srv.url + PATH, timeout=30).text
+        # the Plotly the page draws its parcoords with is 0.3's own too
+        assert "parcoords" in requests.get(srv.url + "/static/js/plotly-plotly.min.js", timeout=30).text
+        # Comparing needs the window model (numpy, tqdm): a venv without them gets one clear answer
+        reply = requests.post(srv.url + PATH + "/compare", json={"ids": [row["id"]] * 2}, timeout=30)
+        assert reply.json().get("windows") or (
+            reply.status_code == 501 and "run `vizlab compare JOURNAL...` instead" in reply.json()["error"]), reply.text

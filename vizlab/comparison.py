@@ -17,7 +17,7 @@ import os
 
 from vizlab import journal as journal_mod
 from vizlab import run_groups, smoothing
-from vizlab.errors import UserError
+from vizlab.errors import UsageError, UserError
 from vizlab.palette import DASHES, color
 from vizlab.plotly_render import (LEGEND_ROW, PANE_HEIGHT, band_traces, layout_of, pane_opts, trace_dict,
                                   with_ylabel)
@@ -82,6 +82,29 @@ class Run:
             return {}
         content = win.message["data"][0].get("content")
         return read_settings(content) if isinstance(content, str) else {}
+
+
+def open_runs(paths, final=True):
+    """The runs of journals `paths`, each read to its end (final: a torn last line is skipped, not
+    waited for): what `vizlab compare` and the runs page compare. UsageError for fewer than two
+    journals, UserError for one that holds no record."""
+    if len(paths) < 2:
+        raise UsageError(f"compare needs two or more journals, got {len(paths)}; to look at one run, "
+                         f"`vizlab replay {paths[0] if paths else 'JOURNAL'}`")
+    runs = [Run(p) for p in paths]
+    for run in runs:
+        run.read_new(final=final)
+        if run.records == 0:
+            if run.skipped:
+                raise UserError(f"{run.path}: not a vizlab journal ({journal_mod.skipped_lines(run.skipped)}); "
+                                "pass a .jsonl file written by VisdomLogger")
+            raise UserError(f"{run.path}: the journal is empty; it fills once the run logs something")
+    return runs
+
+
+def read_more(runs):
+    """Read what the runs' journals gained since (a followed comparison); True when any did."""
+    return any([run.read_new(final=False) for run in runs])   # a list: every run reads
 
 
 def name_runs(runs):

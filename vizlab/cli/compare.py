@@ -15,10 +15,10 @@ import time
 from vizlab import journal as journal_mod
 from vizlab import landing
 from vizlab.address import add_address_options
-from vizlab.comparison import Run, messages, name_runs  # noqa: F401  (name_runs: callers import it from here)
+from vizlab.comparison import Run, messages, name_runs, open_runs, read_more  # noqa: F401  (Run, name_runs: imported from here)
 from vizlab.connection import Connection, ServerRefused
 from vizlab.cli.replay import no_journal
-from vizlab.errors import UsageError, UserError
+from vizlab.errors import UserError
 from vizlab.run_groups import BANDS
 
 
@@ -32,19 +32,10 @@ def compare(paths, server=None, port=None, env="compare", follow=False,
     for path in paths:   # a folder: say what to pass instead
         if os.path.isdir(path):
             raise UserError(no_journal(path, several=True))
-    if len(paths) < 2:
-        raise UsageError(f"compare needs two or more journals, got {len(paths)}; to look at one run, "
-                         f"`vizlab replay {paths[0] if paths else 'JOURNAL'}`")
     draw = {"group_by": group_by, "band": band, "images": images}
     runs = [] if runs is None else runs
-    runs += [Run(p) for p in paths]
+    runs += open_runs(paths, final=not follow)
     for run in runs:
-        run.read_new(final=not follow)
-        if run.records == 0:
-            if run.skipped:
-                raise UserError(f"{run.path}: not a vizlab journal ({journal_mod.skipped_lines(run.skipped)}); "
-                                "pass a .jsonl file written by VisdomLogger")
-            raise UserError(f"{run.path}: the journal is empty; it fills once the run logs something")
         _say_skipped(run, 0)
     connection = Connection.from_environment(server, port)
     sent = _send(connection, env, runs, draw)
@@ -52,7 +43,7 @@ def compare(paths, server=None, port=None, env="compare", follow=False,
     while follow and not (stop is not None and stop.is_set()):
         time.sleep(interval) if stop is None else stop.wait(interval)
         before = [len(run.skipped) for run in runs]
-        if any([run.read_new(final=False) for run in runs]):
+        if read_more(runs):
             sent = _send(connection, env, runs, draw)
         for run, seen in zip(runs, before):
             _say_skipped(run, seen)

@@ -32,6 +32,7 @@ ACCESS = Path(__file__).resolve().with_name("access.py")            # checks its
 BATCH = Path(__file__).resolve().with_name("batch_endpoint.py")       # many windows per request
 PROTOCOL = Path(__file__).resolve().parent.parent / "protocol.py"   # what the two above share
 RUNS_PAGE = Path(__file__).resolve().with_name("runs_page.py")   # /vizlab/runs: the runs table
+RUNS_COMPARE = Path(__file__).resolve().with_name("runs_compare.py")   # its runs compared (seed bands)
 ACCESS_MODES = ("private", "open", "login")
 HELD = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}   # held while a child is spawned or stopped
 
@@ -43,19 +44,21 @@ def server_command(port, host="127.0.0.1", env_path=None, login=False, extra=(),
     python: the interpreter whose visdom runs it (default: this one), e.g. a separate venv
     holding another visdom version; the logger only talks HTTP to it. fast_append.py,
     batch_endpoint.py, access.py and protocol.py (theirs and the clients' shared names) are
-    loaded by file path because that interpreter may not have vizlab installed.
+    loaded by file path because that interpreter may not have vizlab installed, each under the
+    name vizlab_FILE (its sys.modules entry: vizlab_protocol, vizlab_batch, what the others import).
     """
     loopback = host in LOCAL_HOSTS
     code = ("import signal, sys, importlib.util as u\n"
             f"signal.pthread_sigmask(signal.SIG_UNBLOCK, {sorted(map(int, HELD))!r})\n"   # see held_signals
             "def load(name, path):\n"
             "    s = u.spec_from_file_location(name, path); m = u.module_from_spec(s)\n"
-            "    s.loader.exec_module(m); return m\n"
-            f"sys.modules['vizlab_protocol'] = load('vizlab_protocol', {str(PROTOCOL)!r})\n"
+            "    s.loader.exec_module(m); sys.modules[name] = m; return m\n"
+            f"load('vizlab_protocol', {str(PROTOCOL)!r})\n"
             f"load('vizlab_access', {str(ACCESS)!r}).install(loopback_only={loopback!r})\n"
             f"page = load('vizlab_page', {str(PAGE_PATCH)!r}).install()\n"
             f"load('vizlab_fast_append', {str(FAST_APPEND)!r}).install(compact=page)\n"
             f"load('vizlab_batch', {str(BATCH)!r}).install()\n"
+            f"load('vizlab_runs_compare', {str(RUNS_COMPARE)!r})\n"
             f"load('vizlab_runs', {str(RUNS_PAGE)!r}).install({port!r})\n"
             "from visdom.server.run_server import main; sys.exit(main())")
     cmd = [python or sys.executable, "-c", code, "-port", str(port)]
