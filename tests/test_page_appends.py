@@ -1,6 +1,7 @@
 """The page vizlab's servers serve (vizlab/server/page_patch.py) keeps up by appends: in headless
 Chromium, the traces it draws equal the server's windows after 10,000 appends to 4 windows, a
-decimation stride change and an empty restart, and it never asks for the env again."""
+decimation stride change and an empty restart, and it never asks for the env again; on visdom
+0.3's page too."""
 
 import hashlib
 import json
@@ -14,6 +15,7 @@ from support.browser import PageProblems, open_browser, require_chromium, wait_f
 from support.windows import window
 from vizlab import VisdomLogger, VisdomServer
 from vizlab.server import page_patch
+from test_visdom03 import python03  # noqa: F401  (fixture: the visdom 0.3 interpreter)
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -71,6 +73,13 @@ class Watched:
         return True
 
 
+def compact_and_whole(watched, wins):
+    line_messages = [m for m in watched.messages if m[1] in wins]
+    compact = sum(1 for command, _, packed in line_messages if command == "window_update" and packed)
+    whole = sum(1 for command, _, _ in line_messages if command == "window")
+    return compact, whole
+
+
 def log_steps(log, start, count, rng, wins=LINES):
     for step in range(start, start + count):
         for win in wins:
@@ -99,13 +108,11 @@ def test_ten_thousand_appends_to_four_windows_arrive_as_appends(browser, visdom_
         watched.page.close()
     assert {w: len(drawn[w][0][0]) for w in LINES} == {w: 2_501 for w in LINES}
     assert watched.env_posts[loaded:] == [], "the page asked for the whole env again"
-    line_messages = [m for m in watched.messages if m[1] in LINES]
-    compact = sum(1 for command, _, packed in line_messages if command == "window_update" and packed)
-    whole = sum(1 for command, _, _ in line_messages if command == "window")
-    assert compact >= 4 * 40, line_messages[:20]   # a flush of 50 steps is an append per window
+    compact, whole = compact_and_whole(watched, LINES)
+    assert compact >= 4 * 40, watched.messages[:20]   # a flush of 50 steps is an append per window
     # whole windows: the page's first load, the first append (bigger than a 1-point pane), the
     # markers leaving a trace that grew (test_page.py); never for the appends after those
-    assert whole <= 3 * 4, line_messages[:20]
+    assert whole <= 3 * 4, watched.messages[:20]
     assert watched.problems.messages() == []
 
 
@@ -140,6 +147,31 @@ def test_a_decimation_stride_change_and_an_empty_restart_converge(browser, tmp_p
             assert watched.env_posts[loaded:] == [], "the page asked for the whole env again"
             watched.page.close()
     assert watched.problems.messages() == []
+
+
+@pytest.mark.slow
+def test_visdom_03s_page_takes_compact_appends(browser, python03, tmp_path):  # noqa: F811
+    env, rng = "page_appends_03", random.Random(2)
+    with VisdomServer(python=python03, env_path=tmp_path / "env") as srv:
+        with VisdomLogger(env=env, port=srv.port, journal=str(tmp_path / "j.jsonl"), status=False) as log:
+            log_steps(log, 0, 1, rng, LINES[:2])
+            assert log.flush(timeout=60)
+            watched = Watched(browser, srv.url, env)
+            assert watched.page.evaluate("() => typeof window.__vizlabExpand") == "function"
+            for win in LINES[:2]:
+                wait_for_points(watched.page, win, 0)
+            loaded = len(watched.env_posts)
+            for start in range(1, 1_001, 50):
+                log_steps(log, start, 50, rng, LINES[:2])
+                assert log.flush(timeout=60)
+            assert watched.converges(srv.port, env, LINES[:2])
+            watched.page.evaluate("1")
+            watched.page.close()
+    assert watched.env_posts[loaded:] == [], "the page asked for the whole env again"
+    compact, whole = compact_and_whole(watched, LINES[:2])
+    assert compact >= 2 * 15 and whole <= 3 * 2, watched.messages[:20]
+    # 0.3's page asks for /env/favicon.png (its index links the icon relatively): stock, not ours
+    assert [m for m in watched.problems.messages() if "favicon" not in m] == []
 
 
 def test_the_page_script_of_this_visdom_is_patched():

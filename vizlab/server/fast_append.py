@@ -246,12 +246,15 @@ def _plain_numbers(values):
     return all(v is None or (type(v) in (int, float) and math.isfinite(v)) for v in values)
 
 
-def _window_update_03(args, eid, new, patch, web):
-    """visdom 0.3's window_update message. Its NanSafeEncoder walks the patch twice in Python
-    (most of 0.3's fixed cost per append); when every appended value is a plain finite number
-    (x always is on this path) the C encoder writes the same text."""
+def _window_update_03(args, eid, new, patch, web, appends=None):
+    """visdom 0.3's window_update message (appends: page_patch.py's compact points). Its
+    NanSafeEncoder walks the patch twice in Python (most of 0.3's fixed cost per append); when
+    every appended value is a plain finite number (x always is on this path) the C encoder
+    writes the same text."""
     packet = {"command": "window_update", "win": args["win"], "eid": eid, "content": patch,
               "version": new.get("version", 1)}
+    if appends:
+        packet["vizlab_append"] = appends
     if all(_plain_numbers(data.get("y", ())) for data in args["data"]):
         return json.dumps(packet)
     return json.dumps(packet, cls=web.NanSafeEncoder)
@@ -326,7 +329,7 @@ def install(compact=False):
             raise _Unsupported
         # Everything that can fail comes before anything is stored (refused means not stored).
         appends = None
-        if compact and flavour == "0.2":
+        if compact:
             new, patch, appends = appended_pane(p, args, web.get_rand_id(), pane_text, compact=True)
         else:
             new, patch = appended_pane(p, args, web.get_rand_id(), pane_text)
@@ -343,7 +346,7 @@ def install(compact=False):
         elif whole:
             message = new    # visdom 0.2's broadcast serializes it
         elif flavour == "0.3":
-            message = _window_update_03(args, eid, new, patch, web)
+            message = _window_update_03(args, eid, new, patch, web, appends)
         else:
             message = {"command": "window_update", "win": args["win"], "env": eid,
                        "content": patch, "finalHash": hashlib.md5(pane.encode("utf-8", "surrogatepass")).hexdigest()}
@@ -361,6 +364,6 @@ def install(compact=False):
     if flavour == "0.2":   # visdom's own updates (not the fast path) are checked by the page too
         web.hash_md_window = page_hash
     no_autoreload()
-    print(f"vizlab: fast appends on (visdom {version}{', compact' if compact and flavour == '0.2' else ''})",
+    print(f"vizlab: fast appends on (visdom {version}{', compact' if compact else ''})",
           file=sys.stderr, flush=True)
     return True

@@ -1,8 +1,9 @@
-"""visdom 0.2.4's page, patched so that line appends stay appends: small on the wire, applied in
+"""Visdom's page, patched so that line appends stay appends: small on the wire, applied in
 place, drawn soon, and never a reason to reload the whole env.
 
-What is patched in the served /static/js/main.js (nothing else; stock Visdom servers, and
-visdom 0.3, whose page checks versions instead, serve their own page as it is):
+What is patched in the /static/js/main.js that the servers vizlab starts serve (stock Visdom
+servers serve their own page as it is). visdom 0.3's page checks versions instead of hashes and
+already redraws with Plotly.react: it gets 1 (without the length check) and 3b only. 0.2.4's:
 
 1. Compact appends. Stock `window_update` messages carry an RFC 6902 patch, two ops per point
    (`{"op":"add","path":"/content/data/0/x/451","value":451}`: ~60 bytes for a 5-byte number).
@@ -52,7 +53,7 @@ EXPAND = """window.__vizlabExpand = function (cmd, clean) {
   if (!cmd.vizlab_append) return;
   var ops = [], ok = true;
   cmd.vizlab_append.forEach(function (t) {
-    var trace = clean.content && clean.content.data && clean.content.data[t[0]];
+    var trace = clean && clean.content && clean.content.data && clean.content.data[t[0]];
     ok = ok && !!trace && Array.isArray(trace.x) && Array.isArray(trace.y) &&
          trace.x.length === t[3] && trace.y.length === t[3];
     ['x', 'y'].forEach(function (axis, k) {
@@ -66,7 +67,7 @@ EXPAND = """window.__vizlabExpand = function (cmd, clean) {
 };
 """
 
-EDITS = [   # (what, pattern, replacement, how many times it must match)
+EDITS_02 = [   # visdom 0.2.4's page: (what, pattern, replacement, how many times it must match)
     ("expand compact appends, checked by length",
      re.compile(r'(\(function\((\w+),\w+\)\{if\(\2\.win in (\w+)\.state\.consistent_pane_copy\)\{)'
                 r'(var (\w+)=\3\.state\.consistent_pane_copy\[\2\.win\],(\w+)=(\w+)\.applyPatch\(\5,\2\.content\)'
@@ -98,14 +99,27 @@ EDITS = [   # (what, pattern, replacement, how many times it must match)
 ]
 
 
+EDITS_03 = [   # visdom 0.3's page: it checks versions, not hashes, and already redraws with react
+    ("expand compact appends",
+     re.compile(r'("window_update"==(\w+)\.command&&\()(\2=\w+\.applyPatch\()'),
+     lambda m: f"{m[1]}window.__vizlabExpand({m[2]}),{m[3]}", 1),
+    ("draw batched updates after 20 ms",
+     re.compile(r"(\w+\.current=)setTimeout\((\w+),100\)"),
+     lambda m: f"{m[1]}setTimeout({m[2]},20)", 2),
+]
+
+
 def patched(source):
-    """The page script with every edit, or None when it is not the script this module knows."""
-    text = source
-    for _, pattern, replacement, times in EDITS:
-        text, n = pattern.subn(replacement, text)
-        if n != times:
-            return None
-    return EXPAND + text
+    """The page script with every edit of the version it matches, or None when it is neither."""
+    for edits in (EDITS_02, EDITS_03):
+        text = source
+        for _, pattern, replacement, times in edits:
+            text, n = pattern.subn(replacement, text)
+            if n != times:
+                break
+        else:
+            return EXPAND + text
+    return None
 def install():
     """Serve the patched script on the visdom 0.2.4 server this process will start; one line."""
     try:
