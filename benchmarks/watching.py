@@ -11,7 +11,8 @@ machine's load; CPU = ThreadTime, which does not; the poll included), websocket 
 whole-env reloads (POST /env/NAME after the first draw). The raw client blocks on every call, so
 its loop reaches what it reaches; vizlab's calls only queue. vizlab is measured again on the whole
 tree of --before REV (benchmarks/baseline.py), in the same run.
-Run: .venv/bin/python benchmarks/watching.py [--seconds 60 --rate 200 --before REV --only vizlab]
+Run: .venv/bin/python benchmarks/watching.py [--seconds 60 --rate 200 --before REV --only vizlab
+     --server-python .venv-visdom03/bin/python]
 """
 
 import argparse
@@ -137,7 +138,7 @@ def one_run(kind, port, browser, args):
 
 
 def vizlab_side(args, tmp, browser):
-    with VisdomServer(env_path=tmp, startup_timeout=180) as srv:
+    with VisdomServer(env_path=tmp, startup_timeout=180, python=args.server_python) as srv:
         return one_run(Vizlab, srv.port, browser, args)
 
 
@@ -148,6 +149,8 @@ def main():
     parser.add_argument("--rate", type=float, default=200.0, help="steps/s asked (4 line windows each)")
     parser.add_argument("--before", default=baseline.BEFORE, help="vizlab measured again at this commit ('': not)")
     parser.add_argument("--only", choices=["vizlab", "raw"], help="measure one side only (no --before)")
+    parser.add_argument("--server-python", help="the interpreter whose visdom vizlab's server runs "
+                        "(e.g. .venv-visdom03/bin/python for visdom 0.3; default: this one)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -156,8 +159,9 @@ def main():
     print(f"load average before: {os.getloadavg()}; {os.cpu_count()} cores", flush=True)
     rows = []
     if args.before and not args.only:
+        extra = ["--server-python", args.server_python] if args.server_python else []
         rows.append(baseline.child(args.before, __file__, ["--child", "--seconds", str(args.seconds),
-                                                            "--rate", str(args.rate)]))
+                                                            "--rate", str(args.rate), *extra]))
         rows[-1]["code"] += f" at {baseline.describe(args.before)}"
         print(rows[-1], flush=True)
     with tempfile.TemporaryDirectory() as tmp, open_browser() as browser:
