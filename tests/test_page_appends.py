@@ -149,6 +149,24 @@ def test_a_decimation_stride_change_and_an_empty_restart_converge(browser, tmp_p
     assert watched.problems.messages() == []
 
 
+def test_a_zoom_stays_while_points_arrive(browser, visdom_server, tmp_path):
+    """Plotly.react keeps what the person did to the plot: a zoomed x range survives appends."""
+    env, rng = "page_appends_zoom", random.Random(3)
+    with VisdomLogger(env=env, port=visdom_server.port, journal=str(tmp_path / "j.jsonl"), status=False) as log:
+        log_steps(log, 0, 100, rng, ["loss"])
+        assert log.flush(timeout=60)
+        watched = Watched(browser, visdom_server.url, env)
+        wait_for_points(watched.page, "loss", 99)
+        plot = "document.querySelector('.js-plotly-plot')"
+        watched.page.evaluate(f"() => Plotly.relayout({plot}, {{'xaxis.range': [10, 20]}})")   # as a drag does
+        log_steps(log, 100, 50, rng, ["loss"])
+        assert log.flush(timeout=60)
+        assert watched.converges(visdom_server.port, env, ["loss"])
+        axis = watched.page.evaluate(f"() => {plot}._fullLayout.xaxis.range")
+        watched.page.close()
+    assert axis == [10, 20]
+
+
 @pytest.mark.slow
 def test_visdom_03s_page_takes_compact_appends(browser, python03, tmp_path):  # noqa: F811
     env, rng = "page_appends_03", random.Random(2)
