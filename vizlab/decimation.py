@@ -7,7 +7,8 @@ import bisect
 
 import numpy as np
 
-MANY = 16   # points in one extend() worth taking a run at a time (numpy's set-up costs more below)
+MANY = 16   # points in one extend() worth taking a run at a time (the checks cost more below)
+LONG_RUN = 32   # points per bucket from which galloping finds a batch's runs faster than NumPy
 
 
 class Trace:
@@ -97,7 +98,7 @@ class Trace:
             if len(xs) <= room:
                 return False
             xs, ys = xs[room:], ys[room:]
-        if len(xs) < MANY or None in ys or not _ascending(xs):
+        if len(xs) < MANY or _has_gaps(ys) or not _ascending(xs):
             whole = False
             for x, y in zip(xs, ys):
                 whole = self.add(x, y) or whole
@@ -112,7 +113,7 @@ class Trace:
         """add() for each point of (decimated, x ascending, no gaps), a run of points in one bucket
         at a time: the bucket's (and the open segment's) first minimum and first maximum, as add()
         keeps them. A point add() does more for (a new bucket, a new segment) goes through add()."""
-        runs = _runs(xs, 0, self.x0, self.stride)
+        runs, bulk = _runs(xs, 0, self.x0, self.stride), True
         while runs:
             i, j, k = runs.pop()
             b, seg = self.buckets.get(k), self.seg
@@ -128,12 +129,46 @@ class Trace:
                 self.logged += j - i
                 self.last = (xs[j - 1], ys[j - 1])
                 continue
+            if bulk and b is None and xs[i] >= self.top:
+                if self._new_buckets(xs, ys, [(i, j, k), *runs[::-1]]):
+                    return
+                bulk = False   # a doubling or a full log on the way: run by run, this batch
             stride = self.stride
             self.add(xs[i], ys[i])
             if self.stride != stride:     # doubled: the buckets of the points left change
                 runs = _runs(xs, i + 1, self.x0, self.stride)
             elif i + 1 < j:
                 runs.append((i + 1, j, k))
+
+    def _new_buckets(self, xs, ys, runs):
+        """add() for each point of `runs` (in order, each a new bucket past the latest x) at once:
+        a bucket is its run's first minimum and first maximum, every run but the last is sealed into
+        the log, the last is the open segment. False, with nothing done, where add() would double
+        the stride or find the log full on the way: the caller then goes a run at a time."""
+        if len(self.buckets) + len(runs) > self.buckets_max:
+            return False
+        made = []
+        for i, j, k in runs:
+            run = ys[i:j]
+            lo, hi = i + run.index(min(run)), i + run.index(max(run))
+            made.append((k, [xs[lo], ys[lo], xs[hi], ys[hi], None]))
+        end = runs[-1][1]
+        if not self.stale:
+            sealed = _shown_points(self.seg, None) if self.seg is not None else []
+            for _, b in made[:-1]:
+                sealed += _shown_points(b, None)
+            if len(self.log) + len(sealed) + 3 > self.max_points:
+                return False
+            self.log += sealed
+            self.new_xs += [p[0] for p in sealed]
+            self.new_ys += [p[1] for p in sealed]
+            self.seg_k, self.seg = made[-1][0], list(made[-1][1])
+            self.seg_last = (xs[end - 1], ys[end - 1])
+        self.buckets.update(made)
+        self.logged += end - runs[0][0]
+        self.top = xs[end - 1]
+        self.last = (xs[end - 1], ys[end - 1])
+        return True
 
     def _start_buckets(self):
         xs, ys = self.xs, self.ys
@@ -246,8 +281,10 @@ def _shown_points(b, last):
         points = [(gap_x, None)]
     elif lo_x == hi_x and lo_y == hi_y:
         points = [(lo_x, lo_y)]
+    elif hi_x < lo_x:   # in x order (at one x: the minimum first)
+        points = [(hi_x, hi_y), (lo_x, lo_y)]
     else:
-        points = sorted([(lo_x, lo_y), (hi_x, hi_y)], key=lambda p: p[0])
+        points = [(lo_x, lo_y), (hi_x, hi_y)]
     if last is not None and last != points[-1] and last[0] >= points[-1][0]:
         points.append(last)
     return points
@@ -255,20 +292,48 @@ def _shown_points(b, last):
 
 
 def _ascending(xs):
-    """True if xs (ints and floats) never go down and float64 holds each exactly enough to say so."""
-    a = np.asarray(xs, dtype=float)
-    return bool(np.all(a[1:] >= a[:-1])) and abs(a[0]) < 2**53 and abs(a[-1]) < 2**53
+    """True if xs (finite ints and floats) never go down (Python's own comparisons: exact)."""
+    return xs == sorted(xs)
+
+
+def _has_gaps(ys):
+    """True if ys may hold a gap (None): summing stops at the first None (C speed, no copy);
+    anything else sum() refuses (an int beyond float range) is answered True too: the caller then
+    takes the points one at a time, as add() does."""
+    try:
+        sum(ys)
+    except (TypeError, OverflowError):
+        return True
+    return False
 
 
 def _runs(xs, start, x0, stride):
-    """The runs of points from `start` on that fall in one bucket (its index as add() computes it:
-    Python's float // is numpy's), as (first, end, index), the last run first."""
-    if start >= len(xs):
+    """The runs of points from `start` on that fall in one bucket (its index as add() computes it),
+    as (first, end, index), the last run first. xs ascend, so the index never goes down: long runs
+    are found by galloping then bisecting (a few index computations per run), short ones at once
+    with NumPy (its float // is Python's; xs within 2**53, so float64 holds them exactly)."""
+    n = len(xs)
+    if start >= n:
         return []
-    ks = np.floor_divide(np.asarray(xs[start:], dtype=float) - x0, stride)
-    firsts = np.concatenate(([0], np.flatnonzero(ks[1:] != ks[:-1]) + 1))
-    ends = [*(firsts[1:] + start).tolist(), len(xs)]
-    return list(zip((firsts + start).tolist(), ends, map(int, ks[firsts].tolist())))[::-1]
+    if (xs[-1] - xs[start]) / stride * LONG_RUN > n - start and abs(xs[start]) < 2**53 > abs(xs[-1]):
+        ks = np.floor_divide(np.asarray(xs[start:], dtype=float) - x0, stride)
+        firsts = np.concatenate(([0], np.flatnonzero(ks[1:] != ks[:-1]) + 1))
+        ends = [*(firsts[1:] + start).tolist(), n]
+        return list(zip((firsts + start).tolist(), ends, map(int, ks[firsts].tolist())))[::-1]
+
+    def key(x):
+        return (x - x0) // stride
+
+    out, i = [], start
+    while i < n:
+        k = key(xs[i])
+        step, lo = 1, i + 1   # xs[lo - 1] is in bucket k
+        while lo + step - 1 < n and key(xs[lo + step - 1]) == k:
+            lo, step = lo + step, step * 2
+        end = bisect.bisect_right(xs, k, lo, min(n, lo + step - 1), key=key)
+        out.append((i, end, int(k)))
+        i = end
+    return out[::-1]
 
 
 def _first_extremes(ys):

@@ -165,7 +165,11 @@ class JournalThread(Background):
         """The calls queued now, DRAIN_AT_MOST at a time."""
         for _ in range(-(-len(self.queue) // DRAIN_AT_MOST)):
             with self.lock:
-                events = [self.queue.popleft() for _ in range(min(len(self.queue), DRAIN_AT_MOST))]
+                if len(self.queue) <= DRAIN_AT_MOST:   # the whole queue: taken as it is
+                    events, self.queue = self.queue, collections.deque()
+                else:
+                    popleft = self.queue.popleft
+                    events = [popleft() for _ in range(DRAIN_AT_MOST)]
                 if self.queued_bytes:
                     self.queued_bytes -= sum(e[2].nelement() for e in events if e[0] == "images")
                 self.room.notify_all()
