@@ -112,8 +112,9 @@ class Trace:
     def _add_runs(self, xs, ys):
         """add() for each point of (decimated, x ascending, no gaps), a run of points in one bucket
         at a time: the bucket's (and the open segment's) first minimum and first maximum, as add()
-        keeps them. A point add() does more for (a new bucket, a new segment) goes through add()."""
-        runs, bulk = _runs(xs, 0, self.x0, self.stride), True
+        keeps them. Runs that start new buckets are made together (_new_buckets) as far as no
+        doubling and no full log can come on the way; the run where one may goes through add()."""
+        runs = _runs(xs, 0, self.x0, self.stride)
         while runs:
             i, j, k = runs.pop()
             b, seg = self.buckets.get(k), self.seg
@@ -129,10 +130,12 @@ class Trace:
                 self.logged += j - i
                 self.last = (xs[j - 1], ys[j - 1])
                 continue
-            if bulk and b is None and xs[i] >= self.top:
-                if self._new_buckets(xs, ys, [(i, j, k), *runs[::-1]]):
-                    return
-                bulk = False   # a doubling or a full log on the way: run by run, this batch
+            room = self._room() if b is None and xs[i] >= self.top else 0
+            if room:
+                take = [(i, j, k), *runs[:-room:-1]]   # this run and the next room - 1
+                self._new_buckets(xs, ys, take)
+                del runs[len(runs) + 1 - len(take):]
+                continue
             stride = self.stride
             self.add(xs[i], ys[i])
             if self.stride != stride:     # doubled: the buckets of the points left change
@@ -140,25 +143,25 @@ class Trace:
             elif i + 1 < j:
                 runs.append((i + 1, j, k))
 
+    def _room(self):
+        """How many new buckets, one after the other, surely neither double the stride nor find the
+        log full (a sealed bucket adds at most 2 points to it) when add() makes them."""
+        room = self.buckets_max - len(self.buckets)
+        if not self.stale:
+            sealed = len(_shown_points(self.seg, None)) if self.seg is not None else 0
+            left = self.max_points - 3 - len(self.log) - sealed
+            room = min(room, left // 2 + 1) if left >= 0 else 0
+        return max(room, 0)
+
     def _new_buckets(self, xs, ys, runs):
-        """add() for each point of `runs` (in order, each a new bucket past the latest x) at once:
-        a bucket is its run's first minimum and first maximum, every run but the last is sealed into
-        the log, the last is the open segment. False, with nothing done, where add() would double
-        the stride or find the log full on the way: the caller then goes a run at a time."""
-        if len(self.buckets) + len(runs) > self.buckets_max:
-            return False
-        made = []
-        for i, j, k in runs:
-            run = ys[i:j]
-            lo, hi = i + run.index(min(run)), i + run.index(max(run))
-            made.append((k, [xs[lo], ys[lo], xs[hi], ys[hi], None]))
+        """add() for each point of `runs` (in order, each a new bucket past the latest x, within
+        _room()) at once: every run but the last is sealed into the log, the last is the open segment."""
+        made = _run_buckets(xs, ys, runs)
         end = runs[-1][1]
         if not self.stale:
             sealed = _shown_points(self.seg, None) if self.seg is not None else []
             for _, b in made[:-1]:
                 sealed += _shown_points(b, None)
-            if len(self.log) + len(sealed) + 3 > self.max_points:
-                return False
             self.log += sealed
             self.new_xs += [p[0] for p in sealed]
             self.new_ys += [p[1] for p in sealed]
@@ -168,7 +171,6 @@ class Trace:
         self.logged += end - runs[0][0]
         self.top = xs[end - 1]
         self.last = (xs[end - 1], ys[end - 1])
-        return True
 
     def _start_buckets(self):
         xs, ys = self.xs, self.ys
@@ -176,9 +178,12 @@ class Trace:
         self.x0, self.top = lo, hi
         self.stride = (hi - lo) / max(1, self.buckets_max // 2) or 1.0
         self.xs, self.ys, self.new_xs, self.new_ys = [], [], [], []
-        for x, y in zip(xs, ys):
-            k = int((x - self.x0) // self.stride)
-            self.buckets[k] = _into(self.buckets.get(k), x, y)
+        if not _has_gaps(ys) and _ascending(xs):   # a bucket per run: its first minimum and maximum
+            self.buckets.update(_run_buckets(xs, ys, _runs(xs, 0, self.x0, self.stride)[::-1]))
+        else:
+            for x, y in zip(xs, ys):
+                k = int((x - self.x0) // self.stride)
+                self.buckets[k] = _into(self.buckets.get(k), x, y)
         self.stale = True
 
     def _double(self):
@@ -334,6 +339,17 @@ def _runs(xs, start, x0, stride):
         out.append((i, end, int(k)))
         i = end
     return out[::-1]
+
+
+def _run_buckets(xs, ys, runs):
+    """[(index, bucket)] of runs (in order, no gaps): each bucket the first minimum and the first
+    maximum of its run, as _into() point by point keeps them."""
+    made = []
+    for i, j, k in runs:
+        run = ys[i:j]
+        lo, hi = i + run.index(min(run)), i + run.index(max(run))
+        made.append((k, [xs[lo], ys[lo], xs[hi], ys[hi], None]))
+    return made
 
 
 def _first_extremes(ys):
