@@ -30,7 +30,7 @@ class Trace:
         self.logged = 0                      # every point ever logged (the journal has them all)
         self.stride = None                   # set once decimated
         self.x0 = 0.0
-        self.buckets = {}                    # index -> [lo_x, lo_y, hi_x, hi_y, gap_x]: every point
+        self.buckets = {}                    # index -> (lo_x, lo_y, hi_x, hi_y, gap_x): every point
         self.last = None
         self.top = None                      # the largest x so far (decimated)
         self.log = []                        # decimated: shown points before the open segment
@@ -58,10 +58,8 @@ class Trace:
             return True
         k = int((x - self.x0) // self.stride)
         b = self.buckets.get(k)
-        if b is not None:
-            _into(b, x, y)
-        else:
-            self.buckets[k] = _into(None, x, y)
+        self.buckets[k] = _into(b, x, y)
+        if b is None:
             if len(self.buckets) > self.buckets_max:
                 self._double()
                 self.stale = True
@@ -74,7 +72,7 @@ class Trace:
             self._seal(with_last=False)   # the open bucket closed: its min and max stay
             self.seg_k = k
         if self.seg is not None:
-            _into(self.seg, x, y)
+            self.seg = _into(self.seg, x, y)
         elif len(self.log) + 3 > self.max_points:
             self.stale = True             # no room for a new segment: rebuild, send whole
             return True
@@ -122,9 +120,9 @@ class Trace:
                     k == self.seg_k and seg is not None and seg[1] is not None and xs[i] >= self.top)):
                 run_x, run_y = xs[i:j], ys[i:j]
                 lo, hi = _first_extremes(run_y)
-                _merge(b, run_x, run_y, lo, hi)
+                self.buckets[k] = _merge(b, run_x, run_y, lo, hi)
                 if not self.stale:
-                    _merge(seg, run_x, run_y, lo, hi)
+                    self.seg = _merge(seg, run_x, run_y, lo, hi)
                     self.seg_last = (xs[j - 1], ys[j - 1])
                 self.top = max(self.top, xs[j - 1])
                 self.logged += j - i
@@ -165,7 +163,7 @@ class Trace:
             self.log += sealed
             self.new_xs += [p[0] for p in sealed]
             self.new_ys += [p[1] for p in sealed]
-            self.seg_k, self.seg = made[-1][0], list(made[-1][1])
+            self.seg_k, self.seg = made[-1]
             self.seg_last = (xs[end - 1], ys[end - 1])
         self.buckets.update(made)
         self.logged += end - runs[0][0]
@@ -191,21 +189,23 @@ class Trace:
         self.stride *= 2
         self.doublings += 1
         merged = {}
-        for k, b in sorted(self.buckets.items()):
-            m = merged.get(k // 2)
+        for k in sorted(self.buckets):
+            b, m = self.buckets[k], merged.get(k // 2)
             if m is None:
                 merged[k // 2] = b
                 continue
-            if b[4] is not None and (m[4] is None or b[4] < m[4]):
-                m[4] = b[4]
+            lo_x, lo_y, hi_x, hi_y, gap_x = m
+            if b[4] is not None and (gap_x is None or b[4] < gap_x):
+                gap_x = b[4]
             if b[1] is not None:
-                if m[1] is None:
-                    m[0], m[1], m[2], m[3] = b[0], b[1], b[2], b[3]
+                if lo_y is None:
+                    lo_x, lo_y, hi_x, hi_y = b[0], b[1], b[2], b[3]
                 else:
-                    if b[1] < m[1]:
-                        m[0], m[1] = b[0], b[1]
-                    if b[3] > m[3]:
-                        m[2], m[3] = b[2], b[3]
+                    if b[1] < lo_y:
+                        lo_x, lo_y = b[0], b[1]
+                    if b[3] > hi_y:
+                        hi_x, hi_y = b[2], b[3]
+            merged[k // 2] = (lo_x, lo_y, hi_x, hi_y, gap_x)
         self.buckets = merged
 
     def _rebuild(self):
@@ -217,7 +217,7 @@ class Trace:
         keys = sorted(self.buckets)
         self.log = [p for k in keys[:-1] for p in _shown_points(self.buckets[k], None)]
         self.seg_k = keys[-1]
-        self.seg = list(self.buckets[self.seg_k])
+        self.seg = self.buckets[self.seg_k]
         last_k = int((self.last[0] - self.x0) // self.stride)
         self.seg_last = self.last if last_k == self.seg_k else None
         self.new_xs, self.new_ys = [], []     # a whole send follows
@@ -263,19 +263,20 @@ class Trace:
 
 
 def _into(b, x, y):
-    """(x, y) put in bucket b = [lo_x, lo_y, hi_x, hi_y, gap_x] (None: a new one); returns it."""
+    """Bucket b = (lo_x, lo_y, hi_x, hi_y, gap_x) (None: a new one) with (x, y) in it.
+
+    Buckets are tuples of numbers, replaced rather than changed: the garbage collector untracks
+    them, so the many a long run makes never add up to a full collection over the whole process."""
     if b is None:
-        return [x, y, x, y, x] if y is None else [x, y, x, y, None]
+        return (x, y, x, y, x) if y is None else (x, y, x, y, None)
     if y is None:
-        if b[4] is None:
-            b[4] = x
-    elif b[1] is None:
-        b[0], b[1], b[2], b[3] = x, y, x, y
-    else:
-        if y < b[1]:
-            b[0], b[1] = x, y
-        elif y > b[3]:
-            b[2], b[3] = x, y
+        return b if b[4] is not None else (*b[:4], x)
+    if b[1] is None:
+        return (x, y, x, y, b[4])
+    if y < b[1]:
+        return (x, y, *b[2:])
+    if y > b[3]:
+        return (*b[:2], x, y, b[4])
     return b
 
 
@@ -343,13 +344,32 @@ def _runs(xs, start, x0, stride):
 
 def _run_buckets(xs, ys, runs):
     """[(index, bucket)] of runs (in order, no gaps): each bucket the first minimum and the first
-    maximum of its run, as _into() point by point keeps them."""
-    made = []
-    for i, j, k in runs:
-        run = ys[i:j]
-        lo, hi = i + run.index(min(run)), i + run.index(max(run))
-        made.append((k, [xs[lo], ys[lo], xs[hi], ys[hi], None]))
-    return made
+    maximum of its run, as _into() point by point keeps them (short runs: found with NumPy)."""
+    first, end = runs[0][0], runs[-1][1]
+    found = _short_runs_extremes(ys, runs) if len(runs) * LONG_RUN > end - first else None
+    if found is None:
+        found = []
+        for i, j, _ in runs:
+            run = ys[i:j]
+            found.append((i + run.index(min(run)), i + run.index(max(run))))
+    return [(k, (xs[lo], ys[lo], xs[hi], ys[hi], None)) for (_, _, k), (lo, hi) in zip(runs, found)]
+
+
+def _short_runs_extremes(ys, runs):
+    """[(first minimum, first maximum)] of each run, or None where float64 may not hold ys exactly
+    (an int past 2**53)."""
+    first, end = runs[0][0], runs[-1][1]
+    a = np.asarray(ys[first:end], dtype=float)
+    if not np.abs(a).max() < 2**53 and any(type(y) is not float for y in ys[first:end]):
+        return None
+    starts = np.fromiter((r[0] for r in runs), dtype=np.intp, count=len(runs)) - first
+    lengths = np.diff(starts, append=end - first)
+
+    def firsts(values):   # the first index in each run where `a` equals the run's value
+        at = np.flatnonzero(a == np.repeat(values, lengths))
+        return (at[np.searchsorted(at, starts)] + first).tolist()
+
+    return list(zip(firsts(np.minimum.reduceat(a, starts)), firsts(np.maximum.reduceat(a, starts))))
 
 
 def _first_extremes(ys):
@@ -359,7 +379,9 @@ def _first_extremes(ys):
 
 def _merge(b, xs, ys, lo, hi):
     """_into(b, x, y) for each point in order, given the first minimum and maximum of ys."""
-    if ys[lo] < b[1]:
-        b[0], b[1] = xs[lo], ys[lo]
-    if ys[hi] > b[3]:
-        b[2], b[3] = xs[hi], ys[hi]
+    lo_x, lo_y, hi_x, hi_y, gap_x = b
+    if ys[lo] < lo_y:
+        lo_x, lo_y = xs[lo], ys[lo]
+    if ys[hi] > hi_y:
+        hi_x, hi_y = xs[hi], ys[hi]
+    return lo_x, lo_y, hi_x, hi_y, gap_x
