@@ -25,7 +25,10 @@ import os
 import threading
 import time
 
-import orjson
+try:   # the logger's fast writer of batches (a dependency of vizlab); the readers need it not, and
+    import orjson   # some run without it: the runs page inside a visdom server's own venv
+except ImportError:
+    orjson = None
 
 from vizlab.private_files import private_dir
 
@@ -88,7 +91,7 @@ def encode(record):
     through orjson, ~10x faster at writing floats; what it refuses (an int past 64 bits, a key that
     is not a string) and every other record go through json, which refuses NaN where orjson would
     write null. The lines are the same JSON either way (floats may be spelled 1e-7 for 1e-07)."""
-    if record["op"] == "points":
+    if record["op"] == "points" and orjson is not None:
         try:
             return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
         except orjson.JSONEncodeError:

@@ -43,6 +43,7 @@ class JournalThread(Background):
         self.lock = threading.RLock()
         self.room = threading.Condition(self.lock)
         self.enqueued = 0                   # calls accepted
+        self.long_queue = False             # the queue once held WAKE_AT calls (close trims the heap)
         self.queued_bytes = 0               # image grid bytes in the queue (backpressure too)
         self.written = 0                    # calls taken from the queue and dealt with
         self.journaled = 0                  # calls whose records are in the journal (or the model)
@@ -73,6 +74,7 @@ class JournalThread(Background):
             self.enqueued += 1
             wake = len(self.queue) == WAKE_AT
         if wake:   # outside the lock: a signal handler never finds the call holding it here
+            self.long_queue = True
             self._wake.set()
 
     def _put_bytes(self, size):
