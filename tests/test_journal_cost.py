@@ -81,3 +81,11 @@ def test_trim_without_malloc_trim_does_nothing(monkeypatch):
 
     monkeypatch.setattr(heap.ctypes, "CDLL", NoTrim)
     assert heap.trim() is False
+
+
+def test_a_batchs_finite_check_sends_every_doubtful_batch_to_the_slow_check():
+    from vizlab.windows import _finite_numbers
+
+    assert _finite_numbers([1, 2.5, -0.0]) and _finite_numbers(list(range(10)))
+    for values in ([1.0, math.inf], [math.nan, 2], [1e308, 1e308], [10**400, 1.5], [1, "nan"], [True]):
+        assert not _finite_numbers(values), values
