@@ -195,7 +195,7 @@ def main():
             baseline.emit(one_round(Vizlab(args.child), tmp, args, args.round))
         return
     print(f"load average before: {os.getloadavg()}; before = {baseline.describe(args.before)}, "
-          f"now = {baseline.describe(None)}")
+          f"now = {baseline.describe(None)} ({baseline.head()})")
     with tempfile.TemporaryDirectory() as tmp, VisdomServer(env_path=os.path.join(tmp, "env"),
                                                             startup_timeout=180) as srv:
         peers = [VizlabTree(srv.port, None), VizlabTree(srv.port, args.before), TorchTB(), TensorboardX(),
