@@ -131,6 +131,10 @@ class Trace:
             room = self._room() if b is None and xs[i] >= self.top else 0
             if room:
                 take = [(i, j, k), *runs[:-room:-1]]   # this run and the next room - 1
+                for n, run in enumerate(take):   # only buckets not made yet: made together, they would replace one
+                    if run[2] in self.buckets:
+                        del take[n:]
+                        break
                 self._new_buckets(xs, ys, take)
                 del runs[len(runs) + 1 - len(take):]
                 continue
