@@ -2,11 +2,16 @@
 orjson reads back as the json module's line would (and what orjson refuses goes through json);
 log.scalar's queued calls and the window model's buckets are objects the garbage collector
 untracks (a long run adds up to no full collection over the process); close() gives the C heap
-back once a long queue drained, and where the C library cannot, says nothing."""
+back once a long queue drained, and where the C library cannot, says nothing. A journal written
+today reads, in vizlab as it was before (46a1acc's whole tree), to the same records."""
 
 import gc
 import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +38,31 @@ def test_a_batch_of_points_reads_back_as_the_json_modules_line(ys):
     assert [type(v) for v in back["y"]["value ✓"]] == [type(v) for v in ys]   # 5.0 stays a float
     assert all(math.copysign(1, a) == math.copysign(1, b) for a, b in zip(back["y"]["value ✓"], ys)
                if isinstance(a, float))
+
+
+def test_vizlab_before_this_change_reads_todays_journal_to_the_same_records(tmp_path):
+    """46a1acc (the default --before of the benchmarks) from its own tree, in a child process."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    try:
+        import baseline
+        old = baseline.tree("46a1acc")
+    except SystemExit:
+        pytest.skip("46a1acc is not in this checkout's history")
+    finally:
+        sys.path.pop(0)
+    path = str(tmp_path / "j.jsonl")
+    log = VisdomLogger(env="compat", send=False, journal=path, status=False)
+    for i in range(5000):
+        log.scalar("loss é", i, math.nan if i % 997 == 5 else 0.5 + i * 1e-7)
+        if i % 3 == 0:
+            log.scalars("acc", i, {"train ✓": i / 7, "val": i % 5})
+    log.text("note", "<p>done</p>")
+    log.close()
+    read = "import json, sys; from vizlab import journal; print(json.dumps(list(journal.read(sys.argv[1]))))"
+    done = subprocess.run([sys.executable, "-c", read, path], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=old), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == json.loads(json.dumps(list(journal_mod.read(path))))
 
 
 def test_what_orjson_refuses_goes_through_json():
