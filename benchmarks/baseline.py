@@ -63,6 +63,12 @@ def describe(rev):
     return "this tree" if rev is None else f"the tree of {commit(rev)[:7]}"
 
 
+def head():
+    """This checkout's commit (-dirty when it has changes): what 'this tree' was."""
+    return subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                          capture_output=True, text=True).stdout.strip()
+
+
 def child(rev, script, argv, timeout=None):
     """Run `script argv` with vizlab from `rev` (None: this tree); the dict it emitted last."""
     env = dict(os.environ)

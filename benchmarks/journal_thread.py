@@ -13,7 +13,6 @@ import argparse
 import gc
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -91,7 +90,7 @@ def main():
             baseline.emit(rss_after(args.memory_calls, args.child == "with"))
         return
     print(f"load average before: {os.getloadavg()}; before = {baseline.describe(args.before)}, "
-          f"now = {baseline.describe(None)} ({_head()})")
+          f"now = {baseline.describe(None)} ({baseline.head()})")
     trees = {"before": args.before, "now": None}
     got = {(which, part): [] for which in trees for part in ("cpu", "with", "without")}
     for r in range(args.rounds):
@@ -109,12 +108,6 @@ def main():
         extra = statistics.median(w - wo for w, wo in zip(got[which, "with"], got[which, "without"]))
         print(f"| {which} ({baseline.describe(trees[which])}) | {med[which, 'cpu']:.2f} µs | {extra:.1f} MB |")
     print(f"ratio before/now (CPU): {med['before', 'cpu'] / med['now', 'cpu']:.2f}x")
-
-
-def _head():
-    done = subprocess.run(["git", "-C", str(baseline.ROOT), "describe", "--always", "--dirty"],
-                          capture_output=True, text=True)
-    return done.stdout.strip()
 
 
 if __name__ == "__main__":

@@ -4,9 +4,11 @@ the training thread (p50/p99, Python float and 0-d tensor), and 100,000 calls th
 
 Peers, each optional (skipped with a note when not installed): torch's SummaryWriter,
 tensorboardX, wandb (offline), mlflow (file store), aim, trackio. vizlab logs to a live
-`vizlab serve` server this script starts. Rounds are interleaved (every logger once per round,
-the order rotating), figures are medians over rounds; the load average is printed.
-Run: .venv/bin/python benchmarks/peers.py [--calls 20000 --close-calls 100000 --rounds 3]
+`vizlab serve` server this script starts, twice: this tree and the whole tree of --before
+(benchmarks/baseline.py), each round of each in a child process of its own, to the same server.
+Rounds are interleaved (every logger once per round, the order rotating), figures are medians over
+rounds; the load average is printed.
+Run: .venv/bin/python benchmarks/peers.py [--before 46a1acc --calls 20000 --close-calls 100000 --rounds 3]
 """
 
 import argparse
@@ -20,7 +22,10 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import baseline  # noqa: E402
+
+baseline.use_tree()   # this tree, or --before's copy in a child
 from vizlab import VisdomLogger, VisdomServer  # noqa: E402
 from vizlab import journal as journal_mod  # noqa: E402
 
@@ -28,6 +33,9 @@ from vizlab import journal as journal_mod  # noqa: E402
 class Peer:
     """make(folder) -> (log(step, value), close()); kept(folder) -> values read back."""
     module = None
+
+    def round(self, tmp, args, r):
+        return one_round(self, tmp, args, r)
 
     def available(self):
         try:
@@ -140,6 +148,19 @@ def per_call(log, calls, value, start):
     return samples[len(samples) // 2] / 1000, samples[int(0.99 * (len(samples) - 1))] / 1000
 
 
+class VizlabTree(Peer):
+    """vizlab from the tree of `rev` (None: this one), each round in a child process of its own."""
+    module = "vizlab"
+
+    def __init__(self, port, rev):
+        self.port, self.rev = port, rev
+        self.name = f"vizlab VisdomLogger (live server), {baseline.describe(rev)}"
+
+    def round(self, tmp, args, r):
+        return baseline.child(self.rev, __file__, ["--child", str(self.port), "--round", str(r), "--calls",
+                                                   str(args.calls), "--close-calls", str(args.close_calls)])
+
+
 def one_round(peer, tmp, args, r):
     """Per-call costs (float, tensor), then --close-calls calls and close(), then the read-back."""
     folder = tempfile.mkdtemp(dir=tmp, prefix=f"{peer.module}_{r}_")
@@ -161,15 +182,24 @@ def one_round(peer, tmp, args, r):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", default=baseline.BEFORE, help="the commit to compare with (its whole tree)")
     parser.add_argument("--calls", type=int, default=20_000, help="timed calls per kind and round")
     parser.add_argument("--close-calls", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--child", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print(f"load average before: {os.getloadavg()}")
+    if args.child:   # one round of vizlab (this tree's or --before's) to the parent's server
+        with tempfile.TemporaryDirectory() as tmp:
+            baseline.emit(one_round(Vizlab(args.child), tmp, args, args.round))
+        return
+    print(f"load average before: {os.getloadavg()}; before = {baseline.describe(args.before)}, "
+          f"now = {baseline.describe(None)} ({baseline.head()})")
     with tempfile.TemporaryDirectory() as tmp, VisdomServer(env_path=os.path.join(tmp, "env"),
                                                             startup_timeout=180) as srv:
-        peers = [Vizlab(srv.port), TorchTB(), TensorboardX(), Wandb(), Mlflow(), Aim(), Trackio()]
+        peers = [VizlabTree(srv.port, None), VizlabTree(srv.port, args.before), TorchTB(), TensorboardX(),
+                 Wandb(), Mlflow(), Aim(), Trackio()]
         present = [p for p in peers if p.available()]
         for p in peers:
             if p not in present:
@@ -177,10 +207,10 @@ def main():
         results = {p.name: [] for p in present}
         for r in range(args.rounds):
             for p in present[r % len(present):] + present[:r % len(present)]:
-                results[p.name].append(one_round(p, tmp, args, r))
+                results[p.name].append(p.round(tmp, args, r))
                 print(r, p.name, results[p.name][-1], flush=True)
     print(f"load average after: {os.getloadavg()}")
-    base = statistics.median(x["float"][0] for x in results[present[0].name])
+    base = statistics.median(x["float"][0] for x in results[present[0].name])   # this tree's vizlab
     print(f"\nmedians of {args.rounds} interleaved rounds; {args.calls:,} timed calls per kind, "
           f"{args.close_calls:,} calls then close()")
     print("| logger | float p50 / p99 | ratio to vizlab (p50) | 0-d tensor p50 / p99 | calls/s to close | kept |")
@@ -192,6 +222,9 @@ def main():
         kept = rows[-1]["kept"]
         print(f"| {name} | {f50:.2f} / {f99:.1f} µs | {f50 / base:.1f}x | {t50:.2f} / {t99:.1f} µs | "
               f"{rate:,.0f} | {'not read back' if kept is None else f'{kept:,} of {args.close_calls:,}'} |")
+    now, before = (statistics.median(x["calls_per_s"] for x in results[p.name]) for p in present[:2])
+    print(f"vizlab, {args.close_calls:,} calls then close(): {now / before:.2f}x the calls/s of "
+          f"{baseline.describe(args.before)}")
 
 
 if __name__ == "__main__":

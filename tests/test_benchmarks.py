@@ -28,7 +28,8 @@ def test_every_documented_option_exists(script):
     assert not missing, f"{script.name}'s docstring names {sorted(missing)}, its parser does not"
 
 
-@pytest.mark.parametrize("name", ["live_view_cost.py", "many_windows.py", "server_fanin.py"])
+@pytest.mark.parametrize("name", ["live_view_cost.py", "many_windows.py", "server_fanin.py", "peers.py",
+                                  "journal_thread.py"])
 def test_help_of_the_before_scripts(name):
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), "--help"], capture_output=True,
                           text=True, timeout=300, cwd=ROOT)

@@ -25,6 +25,11 @@ import os
 import threading
 import time
 
+try:   # the logger's fast writer of batches (a dependency of vizlab); the readers need it not, and
+    import orjson   # some run without it: the runs page inside a visdom server's own venv
+except ImportError:
+    orjson = None
+
 from vizlab.private_files import private_dir
 
 NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
@@ -80,7 +85,17 @@ def decode_number(value):
 
 
 def encode(record):
-    """One record -> its journal line (bytes); raises TypeError/ValueError for what JSON lacks."""
+    """One record -> its journal line (bytes); raises TypeError/ValueError for what JSON lacks.
+
+    A batch of points (the fast loop's record: numbers, non-finite ones already their strings) goes
+    through orjson, ~10x faster at writing floats; what it refuses (an int past 64 bits, a key that
+    is not a string) and every other record go through json, which refuses NaN where orjson would
+    write null. The lines are the same JSON either way (floats may be spelled 1e-7 for 1e-07)."""
+    if record["op"] == "points" and orjson is not None:
+        try:
+            return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+        except orjson.JSONEncodeError:
+            pass
     return (json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n").encode()
 
 

@@ -10,7 +10,7 @@ import requests
 from vizlab import run_registry
 from vizlab import status as status_mod
 from vizlab.connection import Connection, ServerRefused
-from vizlab.logger import lifecycle
+from vizlab.logger import heap, lifecycle
 from vizlab.logger.notices import say
 from vizlab.logger.summary import closing_line, live_view_note, lost
 
@@ -50,6 +50,8 @@ def close(self):
     say(closing_line(self.env, stats, self.journal_path, self.queue_size, self.close_timeout, delivery))
     lifecycle.unregister(self)
     _release_model(self)
+    if self._writer.long_queue:   # what the drained queue used goes back to the OS
+        heap.trim()
 
 
 def _release_model(self):

@@ -2,12 +2,14 @@
 
 The queued calls (events) are plain tuples, kind first (a tuple literal is what keeps a scalar
 call near 1 µs); their shapes, as VisdomLogger and VisdomLogger.settings make them:
+    ("scalar", win, x, y, trace)                 # log.scalar's checked call: numbers only, so the
+        # garbage collector untracks it at once (a long queue of them costs no full collections)
     ("scalars", win, x, {trace: y}, opts)       ("line", win, xs, {trace: ys}, opts)
     ("images", win, grid, (tile_h, tile_w, columns), labels, preds, opts)
     ("text", win, html, opts)                    ("figure", win, traces, layout, opts)
     ("window", win, kind, opts)                  ("settings", win, entry, opts)
 
-Option-free `scalars` calls to one window with the same traces, between two other calls,
+Option-free `scalar`/`scalars` calls to one window with the same traces, between two other calls,
 become ONE batched record, {"op": "points", "win": ..., "x": [...], "y": {trace: [...]}}: one JSON line per burst
 instead of one per call is what lets the journal keep up with a fast loop.
 """
@@ -54,7 +56,12 @@ class Converter:
         last_win = last_t = add_x = add_y = None   # the one-trace batch the last call went to
         for event in events:
             try:
-                if event[0] == "scalars" and not event[4]:
+                kind = event[0]
+                if kind == "scalar":   # VisdomLogger.scalar's checked call: numbers, x finite
+                    _, win, x, y, t = event
+                    if y - y != 0:
+                        y = self._finite(y, win, t)
+                elif kind == "scalars" and not event[4]:
                     _, win, x, values, _ = event
                     if type(x) is not int and not (type(x) is float and x - x == 0):
                         x = self._x(x)   # a GPU tensor's snapshot, read here; a bad x drops this call
@@ -63,47 +70,49 @@ class Converter:
                             pass
                         if not (type(y) is float and y - y == 0 or type(y) is int):
                             y = self._finite(number(y), win, t)
-                        if t is not last_t or win is not last_win:
-                            key, last_win, last_t = (win, t), win, t
-                            batch = batches.get(key)
-                            if batch is None:
-                                batch = batches[key] = self._batch(win, values, out)
-                            add_x, add_y = batch[0], batch[1]
-                        add_x(x)
-                        add_y(y)
+                    else:
+                        self._add_traces(batches, out, win, x, values)
                         continue
-                    ys = [*values.values()]
-                    for y in ys:
-                        if not (type(y) is float and y - y == 0 or type(y) is int):
-                            ys = [self._finite(number(v), win, t) for t, v in values.items()]
-                            break
-                    key = (win, *values)
+                else:
+                    record = self.record(event)
+                    batches.clear()
+                    last_win = last_t = None
+                    out.append(record)
+                    continue
+                if t is not last_t or win is not last_win:   # one trace: the batch it goes to
+                    key, last_win, last_t = (win, t), win, t
                     batch = batches.get(key)
                     if batch is None:
-                        batch = batches[key] = self._batch(win, values, out)
-                    batch[0](x)
-                    if len(ys) == 1:
-                        batch[1](ys[0])
-                    else:
-                        for append, y in zip(batch[1:], ys):
-                            append(y)
-                    continue
-                record = self.record(event)
+                        batch = batches[key] = self._batch(win, (t,), out)
+                    add_x, add_y = batch[0], batch[1]
+                add_x(x)
+                add_y(y)
             except Exception as err:
                 self.counts.journal_errors += 1
                 self.counts.dropped += 1
                 self.report(f"event:{event[0]}:{type(err).__name__}",
                             f"could not log {event[0]} to window {event[1]!r} "
                             f"({type(err).__name__}: {err}); that call alone is dropped, all else is kept")
-                continue
-            batches.clear()
-            last_win = last_t = None
-            out.append(record)
         for record in out:   # a batch of one is written in today's per-point form
             if record["op"] == "points" and len(record["x"]) == 1:
                 record.update(op="scalars", x=record["x"][0],
                               y={t: v[0] for t, v in record["y"].items()})
         return out
+
+    def _add_traces(self, batches, out, win, x, values):
+        """A call with several traces: to the batch of its (window, traces)."""
+        ys = [*values.values()]
+        for y in ys:
+            if not (type(y) is float and y - y == 0 or type(y) is int):
+                ys = [self._finite(number(v), win, t) for t, v in values.items()]
+                break
+        key = (win, *values)
+        batch = batches.get(key)
+        if batch is None:
+            batch = batches[key] = self._batch(win, values, out)
+        batch[0](x)
+        for append, y in zip(batch[1:], ys):
+            append(y)
 
     @staticmethod
     def _batch(win, traces, out):

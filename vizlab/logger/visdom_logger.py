@@ -194,7 +194,7 @@ class VisdomLogger:
         if (type(y) is float or type(y) is int) and (type(x) is int or type(x) is float) \
                 and -1.7976931348623157e308 <= x <= 1.7976931348623157e308 \
                 and not opts and win in self._names and type(trace) is str and trace and not self._closed:
-            self._writer.put(("scalars", win, x, {trace: y}, opts))   # the common case, checked
+            self._writer.put(("scalar", win, x, y, trace))   # the common case, checked (records.py)
             return
         self.scalars(win, x, {trace: y}, **opts)
 

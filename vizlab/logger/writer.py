@@ -43,6 +43,7 @@ class JournalThread(Background):
         self.lock = threading.RLock()
         self.room = threading.Condition(self.lock)
         self.enqueued = 0                   # calls accepted
+        self.long_queue = False             # the queue once held WAKE_AT calls (close trims the heap)
         self.queued_bytes = 0               # image grid bytes in the queue (backpressure too)
         self.written = 0                    # calls taken from the queue and dealt with
         self.journaled = 0                  # calls whose records are in the journal (or the model)
@@ -73,6 +74,7 @@ class JournalThread(Background):
             self.enqueued += 1
             wake = len(self.queue) == WAKE_AT
         if wake:   # outside the lock: a signal handler never finds the call holding it here
+            self.long_queue = True
             self._wake.set()
 
     def _put_bytes(self, size):
@@ -165,7 +167,11 @@ class JournalThread(Background):
         """The calls queued now, DRAIN_AT_MOST at a time."""
         for _ in range(-(-len(self.queue) // DRAIN_AT_MOST)):
             with self.lock:
-                events = [self.queue.popleft() for _ in range(min(len(self.queue), DRAIN_AT_MOST))]
+                if len(self.queue) <= DRAIN_AT_MOST:   # the whole queue: taken as it is
+                    events, self.queue = self.queue, collections.deque()
+                else:
+                    popleft = self.queue.popleft
+                    events = [popleft() for _ in range(DRAIN_AT_MOST)]
                 if self.queued_bytes:
                     self.queued_bytes -= sum(e[2].nelement() for e in events if e[0] == "images")
                 self.room.notify_all()
