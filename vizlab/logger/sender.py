@@ -298,7 +298,9 @@ class Sender(Background):
         if self.state.waiters or name not in self._sent_at:
             return True
         pause = min(MAX_PAUSE, self.model.windows[name].size() / REDRAW_RATE)
-        return now - self._sent_at[name] >= pause
+        # rounds come every `interval` give or take a few ms: take the round nearest the pause,
+        # else a 0.75 s pause would mostly wait for the round after (1 s)
+        return now - self._sent_at[name] + self.interval / 2 >= pause
 
     def _post(self, chunk):
         """[(status, reply text or error)] per window of `chunk` ([(name, endpoint, message,
