@@ -5,7 +5,7 @@
 # logger, the journal, the lifecycle (signals, fork), the server and the integrations (SUBSET),
 # those not marked slow or browser. Each Python also installs visdom on an empty pip cache, the way
 # docs/install.md says (the fresh-machine check). A Python missing here is skipped with one line.
-# Two lanes at once, since one pytest keeps about one of 2 cores busy (it mostly waits on servers):
+# Two lanes at once, since one pytest leaves the 2 cores idle part of the time (it waits on servers):
 #   in front: the default Python's whole suite, then part 2 of WHOLE_ON's (the modules not in
 #     SUBSET), then the fresh installs;
 #   behind: the other venvs' set-up (downloads, installs), the subsets, then part 1 of WHOLE_ON's
