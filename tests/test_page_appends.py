@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import visdom
 
-from support.browser import PageProblems, open_browser, require_chromium, wait_for_points
+from support.browser import open_browser, open_dashboard, require_chromium, wait_for_points
 from support.windows import window
 from vizlab import VisdomLogger, VisdomServer
 from vizlab.server import page_patch
@@ -40,14 +40,14 @@ class Watched:
     """A page on env `env` that counts its env reloads and the messages its websocket brings."""
 
     def __init__(self, browser, url, env):
-        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        self.problems = PageProblems(self.page)
         self.env_posts, self.messages, self.scripts = [], [], []
-        self.page.on("request", lambda r: self.env_posts.append(r.url)
-                     if r.method == "POST" and "/env/" in r.url else None)
-        self.page.on("request", lambda r: self.scripts.append(r.url) if "/main.js" in r.url else None)
-        self.page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
-        self.page.goto(f"{url}/env/{env}", wait_until="load")   # after the listeners: see every message
+        self.page, self.problems = open_dashboard(browser, url, env, listen=self._listen)
+
+    def _listen(self, page):   # before the page loads: every message and request is seen
+        page.on("request", lambda r: self.env_posts.append(r.url)
+                if r.method == "POST" and "/env/" in r.url else None)
+        page.on("request", lambda r: self.scripts.append(r.url) if "/main.js" in r.url else None)
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
 
     def _frame(self, text):
         try:

@@ -190,10 +190,13 @@ def wait_for_ids(page, window_ids, timeout=30.0):
     return panes(page)
 
 
-def open_dashboard(browser, url, env, width=1400, height=1000):
-    """New page at `url`/env/`env` with a PageProblems recorder attached; returns (page, problems)."""
+def open_dashboard(browser, url, env, width=1400, height=1000, listen=None):
+    """New page at `url`/env/`env` with a PageProblems recorder attached; returns (page, problems).
+    listen(page), when given, attaches more listeners before the page loads (so they see it all)."""
     page = browser.new_page(viewport={"width": width, "height": height})
     problems = PageProblems(page)
+    if listen is not None:
+        listen(page)
     page.goto(f"{url}/env/{env}", wait_until="load")
     return page, problems
 
