@@ -300,7 +300,6 @@ def _shown_points(b, last):
     return points
 
 
-
 def _ascending(xs):
     """True if xs (finite ints and floats) never go down (Python's own comparisons: exact)."""
     return xs == sorted(xs)

@@ -66,8 +66,7 @@ class Converter:
                     if type(x) is not int and not (type(x) is float and x - x == 0):
                         x = self._x(x)   # a GPU tensor's snapshot, read here; a bad x drops this call
                     if len(values) == 1:   # one trace (most calls): no lists, no key to build
-                        for t, y in values.items():
-                            pass
+                        (t, y), = values.items()
                         if not (type(y) is float and y - y == 0 or type(y) is int):
                             y = self._finite(number(y), win, t)
                     else:

@@ -188,12 +188,13 @@ def _plan(p, args):
 
 
 def appended_pane(p, args, new_id, pane_text=None, compact=False):
-    """(new pane, JSON patch (RFC 6902)) of a plain line append to pane `p`, which stays untouched.
+    """(new pane, JSON patch (RFC 6902), compact points) of a plain line append to pane `p`, which
+    stays untouched.
 
     The new pane shares every unchanged part with `p` (copies of the dicts on the way to the
     changed traces, new arrays for them). compact: the patch leaves the points out and they come
-    as a third item, [[trace, xs, ys, length before], ...] (page_patch.py turns them back into the same ops).
-    Raises _Unsupported for anything else.
+    as the third item, [[trace, xs, ys, length before], ...] (page_patch.py turns them back into
+    the same ops); else the third item is None. Raises _Unsupported for anything else.
     """
     plan = _plan(p, args)
     patch, appends = [], []
@@ -220,7 +221,7 @@ def appended_pane(p, args, new_id, pane_text=None, compact=False):
         patch.append({"op": "replace", "path": "/version", "value": new["version"]})
     new["contentID"] = new_id
     patch.append({"op": "replace", "path": "/contentID", "value": new_id})
-    return (new, patch, appends) if compact else (new, patch)
+    return new, patch, (appends if compact else None)
 
 
 def fast_update_packet(p, args, new_id, pane_text=None):
@@ -228,7 +229,7 @@ def fast_update_packet(p, args, new_id, pane_text=None):
 
     Same result as visdom's update_packet; raises _Unsupported (p untouched) for anything else.
     """
-    new, patch = appended_pane(p, args, new_id, pane_text)
+    new, patch, _ = appended_pane(p, args, new_id, pane_text)
     p.update(new)
     return patch
 
@@ -328,11 +329,7 @@ def install(compact=False):
         if p is None:
             raise _Unsupported
         # Everything that can fail comes before anything is stored (refused means not stored).
-        appends = None
-        if compact:
-            new, patch, appends = appended_pane(p, args, web.get_rand_id(), pane_text, compact=True)
-        else:
-            new, patch = appended_pane(p, args, web.get_rand_id(), pane_text)
+        new, patch, appends = appended_pane(p, args, web.get_rand_id(), pane_text, compact)
         pane = pane_text.text(new)
         # Like visdom: send the smaller of the patch and the whole pane. Only the lengths are
         # compared, and either message shows the same: plain json.dumps (differs from visdom's

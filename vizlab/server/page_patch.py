@@ -98,7 +98,6 @@ EDITS_02 = [   # visdom 0.2.4's page: (what, pattern, replacement, how many time
      re.compile(r'showLink:!0,linkText:"Edit"'), lambda m: "showLink:!1", 1),
 ]
 
-
 EDITS_03 = [   # visdom 0.3's page: it checks versions, not hashes, and already redraws with react
     ("expand compact appends",
      re.compile(r'("window_update"==(\w+)\.command&&\()(\2=\w+\.applyPatch\()'),
@@ -120,8 +119,10 @@ def patched(source):
         else:
             return EXPAND + text
     return None
+
+
 def install():
-    """Serve the patched script on the visdom 0.2.4 server this process will start; one line."""
+    """Serve the patched script on the visdom server (0.2.4 or 0.3) this process will start; one line."""
     try:
         import visdom
         from tornado.web import RequestHandler, StaticFileHandler
